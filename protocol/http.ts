@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import {
+  BodySchema,
+  CustomerPreferencesSchema,
+  EntityIdSchema,
+  FormatSchema,
+  LocaleSchema,
+  ParticipantIdSchema,
+  ParticipantKindSchema,
+  TimezoneSchema,
+  UserPreferencesSchema,
+  text,
+} from './model.js';
+
+/**
+ * HTTP bodies of the host API (SPEC §4). Every object is strict: an unknown field is 400 `invalid`.
+ * `PUT` replaces the whole resource; omitted optional fields take their defaults.
+ */
+
+const label = z.string().min(1).max(200);
+const followers = z.array(ParticipantIdSchema).max(10_000);
+
+export const ParticipantPutSchema = z.strictObject({
+  kind: ParticipantKindSchema,
+  name: text(1, 200),
+  email: z.email().max(254).nullable().optional(),
+  locale: LocaleSchema.optional(),
+  timezone: TimezoneSchema.optional(),
+  groups: z.array(label).max(200).optional(),
+  roles: z.array(label).max(200).optional(),
+  outOfOffice: z.boolean().optional(),
+  disabled: z.boolean().optional(),
+});
+export type ParticipantPut = z.infer<typeof ParticipantPutSchema>;
+
+/** A partial preferences object, deep-merged into the stored one. */
+export const UserPreferencesPatchSchema = z.strictObject({
+  notifications: UserPreferencesSchema.shape.notifications.partial().optional(),
+  email: UserPreferencesSchema.shape.email.partial().optional(),
+  access: UserPreferencesSchema.shape.access.partial().optional(),
+});
+export type UserPreferencesPatch = z.infer<typeof UserPreferencesPatchSchema>;
+export const CustomerPreferencesPatchSchema = z.strictObject({
+  email: CustomerPreferencesSchema.shape.email.partial().optional(),
+});
+export type CustomerPreferencesPatch = z.infer<typeof CustomerPreferencesPatchSchema>;
+
+export const ProjectPutSchema = z.strictObject({ name: text(1, 200), followers: followers.optional() });
+export type ProjectPut = z.infer<typeof ProjectPutSchema>;
+
+const optionalString = z.string().max(200).nullable().optional();
+export const ItemPutSchema = z.strictObject({
+  kind: label,
+  title: text(1, 500),
+  projectId: EntityIdSchema.nullable().optional(),
+  number: optionalString,
+  status: optionalString,
+  priority: optionalString,
+  queue: optionalString,
+  customerId: ParticipantIdSchema.nullable().optional(),
+  ownerId: ParticipantIdSchema.nullable().optional(),
+  responsibleId: ParticipantIdSchema.nullable().optional(),
+  followers: followers.optional(),
+  fields: z.record(z.string().min(1).max(100), z.string().max(10_000)).optional(),
+});
+export type ItemPut = z.infer<typeof ItemPutSchema>;
+
+export const ConversationCreateSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('item'),
+    itemId: EntityIdSchema,
+    visibility: z.enum(['internal', 'external']),
+    subject: text(1, 200).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('direct'),
+    createdBy: ParticipantIdSchema,
+    members: z.array(ParticipantIdSchema).max(50),
+    subject: text(1, 200).optional(),
+  }),
+]);
+export type ConversationCreate = z.infer<typeof ConversationCreateSchema>;
+
+export const MessagePostSchema = z.strictObject({
+  senderId: ParticipantIdSchema,
+  body: BodySchema,
+  clientMsgId: z.string().min(1).max(64),
+  format: FormatSchema.optional(),
+});
+export type MessagePost = z.infer<typeof MessagePostSchema>;
+
+/** Query strings arrive as text; numbers are decimal integers. */
+const queryInt = z.string().regex(/^\d{1,15}$/, 'a non-negative integer').transform(Number);
+export const MessagesQuerySchema = z
+  .strictObject({
+    after: queryInt.optional(),
+    before: queryInt.optional(),
+    limit: queryInt.pipe(z.number().min(1).max(200)).optional(),
+  })
+  .refine((q) => q.before === undefined || q.after === undefined, { message: 'give before or after, not both' });
+export type MessagesQuery = z.infer<typeof MessagesQuerySchema>;
+
+export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+export const TokenCreateSchema = z.strictObject({
+  sub: ParticipantIdSchema,
+  ttlSeconds: z.number().int().min(1).max(MAX_TOKEN_TTL_SECONDS).optional(),
+});
+export type TokenCreate = z.infer<typeof TokenCreateSchema>;
+
+/** The error body of every failed HTTP request. */
+export const HttpErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+export type HttpError = z.infer<typeof HttpErrorSchema>;

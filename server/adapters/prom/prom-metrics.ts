@@ -1,0 +1,64 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Metrics } from '../../core/ports/index.js';
+
+/** Metrics on prom-client, in a registry of our own (no global state), served at /metrics. */
+export class PromMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly connections = new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers: [this.registry] });
+  private readonly connectionsTotal = new Counter({ name: 'parley_connections_total', help: 'WebSocket connections accepted', registers: [this.registry] });
+  private readonly framesIn = new Counter({ name: 'parley_frames_in_total', help: 'Client frames received, by type', labelNames: ['type'], registers: [this.registry] });
+  private readonly framesOut = new Counter({ name: 'parley_frames_out_total', help: 'Frames sent or published, by type', labelNames: ['type'], registers: [this.registry] });
+  private readonly messages = new Counter({ name: 'parley_messages_total', help: 'Messages stored, by source', labelNames: ['source'], registers: [this.registry] });
+  private readonly deliveriesTotal = new Counter({ name: 'parley_deliveries_total', help: 'Messages pushed to participants with an open session', registers: [this.registry] });
+  private readonly errors = new Counter({ name: 'parley_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers: [this.registry] });
+  private readonly batchSize = new Histogram({
+    name: 'parley_commit_batch_size',
+    help: 'Writes per group commit',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
+    registers: [this.registry],
+  });
+  private readonly commitSeconds = new Histogram({
+    name: 'parley_commit_seconds',
+    help: 'Group commit latency',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'parley_process_' });
+  }
+
+  connectionOpened(): void {
+    this.connections.inc();
+    this.connectionsTotal.inc();
+  }
+  connectionClosed(): void {
+    this.connections.dec();
+  }
+  // Label children are cached: a labelled inc() hashes its labels on every call, and these run per frame.
+  private readonly inByType = new Map<string, { inc(n?: number): void }>();
+  private readonly outByType = new Map<string, { inc(n?: number): void }>();
+  frameIn(type: string): void {
+    let c = this.inByType.get(type);
+    if (!c) this.inByType.set(type, (c = this.framesIn.labels(type)));
+    c.inc();
+  }
+  frameOut(type: string, count = 1): void {
+    let c = this.outByType.get(type);
+    if (!c) this.outByType.set(type, (c = this.framesOut.labels(type)));
+    c.inc(count);
+  }
+  messageStored(source: string): void {
+    this.messages.inc({ source });
+  }
+  deliveries(count: number): void {
+    if (count) this.deliveriesTotal.inc(count);
+  }
+  commitBatch(size: number, seconds: number): void {
+    this.batchSize.observe(size);
+    this.commitSeconds.observe(seconds);
+  }
+  error(code: string): void {
+    this.errors.inc({ code });
+  }
+}

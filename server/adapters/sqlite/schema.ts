@@ -1,0 +1,151 @@
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The SQLite schema. TS keys are camelCase, SQL names snake_case. Times are integer ms. JSON columns
+ * hold small host-owned lists (groups, roles, custom fields) and the preferences document.
+ * Changing this file needs `npm run db:generate` and the generated migration committed.
+ */
+
+export const participants = sqliteTable('participants', {
+  id: text('id').primaryKey(),
+  kind: text('kind', { enum: ['user', 'customer', 'bot'] }).notNull(),
+  name: text('name').notNull(),
+  email: text('email'),
+  locale: text('locale').notNull(),
+  timezone: text('timezone').notNull(),
+  groups: text('groups', { mode: 'json' }).$type<string[]>().notNull(),
+  roles: text('roles', { mode: 'json' }).$type<string[]>().notNull(),
+  outOfOffice: integer('out_of_office', { mode: 'boolean' }).notNull(),
+  disabled: integer('disabled', { mode: 'boolean' }).notNull(),
+  preferences: text('preferences', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const projects = sqliteTable('projects', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const projectFollowers = sqliteTable(
+  'project_followers',
+  {
+    projectId: text('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+    participantId: text('participant_id').notNull(),
+    since: integer('since').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.participantId] })],
+);
+
+export const items = sqliteTable(
+  'items',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    title: text('title').notNull(),
+    projectId: text('project_id'),
+    number: text('number'),
+    status: text('status'),
+    priority: text('priority'),
+    queue: text('queue'),
+    customerId: text('customer_id'),
+    customerSince: integer('customer_since'),
+    ownerId: text('owner_id'),
+    ownerSince: integer('owner_since'),
+    responsibleId: text('responsible_id'),
+    responsibleSince: integer('responsible_since'),
+    fields: text('fields', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('items_project_idx').on(t.projectId)],
+);
+
+export const itemFollowers = sqliteTable(
+  'item_followers',
+  {
+    itemId: text('item_id').notNull().references(() => items.id, { onDelete: 'cascade' }),
+    participantId: text('participant_id').notNull(),
+    since: integer('since').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.itemId, t.participantId] })],
+);
+
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['item', 'direct', 'inbox'] }).notNull(),
+    visibility: text('visibility', { enum: ['internal', 'external'] }).notNull(),
+    itemId: text('item_id'),
+    subject: text('subject'),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull(),
+    lastSeq: integer('last_seq').notNull().default(0),
+    lastMessageAt: integer('last_message_at'),
+  },
+  (t) => [index('conversations_item_idx').on(t.itemId)],
+);
+
+export const conversationMembers = sqliteTable(
+  'conversation_members',
+  {
+    conversationId: text('conversation_id').notNull().references(() => conversations.id, { onDelete: 'cascade' }),
+    participantId: text('participant_id').notNull(),
+    since: integer('since').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.participantId] }), index('members_participant_idx').on(t.participantId)],
+);
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    seq: integer('seq').notNull(),
+    senderId: text('sender_id').notNull(),
+    senderKind: text('sender_kind', { enum: ['user', 'customer', 'bot'] }).notNull(),
+    body: text('body').notNull(),
+    format: text('format', { enum: ['text', 'markdown'] }).notNull(),
+    clientMsgId: text('client_msg_id').notNull(),
+    source: text('source', { enum: ['ws', 'api', 'email'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('messages_conversation_seq_idx').on(t.conversationId, t.seq),
+    uniqueIndex('messages_idempotency_idx').on(t.conversationId, t.senderId, t.clientMsgId),
+  ],
+);
+
+/** Per (participant, conversation) watermarks: seqs that only rise, each with the time it last rose. */
+export const watermarks = sqliteTable(
+  'watermarks',
+  {
+    participantId: text('participant_id').notNull(),
+    conversationId: text('conversation_id').notNull(),
+    deliveredUpTo: integer('delivered_up_to').notNull().default(0),
+    deliveredAt: integer('delivered_at'),
+    seenUpTo: integer('seen_up_to').notNull().default(0),
+    seenAt: integer('seen_at'),
+    emailedUpTo: integer('emailed_up_to').notNull().default(0),
+    emailedAt: integer('emailed_at'),
+  },
+  (t) => [primaryKey({ columns: [t.participantId, t.conversationId] }), index('watermarks_conversation_idx').on(t.conversationId)],
+);
+
+/**
+ * The log of watermark rises, coalesced per commit: the time a message was delivered to or seen by
+ * p is the earliest rise of that kind whose upTo reaches the message's seq.
+ */
+export const watermarkRises = sqliteTable(
+  'watermark_rises',
+  {
+    conversationId: text('conversation_id').notNull(),
+    participantId: text('participant_id').notNull(),
+    kind: text('kind', { enum: ['delivered', 'seen', 'emailed'] }).notNull(),
+    upTo: integer('up_to').notNull(),
+    at: integer('at').notNull(),
+    emailId: text('email_id'),
+  },
+  (t) => [index('rises_lookup_idx').on(t.conversationId, t.kind, t.upTo)],
+);

@@ -1,0 +1,498 @@
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { eq } from 'drizzle-orm';
+import { nanoid } from 'nanoid';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ProtocolError, type CustomerPreferences, type Message, type UserPreferences } from '../../../protocol/index.js';
+import type { ConversationRecord, ItemRecord, NewMessage, ParticipantRecord, ProjectRecord } from '../../core/model.js';
+import type { AppendResult, DirectorySnapshot, HistoryPage, Logger, Metrics, ReceiptTimes, Store, WatermarkRow } from '../../core/ports/index.js';
+import * as schema from './schema.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or ':memory:'. */
+  file: string;
+  logger: Logger;
+  metrics?: Pick<Metrics, 'commitBatch'>;
+}
+
+interface QueuedOp {
+  run: () => unknown;
+  resolve: (v: never) => void;
+  reject: (e: unknown) => void;
+}
+
+interface PendingRise {
+  kind: 'delivered' | 'seen';
+  participantId: string;
+  conversationId: string;
+  upTo: number;
+  at: number;
+  waiters: Array<(rose: boolean) => void>;
+}
+
+type MessageRow = {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender_id: string;
+  sender_kind: Message['senderKind'];
+  body: string;
+  format: Message['format'];
+  client_msg_id: string;
+  source: Message['source'];
+  created_at: number;
+};
+
+const MESSAGE_COLUMNS = 'id, conversation_id, seq, sender_id, sender_kind, body, format, client_msg_id, source, created_at';
+
+function toMessage(r: MessageRow): Message {
+  return {
+    id: r.id,
+    conversationId: r.conversation_id,
+    seq: r.seq,
+    senderId: r.sender_id,
+    senderKind: r.sender_kind,
+    body: r.body,
+    format: r.format,
+    createdAt: r.created_at,
+    clientMsgId: r.client_msg_id,
+    source: r.source,
+  };
+}
+
+/** Find migrations/sqlite by walking up from this file (works from the sources and from dist/). */
+function migrationsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'migrations', 'sqlite');
+    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('migrations/sqlite not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+/**
+ * The Store on SQLite: WAL, one writer, group commit. Hot-path statements are prepared once on the
+ * raw driver; drizzle serves the schema, migrations and the cold paths.
+ */
+export class SqliteStore implements Store {
+  private readonly sqlite: Database.Database;
+  private readonly db: BetterSQLite3Database<typeof schema>;
+  private readonly log: Logger;
+  private readonly metrics: SqliteStoreOptions['metrics'];
+  private ops: QueuedOp[] = [];
+  private rises = new Map<string, PendingRise>();
+  private flushScheduled = false;
+  private closed = false;
+  /** Last committed seq per conversation: single writer, so memory is the truth after the first read. */
+  private readonly lastSeq = new Map<string, number>();
+  private readonly stmt;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.log = opts.logger;
+    this.metrics = opts.metrics;
+    this.sqlite = new Database(opts.file);
+    this.sqlite.pragma('journal_mode = WAL');
+    this.sqlite.pragma('synchronous = NORMAL');
+    this.sqlite.pragma('foreign_keys = ON');
+    this.sqlite.pragma('busy_timeout = 5000');
+    this.db = drizzle(this.sqlite, { schema });
+    this.migrate();
+    const s = this.sqlite;
+    this.stmt = {
+      insertMessage: s.prepare(
+        `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING`,
+      ),
+      findByClientId: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_msg_id = ?`),
+      lastSeq: s.prepare('SELECT last_seq FROM conversations WHERE id = ?').pluck(),
+      bumpConversation: s.prepare('UPDATE conversations SET last_seq = ?, last_message_at = ? WHERE id = ? AND last_seq < ?'),
+      joinMember: s.prepare('INSERT INTO conversation_members (conversation_id, participant_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      raiseDelivered: s.prepare(
+        `INSERT INTO watermarks (participant_id, conversation_id, delivered_up_to, delivered_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (participant_id, conversation_id) DO UPDATE SET delivered_up_to = excluded.delivered_up_to, delivered_at = excluded.delivered_at
+         WHERE excluded.delivered_up_to > watermarks.delivered_up_to`,
+      ),
+      raiseSeen: s.prepare(
+        `INSERT INTO watermarks (participant_id, conversation_id, seen_up_to, seen_at, delivered_up_to, delivered_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (participant_id, conversation_id) DO UPDATE SET
+           seen_up_to = excluded.seen_up_to, seen_at = excluded.seen_at,
+           delivered_up_to = max(watermarks.delivered_up_to, excluded.seen_up_to),
+           delivered_at = CASE WHEN excluded.seen_up_to > watermarks.delivered_up_to THEN excluded.seen_at ELSE watermarks.delivered_at END
+         WHERE excluded.seen_up_to > watermarks.seen_up_to`,
+      ),
+      logRise: s.prepare('INSERT INTO watermark_rises (conversation_id, participant_id, kind, up_to, at) VALUES (?, ?, ?, ?, ?)'),
+      getMessage: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
+      latest: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?`),
+      before: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+      after: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`),
+      watermark: s.prepare(
+        'SELECT participant_id, conversation_id, delivered_up_to, seen_up_to, emailed_up_to FROM watermarks WHERE participant_id = ? AND conversation_id = ?',
+      ),
+      countUnseen: s.prepare('SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_id <> ?').pluck(),
+      receiptTimes: s.prepare(
+        `SELECT participant_id, kind, min(at) AS at FROM watermark_rises
+         WHERE conversation_id = ? AND up_to >= ? GROUP BY participant_id, kind`,
+      ),
+    };
+  }
+
+  private migrate(): void {
+    const folder = migrationsDir();
+    const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ when: number; tag: string }> };
+    const newestKnown = Math.max(...journal.entries.map((e) => e.when));
+    const hasTable = this.sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
+    if (hasTable) {
+      const applied = this.sqlite.prepare('SELECT max(created_at) FROM __drizzle_migrations').pluck().get() as number | null;
+      if (applied !== null && applied > newestKnown) {
+        throw new Error(
+          `The database was migrated by a newer Parley (migration of ${new Date(applied).toISOString()}, this build knows up to ` +
+            `${new Date(newestKnown).toISOString()}). Upgrade Parley or point PARLEY_DATA_DIR at another directory.`,
+        );
+      }
+    }
+    migrate(this.db, { migrationsFolder: folder });
+  }
+
+  isReady(): boolean {
+    return !this.closed && this.sqlite.open;
+  }
+
+  // ─── Group commit ────────────────────────────────────────────────────────────────────────────────
+
+  private enqueue<T>(run: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new ProtocolError('unavailable', 'storage is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.ops.push({ run, resolve: resolve as (v: never) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Commit every queued write in one transaction, then settle their promises in order. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const ops = this.ops;
+    const rises = this.rises;
+    if (ops.length === 0 && rises.size === 0) return;
+    this.ops = [];
+    this.rises = new Map();
+    const started = process.hrtime.bigint();
+    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = new Array(ops.length);
+    const riseResults = new Map<PendingRise, boolean>();
+    const seqBefore = new Map<string, number>();
+    this.pendingSeq = seqBefore;
+    try {
+      this.sqlite.transaction(() => {
+        for (let i = 0; i < ops.length; i++) {
+          try {
+            results[i] = { ok: true, value: ops[i]!.run() };
+          } catch (error) {
+            results[i] = { ok: false, error };
+          }
+        }
+        for (const r of rises.values()) riseResults.set(r, this.applyRise(r));
+      })();
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
+      for (const [conv, seq] of seqBefore) this.lastSeq.set(conv, seq);
+      this.pendingSeq = null;
+      this.log.error('commit failed', { error: String(error), writes: ops.length });
+      const failure = new ProtocolError('unavailable', 'storage is unavailable');
+      for (const op of ops) op.reject(failure);
+      for (const r of rises.values()) for (const w of r.waiters) w(false);
+      return;
+    }
+    this.pendingSeq = null;
+    this.metrics?.commitBatch(ops.length + rises.size, Number(process.hrtime.bigint() - started) / 1e9);
+    for (let i = 0; i < ops.length; i++) {
+      const r = results[i]!;
+      if (r.ok) ops[i]!.resolve(r.value as never);
+      else ops[i]!.reject(r.error);
+    }
+    for (const [r, rose] of riseResults) for (const w of r.waiters) w(rose);
+  }
+
+  /** Seqs as they were before this batch touched them, to restore if the commit fails. */
+  private pendingSeq: Map<string, number> | null = null;
+
+  private nextSeq(conversationId: string): number {
+    let last = this.lastSeq.get(conversationId);
+    if (last === undefined) {
+      last = (this.stmt.lastSeq.get(conversationId) as number | undefined) ?? 0;
+    }
+    if (this.pendingSeq && !this.pendingSeq.has(conversationId)) this.pendingSeq.set(conversationId, last);
+    return last + 1;
+  }
+
+  private applyRise(r: PendingRise): boolean {
+    const res =
+      r.kind === 'seen'
+        ? this.stmt.raiseSeen.run(r.participantId, r.conversationId, r.upTo, r.at, r.upTo, r.at)
+        : this.stmt.raiseDelivered.run(r.participantId, r.conversationId, r.upTo, r.at);
+    if (res.changes === 0) return false;
+    this.stmt.logRise.run(r.conversationId, r.participantId, r.kind, r.upTo, r.at);
+    return true;
+  }
+
+  private queueRise(kind: PendingRise['kind'], participantId: string, conversationId: string, upTo: number, at: number): PendingRise {
+    const key = `${kind}\u0000${participantId}\u0000${conversationId}`;
+    let r = this.rises.get(key);
+    if (!r) {
+      r = { kind, participantId, conversationId, upTo, at, waiters: [] };
+      this.rises.set(key, r);
+      this.schedule();
+    } else if (upTo > r.upTo) {
+      r.upTo = upTo;
+      r.at = at;
+    }
+    return r;
+  }
+
+  // ─── Writes ──────────────────────────────────────────────────────────────────────────────────────
+
+  appendMessage(m: NewMessage, joinAt?: number): Promise<AppendResult> {
+    return this.enqueue(() => {
+      if (joinAt !== undefined) this.stmt.joinMember.run(m.conversationId, m.senderId, joinAt);
+      const seq = this.nextSeq(m.conversationId);
+      const id = nanoid();
+      const res = this.stmt.insertMessage.run(id, m.conversationId, seq, m.senderId, m.senderKind, m.body, m.format, m.clientMsgId, m.source, m.createdAt);
+      if (res.changes === 0) {
+        const first = this.stmt.findByClientId.get(m.conversationId, m.senderId, m.clientMsgId) as MessageRow;
+        return { message: toMessage(first), duplicate: true };
+      }
+      this.stmt.bumpConversation.run(seq, m.createdAt, m.conversationId, seq);
+      this.lastSeq.set(m.conversationId, seq);
+      const message: Message = { id, seq, ...m };
+      return { message, duplicate: false };
+    });
+  }
+
+  recordDelivered(conversationId: string, participantIds: readonly string[], upTo: number, at: number): void {
+    if (this.closed) return;
+    for (const p of participantIds) this.queueRise('delivered', p, conversationId, upTo, at);
+  }
+
+  raiseSeen(participantId: string, conversationId: string, upTo: number, at: number): Promise<boolean> {
+    if (this.closed) return Promise.reject(new ProtocolError('unavailable', 'storage is closed'));
+    return new Promise((resolve) => this.queueRise('seen', participantId, conversationId, upTo, at).waiters.push(resolve));
+  }
+
+  putParticipant(p: ParticipantRecord): Promise<void> {
+    return this.enqueue(() => {
+      const row = {
+        id: p.id,
+        kind: p.kind,
+        name: p.name,
+        email: p.email,
+        locale: p.locale,
+        timezone: p.timezone,
+        groups: p.groups,
+        roles: p.roles,
+        outOfOffice: p.outOfOffice,
+        disabled: p.disabled,
+        preferences: p.preferences as unknown as Record<string, unknown>,
+        createdAt: p.createdAt,
+        updatedAt: Date.now(),
+      };
+      this.db.insert(schema.participants).values(row).onConflictDoUpdate({ target: schema.participants.id, set: row }).run();
+    });
+  }
+
+  putPreferences(participantId: string, preferences: UserPreferences | CustomerPreferences): Promise<void> {
+    return this.enqueue(() => {
+      this.db
+        .update(schema.participants)
+        .set({ preferences: preferences as unknown as Record<string, unknown>, updatedAt: Date.now() })
+        .where(eq(schema.participants.id, participantId))
+        .run();
+    });
+  }
+
+  putProject(p: ProjectRecord): Promise<void> {
+    return this.enqueue(() => {
+      const row = { id: p.id, name: p.name, createdAt: p.createdAt };
+      this.db.insert(schema.projects).values(row).onConflictDoUpdate({ target: schema.projects.id, set: { name: p.name } }).run();
+      this.db.delete(schema.projectFollowers).where(eq(schema.projectFollowers.projectId, p.id)).run();
+      for (const [participantId, since] of p.followers) {
+        this.db.insert(schema.projectFollowers).values({ projectId: p.id, participantId, since }).run();
+      }
+    });
+  }
+
+  putItem(i: ItemRecord): Promise<void> {
+    return this.enqueue(() => {
+      const row = {
+        id: i.id,
+        kind: i.kind,
+        title: i.title,
+        projectId: i.projectId,
+        number: i.number,
+        status: i.status,
+        priority: i.priority,
+        queue: i.queue,
+        customerId: i.customerId,
+        customerSince: i.roleSince.customer,
+        ownerId: i.ownerId,
+        ownerSince: i.roleSince.owner,
+        responsibleId: i.responsibleId,
+        responsibleSince: i.roleSince.responsible,
+        fields: i.fields,
+        createdAt: i.createdAt,
+      };
+      this.db.insert(schema.items).values(row).onConflictDoUpdate({ target: schema.items.id, set: row }).run();
+      this.db.delete(schema.itemFollowers).where(eq(schema.itemFollowers.itemId, i.id)).run();
+      for (const [participantId, since] of i.followers) {
+        this.db.insert(schema.itemFollowers).values({ itemId: i.id, participantId, since }).run();
+      }
+    });
+  }
+
+  createConversation(c: ConversationRecord): Promise<void> {
+    return this.enqueue(() => {
+      this.db
+        .insert(schema.conversations)
+        .values({
+          id: c.id,
+          kind: c.kind,
+          visibility: c.visibility,
+          itemId: c.itemId,
+          subject: c.subject,
+          createdBy: c.createdBy,
+          createdAt: c.createdAt,
+          lastSeq: 0,
+          lastMessageAt: null,
+        })
+        .run();
+      for (const [participantId, since] of c.members) {
+        this.db.insert(schema.conversationMembers).values({ conversationId: c.id, participantId, since }).run();
+      }
+      this.lastSeq.set(c.id, 0);
+    });
+  }
+
+  // ─── Reads ───────────────────────────────────────────────────────────────────────────────────────
+
+  async loadDirectory(): Promise<DirectorySnapshot> {
+    const db = this.db;
+    const projectFollowers = groupRelations(db.select().from(schema.projectFollowers).all(), (r) => r.projectId);
+    const itemFollowers = groupRelations(db.select().from(schema.itemFollowers).all(), (r) => r.itemId);
+    const members = groupRelations(db.select().from(schema.conversationMembers).all(), (r) => r.conversationId);
+    return {
+      participants: db
+        .select()
+        .from(schema.participants)
+        .all()
+        .map(({ updatedAt: _updatedAt, preferences, ...p }) => ({ ...p, preferences: preferences as unknown as ParticipantRecord['preferences'] })),
+      projects: db
+        .select()
+        .from(schema.projects)
+        .all()
+        .map((p) => ({ ...p, followers: projectFollowers.get(p.id) ?? new Map() })),
+      items: db
+        .select()
+        .from(schema.items)
+        .all()
+        .map(({ customerSince, ownerSince, responsibleSince, ...i }) => ({
+          ...i,
+          followers: itemFollowers.get(i.id) ?? new Map(),
+          roleSince: { customer: customerSince, owner: ownerSince, responsible: responsibleSince },
+        })),
+      conversations: db
+        .select()
+        .from(schema.conversations)
+        .all()
+        .map((c) => ({ ...c, members: members.get(c.id) ?? new Map() })),
+    };
+  }
+
+  async getMessage(id: string): Promise<Message | null> {
+    const row = this.stmt.getMessage.get(id) as MessageRow | undefined;
+    return row ? toMessage(row) : null;
+  }
+
+  async listMessages(conversationId: string, q: { before?: number | undefined; after?: number | undefined; limit: number }): Promise<HistoryPage> {
+    const n = q.limit + 1;
+    let rows: MessageRow[];
+    if (q.after !== undefined) {
+      rows = this.stmt.after.all(conversationId, q.after, n) as MessageRow[];
+      const hasMore = rows.length > q.limit;
+      return { messages: rows.slice(0, q.limit).map(toMessage), hasMore };
+    }
+    rows = (q.before !== undefined ? this.stmt.before.all(conversationId, q.before, n) : this.stmt.latest.all(conversationId, n)) as MessageRow[];
+    const hasMore = rows.length > q.limit;
+    return { messages: rows.slice(0, q.limit).reverse().map(toMessage), hasMore };
+  }
+
+  async getWatermarks(participantId: string, conversationIds: readonly string[]): Promise<Map<string, WatermarkRow>> {
+    const out = new Map<string, WatermarkRow>();
+    for (const c of conversationIds) {
+      const r = this.stmt.watermark.get(participantId, c) as
+        | { participant_id: string; conversation_id: string; delivered_up_to: number; seen_up_to: number; emailed_up_to: number }
+        | undefined;
+      if (r) {
+        out.set(c, {
+          participantId: r.participant_id,
+          conversationId: r.conversation_id,
+          deliveredUpTo: r.delivered_up_to,
+          seenUpTo: r.seen_up_to,
+          emailedUpTo: r.emailed_up_to,
+        });
+      }
+    }
+    return out;
+  }
+
+  async countUnseen(conversationId: string, participantId: string, afterSeq: number): Promise<number> {
+    return this.stmt.countUnseen.get(conversationId, afterSeq, participantId) as number;
+  }
+
+  async receiptTimes(conversationId: string, seq: number): Promise<Map<string, ReceiptTimes>> {
+    const rows = this.stmt.receiptTimes.all(conversationId, seq) as Array<{ participant_id: string; kind: string; at: number }>;
+    const out = new Map<string, ReceiptTimes>();
+    for (const r of rows) {
+      let t = out.get(r.participant_id);
+      if (!t) {
+        t = { participantId: r.participant_id, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null };
+        out.set(r.participant_id, t);
+      }
+      if (r.kind === 'seen') {
+        t.seenAt = r.at;
+        // Seeing implies delivery.
+        if (t.deliveredAt === null || r.at < t.deliveredAt) t.deliveredAt = r.at;
+      } else if (r.kind === 'delivered') {
+        if (t.deliveredAt === null || r.at < t.deliveredAt) t.deliveredAt = r.at;
+      } else if (r.kind === 'emailed') {
+        t.emailedAt = r.at;
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.sqlite.close();
+  }
+}
+
+function groupRelations<R extends { participantId: string; since: number }>(rows: R[], key: (r: R) => string): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const k = key(r);
+    let m = out.get(k);
+    if (!m) out.set(k, (m = new Map()));
+    m.set(r.participantId, r.since);
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+/** Environment variables (SPEC §6, plus the documented PARLEY_RATE_* and PARLEY_LOG_LEVEL). */
+const EnvSchema = z.object({
+  PARLEY_HOST: z.string().min(1).default('127.0.0.1'),
+  PARLEY_PORT: int(8080).pipe(z.number().max(65535)),
+  PARLEY_DATA_DIR: z.string().min(1).default('./data'),
+  PARLEY_API_KEY: z.string().min(16, 'PARLEY_API_KEY must be at least 16 characters').optional(),
+  PARLEY_JWT_SECRET: z.string().min(32, 'PARLEY_JWT_SECRET must be at least 32 characters').optional(),
+  PARLEY_ESCALATION_DELAY_MS: int(60_000),
+  PARLEY_ESCALATION_RECOVERY_MS: int(86_400_000),
+  PARLEY_SMTP_URL: z.string().optional(),
+  PARLEY_MAIL_FROM: z.string().default('Parley <parley@localhost>'),
+  PARLEY_APP_URL: z.url().optional(),
+  PARLEY_CONVERSATION_URL: z.string().optional(),
+  PARLEY_MAX_FRAME_BYTES: int(65_536, 1024),
+  PARLEY_OUTBOX_RETENTION_MS: int(259_200_000),
+  PARLEY_MAX_BACKPRESSURE_BYTES: int(1_048_576, 1024),
+  PARLEY_RATE_SEND_PER_S: int(20, 1),
+  PARLEY_RATE_SEND_BURST: int(40, 1),
+  PARLEY_RATE_TYPING_PER_S: int(2, 1),
+  PARLEY_RATE_TYPING_BURST: int(5, 1),
+  PARLEY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  apiKey: string;
+  jwtSecret: string;
+  /** Secrets generated on this start (to print once). */
+  generated: Array<'PARLEY_API_KEY' | 'PARLEY_JWT_SECRET'>;
+  escalationDelayMs: number;
+  escalationRecoveryMs: number;
+  smtpUrl: string | null;
+  mailFrom: string;
+  appUrl: string;
+  conversationUrl: string;
+  maxFrameBytes: number;
+  maxBackpressureBytes: number;
+  outboxRetentionMs: number;
+  rate: { sendPerSecond: number; sendBurst: number; typingPerSecond: number; typingBurst: number };
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/**
+ * Read the environment into a typed config. Secrets not set in the environment are generated on
+ * first start and kept in `<dataDir>/secrets.json` (mode 0600) so that they survive restarts.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.PARLEY_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const secretsFile = join(dataDir, 'secrets.json');
+  const stored: { apiKey?: string; jwtSecret?: string } = existsSync(secretsFile) ? JSON.parse(readFileSync(secretsFile, 'utf8')) : {};
+  const generated: Config['generated'] = [];
+  let apiKey = e.PARLEY_API_KEY ?? stored.apiKey;
+  let jwtSecret = e.PARLEY_JWT_SECRET ?? stored.jwtSecret;
+  if (!apiKey) {
+    apiKey = randomBytes(24).toString('base64url');
+    generated.push('PARLEY_API_KEY');
+  }
+  if (!jwtSecret) {
+    jwtSecret = randomBytes(32).toString('base64url');
+    generated.push('PARLEY_JWT_SECRET');
+  }
+  if (generated.length) {
+    writeFileSync(secretsFile, JSON.stringify({ ...stored, apiKey: stored.apiKey ?? (e.PARLEY_API_KEY ? undefined : apiKey), jwtSecret: stored.jwtSecret ?? (e.PARLEY_JWT_SECRET ? undefined : jwtSecret) }, null, 2) + '\n', { mode: 0o600 });
+  }
+  const appUrl = (e.PARLEY_APP_URL ?? `http://localhost:${e.PARLEY_PORT || 8080}`).replace(/\/+$/, '');
+  return {
+    host: e.PARLEY_HOST,
+    port: e.PARLEY_PORT,
+    dataDir,
+    apiKey,
+    jwtSecret,
+    generated,
+    escalationDelayMs: e.PARLEY_ESCALATION_DELAY_MS,
+    escalationRecoveryMs: e.PARLEY_ESCALATION_RECOVERY_MS,
+    smtpUrl: e.PARLEY_SMTP_URL || null,
+    mailFrom: e.PARLEY_MAIL_FROM,
+    appUrl,
+    conversationUrl: e.PARLEY_CONVERSATION_URL ?? `${appUrl}/app/#/c/{conversationId}`,
+    maxFrameBytes: e.PARLEY_MAX_FRAME_BYTES,
+    maxBackpressureBytes: e.PARLEY_MAX_BACKPRESSURE_BYTES,
+    outboxRetentionMs: e.PARLEY_OUTBOX_RETENTION_MS,
+    rate: {
+      sendPerSecond: e.PARLEY_RATE_SEND_PER_S,
+      sendBurst: e.PARLEY_RATE_SEND_BURST,
+      typingPerSecond: e.PARLEY_RATE_TYPING_PER_S,
+      typingBurst: e.PARLEY_RATE_TYPING_BURST,
+    },
+    logLevel: e.PARLEY_LOG_LEVEL,
+  };
+}

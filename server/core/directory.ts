@@ -1,0 +1,199 @@
+import type { DirectorySnapshot } from './ports/index.js';
+import type { ConversationRecord, ItemRecord, ParticipantRecord, ProjectRecord } from './model.js';
+import { isUserPreferences } from './model.js';
+import { maySee, type RulesContext } from './rules/rules.js';
+
+function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  let s = index.get(key);
+  if (!s) index.set(key, (s = new Set()));
+  s.add(value);
+}
+function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  const s = index.get(key);
+  if (!s) return;
+  s.delete(value);
+  if (s.size === 0) index.delete(key);
+}
+
+/**
+ * The hub's in-memory directory of participants, projects, items and conversations, with the reverse
+ * indexes that turn SPEC §2's rules into cheap lookups: "which conversations may p see" and "who may
+ * see c". The store is the durable copy; this hub is its only writer, so the two never disagree.
+ * Every answer here is filtered through the rules module, so the indexes can only narrow work, never
+ * widen what anybody sees.
+ */
+export class Directory {
+  readonly participants = new Map<string, ParticipantRecord>();
+  readonly projects = new Map<string, ProjectRecord>();
+  readonly items = new Map<string, ItemRecord>();
+  readonly conversations = new Map<string, ConversationRecord>();
+
+  private readonly convsByMember = new Map<string, Set<string>>();
+  private readonly convsByItem = new Map<string, Set<string>>();
+  private readonly itemsByCustomer = new Map<string, Set<string>>();
+  /** Explicit followers, owners and responsible users. */
+  private readonly itemsByFollower = new Map<string, Set<string>>();
+  private readonly itemsByProject = new Map<string, Set<string>>();
+  private readonly projectsByFollower = new Map<string, Set<string>>();
+  private readonly sharedConvs = { item: new Set<string>(), inbox: new Set<string>() };
+
+  load(s: DirectorySnapshot): void {
+    for (const p of s.participants) this.participants.set(p.id, p);
+    for (const p of s.projects) this.setProject(p);
+    for (const i of s.items) this.setItem(i);
+    for (const c of s.conversations) this.addConversation(c);
+  }
+
+  context(c: ConversationRecord): RulesContext {
+    const item = c.itemId !== null ? this.items.get(c.itemId) : undefined;
+    const project = item?.projectId ? this.projects.get(item.projectId) : undefined;
+    return { item, project };
+  }
+
+  maySee(p: ParticipantRecord, c: ConversationRecord): boolean {
+    return maySee(p, c, this.context(c));
+  }
+
+  setParticipant(p: ParticipantRecord): void {
+    this.participants.set(p.id, p);
+  }
+
+  setProject(p: ProjectRecord): void {
+    const old = this.projects.get(p.id);
+    if (old) for (const f of old.followers.keys()) removeFrom(this.projectsByFollower, f, p.id);
+    this.projects.set(p.id, p);
+    for (const f of p.followers.keys()) addTo(this.projectsByFollower, f, p.id);
+  }
+
+  setItem(i: ItemRecord): void {
+    const old = this.items.get(i.id);
+    if (old) {
+      for (const f of itemFollowerIds(old)) removeFrom(this.itemsByFollower, f, old.id);
+      if (old.customerId) removeFrom(this.itemsByCustomer, old.customerId, old.id);
+      if (old.projectId) removeFrom(this.itemsByProject, old.projectId, old.id);
+    }
+    this.items.set(i.id, i);
+    for (const f of itemFollowerIds(i)) addTo(this.itemsByFollower, f, i.id);
+    if (i.customerId) addTo(this.itemsByCustomer, i.customerId, i.id);
+    if (i.projectId) addTo(this.itemsByProject, i.projectId, i.id);
+  }
+
+  addConversation(c: ConversationRecord): void {
+    this.conversations.set(c.id, c);
+    for (const m of c.members.keys()) addTo(this.convsByMember, m, c.id);
+    if (c.itemId !== null) addTo(this.convsByItem, c.itemId, c.id);
+    if (c.kind !== 'direct') this.sharedConvs[c.kind].add(c.id);
+  }
+
+  addMember(c: ConversationRecord, participantId: string, since: number): void {
+    if (c.members.has(participantId)) return;
+    c.members.set(participantId, since);
+    addTo(this.convsByMember, participantId, c.id);
+  }
+
+  /** Explicit members plus, for an external item conversation, the item's customer. */
+  membersOf(c: ConversationRecord): string[] {
+    const ids = [...c.members.keys()];
+    if (c.kind === 'item' && c.visibility === 'external' && c.itemId !== null) {
+      const customerId = this.items.get(c.itemId)?.customerId;
+      if (customerId && !c.members.has(customerId) && this.participants.get(customerId)?.kind === 'customer') ids.push(customerId);
+    }
+    return ids;
+  }
+
+  /** Conversations p is a member of (explicitly, or as the customer of an external item conversation). */
+  memberConversations(p: ParticipantRecord): Set<string> {
+    const out = new Set(this.convsByMember.get(p.id));
+    if (p.kind === 'customer') {
+      for (const itemId of this.itemsByCustomer.get(p.id) ?? []) {
+        for (const cid of this.convsByItem.get(itemId) ?? []) if (this.conversations.get(cid)?.visibility === 'external') out.add(cid);
+      }
+    }
+    return out;
+  }
+
+  /** Whether p's access preference is `all`: it sees every item and inbox conversation. */
+  seesAllShared(p: ParticipantRecord): boolean {
+    return p.kind === 'user' && isUserPreferences(p.preferences) && p.preferences.access.viewConversations === 'all';
+  }
+
+  /**
+   * Conversations p may see that are not covered by the shared `all:item`/`all:inbox` topics — the
+   * ones p's sessions subscribe to one by one. For a user with access `all` that is its direct ones.
+   */
+  ownConversations(p: ParticipantRecord): ConversationRecord[] {
+    const ids = this.memberConversations(p);
+    if (p.kind === 'user') {
+      for (const itemId of this.itemsByFollower.get(p.id) ?? []) for (const cid of this.convsByItem.get(itemId) ?? []) ids.add(cid);
+      if (isUserPreferences(p.preferences) && p.preferences.access.viewConversations === 'mine') {
+        for (const projectId of this.projectsByFollower.get(p.id) ?? []) {
+          for (const itemId of this.itemsByProject.get(projectId) ?? []) for (const cid of this.convsByItem.get(itemId) ?? []) ids.add(cid);
+        }
+      }
+    }
+    const all = this.seesAllShared(p);
+    const out: ConversationRecord[] = [];
+    for (const id of ids) {
+      const c = this.conversations.get(id);
+      if (!c || (all && c.kind !== 'direct')) continue;
+      if (this.maySee(p, c)) out.push(c);
+    }
+    return out;
+  }
+
+  /** Every conversation p may see. */
+  visibleConversations(p: ParticipantRecord): ConversationRecord[] {
+    const out = this.ownConversations(p);
+    if (this.seesAllShared(p)) {
+      for (const kind of ['item', 'inbox'] as const) for (const id of this.sharedConvs[kind]) out.push(this.conversations.get(id)!);
+    }
+    return out;
+  }
+
+  /**
+   * Participants who may see c through membership or follows (not through access `all`), checked by the
+   * rules. Together with the users whose access is `all` (for item and inbox conversations) this is
+   * everybody who may see c.
+   */
+  explicitViewers(c: ConversationRecord): ParticipantRecord[] {
+    const ids = new Set(this.membersOf(c));
+    const { item, project } = this.context(c);
+    if (item) {
+      for (const f of itemFollowerIds(item)) ids.add(f);
+      if (project) for (const f of project.followers.keys()) ids.add(f);
+    }
+    const out: ParticipantRecord[] = [];
+    for (const id of ids) {
+      const p = this.participants.get(id);
+      if (p && this.maySee(p, c)) out.push(p);
+    }
+    return out;
+  }
+
+  /** Everybody who may see c (for receipts). Users with access `all` are scanned: a cold path. */
+  allViewers(c: ConversationRecord): ParticipantRecord[] {
+    const out = this.explicitViewers(c);
+    if (c.kind === 'direct') return out;
+    const seen = new Set(out.map((p) => p.id));
+    for (const p of this.participants.values()) {
+      if (!seen.has(p.id) && this.seesAllShared(p) && this.maySee(p, c)) out.push(p);
+    }
+    return out;
+  }
+
+  /** Participants whose visibility of some conversation depends on this item (for re-subscription). */
+  itemAudience(i: ItemRecord): Set<string> {
+    const ids = new Set(itemFollowerIds(i));
+    if (i.customerId) ids.add(i.customerId);
+    if (i.projectId) for (const f of this.projects.get(i.projectId)?.followers.keys() ?? []) ids.add(f);
+    for (const cid of this.convsByItem.get(i.id) ?? []) for (const m of this.conversations.get(cid)?.members.keys() ?? []) ids.add(m);
+    return ids;
+  }
+}
+
+export function itemFollowerIds(i: ItemRecord): string[] {
+  const ids = [...i.followers.keys()];
+  if (i.ownerId && !i.followers.has(i.ownerId)) ids.push(i.ownerId);
+  if (i.responsibleId && i.responsibleId !== i.ownerId && !i.followers.has(i.responsibleId)) ids.push(i.responsibleId);
+  return ids;
+}

@@ -1,0 +1,257 @@
+import {
+  CustomerPreferencesPatchSchema,
+  DEFAULT_CUSTOMER_PREFERENCES,
+  DEFAULT_USER_PREFERENCES,
+  ProtocolError,
+  UserPreferencesPatchSchema,
+  type ConversationCreate,
+  type CustomerPreferences,
+  type ItemPut,
+  type Message,
+  type MessagePost,
+  type MessagesQuery,
+  type Participant,
+  type ParticipantPut,
+  type ProjectPut,
+  type TokenCreate,
+  type UserPreferences,
+} from '../../protocol/index.js';
+import type { Hub } from './hub.js';
+import { isUserPreferences, type ItemRecord, type ParticipantRecord, type ProjectRecord, type Relations } from './model.js';
+import type { Clock, Store, Tokens } from './ports/index.js';
+import { mayPostApi } from './rules/rules.js';
+
+export interface HostApiOptions {
+  hub: Hub;
+  store: Store;
+  clock: Clock;
+  tokens: Tokens;
+}
+
+const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+
+function publicParticipant(p: ParticipantRecord): Participant {
+  const { preferences: _preferences, ...rest } = p;
+  return rest;
+}
+
+/** Keep the start time of relations that continue; new ones begin now. */
+function relations(ids: readonly string[] | undefined, old: Relations | undefined, now: number): Relations {
+  const out: Relations = new Map();
+  for (const id of ids ?? []) out.set(id, old?.get(id) ?? now);
+  return out;
+}
+
+/**
+ * The use cases behind the host application's HTTP API (SPEC §4). Bodies arrive validated by the
+ * protocol schemas; this layer enforces the rules that need state (existence, kinds, may-post).
+ */
+export class HostApi {
+  private readonly hub: Hub;
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly tokens: Tokens;
+
+  constructor(opts: HostApiOptions) {
+    this.hub = opts.hub;
+    this.store = opts.store;
+    this.clock = opts.clock;
+    this.tokens = opts.tokens;
+  }
+
+  private get dir() {
+    return this.hub.directory;
+  }
+
+  private participant(id: string): ParticipantRecord {
+    const p = this.dir.participants.get(id);
+    if (!p) throw new ProtocolError('not_found', `no such participant: ${id}`);
+    return p;
+  }
+
+  async putParticipant(id: string, body: ParticipantPut): Promise<Participant> {
+    const old = this.dir.participants.get(id);
+    if (old && old.kind !== body.kind) throw new ProtocolError('conflict', `participant ${id} is a ${old.kind}; kind never changes`);
+    const p: ParticipantRecord = {
+      id,
+      kind: body.kind,
+      name: body.name,
+      email: body.email ?? null,
+      locale: body.locale ?? 'en',
+      timezone: body.timezone ?? 'UTC',
+      groups: body.groups ?? [],
+      roles: body.roles ?? [],
+      outOfOffice: body.outOfOffice ?? false,
+      disabled: body.disabled ?? false,
+      createdAt: old?.createdAt ?? this.clock.now(),
+      preferences: old?.preferences ?? structuredClone(body.kind === 'user' ? DEFAULT_USER_PREFERENCES : DEFAULT_CUSTOMER_PREFERENCES),
+    };
+    await this.store.putParticipant(p);
+    this.dir.setParticipant(p);
+    this.hub.refreshParticipants([id]);
+    return publicParticipant(p);
+  }
+
+  getParticipant(id: string): Participant {
+    return publicParticipant(this.participant(id));
+  }
+
+  getPreferences(id: string): UserPreferences | CustomerPreferences {
+    return this.participant(id).preferences;
+  }
+
+  /** Deep-merge a partial preferences object; the schema depends on the participant's kind. */
+  async patchPreferences(id: string, body: unknown): Promise<UserPreferences | CustomerPreferences> {
+    const p = this.participant(id);
+    const old = p.preferences;
+    let next: UserPreferences | CustomerPreferences;
+    if (isUserPreferences(old)) {
+      const parsed = UserPreferencesPatchSchema.safeParse(body);
+      if (!parsed.success) throw new ProtocolError('invalid', 'invalid preferences', parsed.error.issues);
+      const d = parsed.data;
+      next = {
+        notifications: { ...old.notifications, ...d.notifications },
+        email: { ...old.email, ...d.email },
+        access: { ...old.access, ...d.access },
+      };
+    } else {
+      const parsed = CustomerPreferencesPatchSchema.safeParse(body);
+      if (!parsed.success) throw new ProtocolError('invalid', `invalid preferences for a ${p.kind}`, parsed.error.issues);
+      next = { email: { ...old.email, ...parsed.data.email } };
+    }
+    await this.store.putPreferences(id, next);
+    const updated = { ...p, preferences: next };
+    this.dir.setParticipant(updated);
+    this.hub.refreshParticipants([id]);
+    return next;
+  }
+
+  async putProject(id: string, body: ProjectPut): Promise<{ id: string; name: string; followers: string[]; createdAt: number }> {
+    const old = this.dir.projects.get(id);
+    const now = this.clock.now();
+    const p: ProjectRecord = { id, name: body.name, followers: relations(body.followers, old?.followers, now), createdAt: old?.createdAt ?? now };
+    await this.store.putProject(p);
+    this.dir.setProject(p);
+    this.hub.refreshParticipants(new Set([...(old?.followers.keys() ?? []), ...p.followers.keys()]));
+    return { id, name: p.name, followers: [...p.followers.keys()], createdAt: p.createdAt };
+  }
+
+  async putItem(id: string, body: ItemPut) {
+    for (const [role, pid] of [
+      ['customerId', body.customerId],
+      ['ownerId', body.ownerId],
+      ['responsibleId', body.responsibleId],
+    ] as const) {
+      const p = pid ? this.dir.participants.get(pid) : undefined;
+      if (!p) continue;
+      if (role === 'customerId' ? p.kind !== 'customer' : p.kind !== 'user') {
+        throw new ProtocolError('invalid', `${role} ${pid} is a ${p.kind}`);
+      }
+    }
+    const old = this.dir.items.get(id);
+    const now = this.clock.now();
+    const since = (next: string | null, prev: string | null | undefined, t: number | null | undefined) => (next === null ? null : next === prev && t != null ? t : now);
+    const customerId = body.customerId ?? null;
+    const ownerId = body.ownerId ?? null;
+    const responsibleId = body.responsibleId ?? null;
+    const item: ItemRecord = {
+      id,
+      kind: body.kind,
+      title: body.title,
+      projectId: body.projectId ?? null,
+      number: body.number ?? null,
+      status: body.status ?? null,
+      priority: body.priority ?? null,
+      queue: body.queue ?? null,
+      customerId,
+      ownerId,
+      responsibleId,
+      followers: relations(body.followers, old?.followers, now),
+      fields: body.fields ?? {},
+      createdAt: old?.createdAt ?? now,
+      roleSince: {
+        customer: since(customerId, old?.customerId, old?.roleSince.customer),
+        owner: since(ownerId, old?.ownerId, old?.roleSince.owner),
+        responsible: since(responsibleId, old?.responsibleId, old?.roleSince.responsible),
+      },
+    };
+    await this.store.putItem(item);
+    const audience = old ? this.dir.itemAudience(old) : new Set<string>();
+    this.dir.setItem(item);
+    for (const id of this.dir.itemAudience(item)) audience.add(id);
+    this.hub.refreshParticipants(audience);
+    const { roleSince: _roleSince, followers, ...rest } = item;
+    return { ...rest, followers: [...followers.keys()] };
+  }
+
+  async createConversation(body: ConversationCreate) {
+    const now = this.clock.now();
+    if (body.kind === 'item') {
+      if (!this.dir.items.has(body.itemId)) throw new ProtocolError('not_found', `no such item: ${body.itemId}`);
+      const c = await this.hub.createConversation({
+        kind: 'item',
+        visibility: body.visibility,
+        itemId: body.itemId,
+        subject: body.subject ?? null,
+        createdBy: null,
+        members: new Map(),
+      });
+      return this.hub.describe(c);
+    }
+    const creator = this.participant(body.createdBy);
+    if (creator.disabled) throw new ProtocolError('not_found', `no such participant: ${body.createdBy}`);
+    if (creator.kind !== 'user') throw new ProtocolError('invalid', 'direct conversations are opened by users');
+    const members: Relations = new Map([[creator.id, now]]);
+    let external = false;
+    for (const id of body.members) {
+      const m = this.dir.participants.get(id);
+      if (!m || m.disabled) throw new ProtocolError('not_found', `no such participant: ${id}`);
+      if (m.kind === 'customer') external = true;
+      members.set(id, now);
+    }
+    const c = await this.hub.createConversation({
+      kind: 'direct',
+      visibility: external ? 'external' : 'internal',
+      itemId: null,
+      subject: body.subject ?? null,
+      createdBy: creator.id,
+      members,
+    });
+    return this.hub.describe(c);
+  }
+
+  private conversation(id: string) {
+    const c = this.dir.conversations.get(id);
+    if (!c) throw new ProtocolError('not_found', `no such conversation: ${id}`);
+    return c;
+  }
+
+  getConversation(id: string) {
+    return this.hub.describe(this.conversation(id));
+  }
+
+  async postMessage(conversationId: string, body: MessagePost): Promise<{ message: Message; duplicate: boolean }> {
+    const c = this.conversation(conversationId);
+    const p = this.participant(body.senderId);
+    if (!mayPostApi(p, c, this.dir.context(c))) throw new ProtocolError('forbidden', `${p.id} may not post in this conversation`);
+    return this.hub.post(p, c, { body: body.body, format: body.format ?? 'text', clientMsgId: body.clientMsgId, source: 'api' });
+  }
+
+  listMessages(conversationId: string, q: MessagesQuery) {
+    const c = this.conversation(conversationId);
+    return this.store.listMessages(c.id, { before: q.before, after: q.after, limit: q.limit ?? 50 });
+  }
+
+  async getReceipts(messageId: string) {
+    const m = await this.store.getMessage(messageId);
+    const c = m && this.dir.conversations.get(m.conversationId);
+    if (!m || !c) throw new ProtocolError('not_found', `no such message: ${messageId}`);
+    return { messageId: m.id, conversationId: c.id, recipients: await this.hub.receipts(m, c, 'full') };
+  }
+
+  async createToken(body: TokenCreate): Promise<{ token: string; expiresAt: number }> {
+    const p = this.participant(body.sub);
+    if (p.disabled) throw new ProtocolError('forbidden', `participant ${p.id} is disabled`);
+    return this.tokens.sign(p.id, body.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS);
+  }
+}

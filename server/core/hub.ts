@@ -1,0 +1,727 @@
+import { nanoid } from 'nanoid';
+import {
+  CloseCode,
+  DEFAULT_CUSTOMER_PREFERENCES,
+  DEFAULT_USER_PREFERENCES,
+  MAX_BODY_CHARS,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  decodeClientFrame,
+  type ClientFrame,
+  type ConversationsFrame,
+  type DecodeResult,
+  type ErrorCode,
+  type HelloFrame,
+  type HistoryFrame,
+  type Message,
+  type OpenFrame,
+  type PresenceState,
+  type Receipt,
+  type ReceiptsFrame,
+  type SendFrame,
+  type ServerFrame,
+  type Summary,
+  type WhoFrame,
+} from '../../protocol/index.js';
+import { Directory } from './directory.js';
+import type { ConversationRecord, NewMessage, ParticipantRecord } from './model.js';
+import type { Bus, Clock, Connection, Logger, Metrics, Store, TimerHandle, Tokens } from './ports/index.js';
+import { isFollowing, isMember, mayPostWs, notify } from './rules/rules.js';
+import { RateLimit, Session, WindowCounter } from './session.js';
+
+export interface HubLimits {
+  maxFrameBytes: number;
+  helloTimeoutMs: number;
+  heartbeatMs: number;
+  presenceGraceMs: number;
+  /** More bad frames than this in a minute close the connection with 4400. */
+  maxBadFramesPerMinute: number;
+  sendPerSecond: number;
+  sendBurst: number;
+  typingPerSecond: number;
+  typingBurst: number;
+  /** More rate-limited requests than this in a minute close the connection with 4008. */
+  maxRejectedPerMinute: number;
+}
+
+export const DEFAULT_LIMITS: HubLimits = {
+  maxFrameBytes: 65536,
+  helloTimeoutMs: 10_000,
+  heartbeatMs: 25_000,
+  presenceGraceMs: 5_000,
+  maxBadFramesPerMinute: 10,
+  sendPerSecond: 20,
+  sendBurst: 40,
+  typingPerSecond: 2,
+  typingBurst: 5,
+  maxRejectedPerMinute: 60,
+};
+
+export interface HubOptions {
+  store: Store;
+  bus: Bus;
+  clock: Clock;
+  tokens: Tokens;
+  metrics: Metrics;
+  logger: Logger;
+  limits?: Partial<HubLimits>;
+}
+
+interface PresenceInfo {
+  state: PresenceState;
+  lastActiveAt: number | null;
+  offlineTimer: TimerHandle | null;
+}
+
+const SHARED_TOPIC = { item: 'all:item', inbox: 'all:inbox' } as const;
+const encode = (f: ServerFrame): string => JSON.stringify(f);
+
+/**
+ * The hub: sessions, presence, and the use cases behind every WebSocket frame (SPEC §3). Talks to the
+ * world only through its ports. Every routing decision goes through the rules module via Directory.
+ */
+export class Hub {
+  readonly directory = new Directory();
+  readonly limits: HubLimits;
+  private readonly store: Store;
+  private readonly bus: Bus;
+  private readonly clock: Clock;
+  private readonly tokens: Tokens;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly sessions = new Map<string, Set<Session>>();
+  /** Online users whose access is `all`: the audience of every item and inbox conversation. */
+  private readonly onlineSeeAll = new Set<string>();
+  private readonly watchers = new Map<string, Set<Session>>();
+  private readonly presence = new Map<string, PresenceInfo>();
+  private stopping = false;
+
+  constructor(opts: HubOptions) {
+    this.store = opts.store;
+    this.bus = opts.bus;
+    this.clock = opts.clock;
+    this.tokens = opts.tokens;
+    this.metrics = opts.metrics;
+    this.log = opts.logger;
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
+
+  async start(): Promise<void> {
+    this.directory.load(await this.store.loadDirectory());
+  }
+
+  get sessionCount(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.size;
+    return n;
+  }
+
+  // ─── Connection lifecycle ────────────────────────────────────────────────────────────────────────
+
+  /** A socket opened: start the hello deadline. */
+  accept(conn: Connection): Session {
+    const s = new Session(nanoid(), conn);
+    this.metrics.connectionOpened();
+    s.helloTimer = this.clock.setTimer(this.limits.helloTimeoutMs, () => {
+      if (s.phase === 'hello') this.reject(s, 'unauthenticated', 'no hello in time', CloseCode.UNAUTHENTICATED);
+    });
+    return s;
+  }
+
+  /** A frame arrived. `text` is null for a binary frame. Never throws. */
+  receive(s: Session, text: string | null): void {
+    if (s.phase === 'closed') return;
+    if (s.phase === 'authenticating') {
+      if (!s.early) s.early = [];
+      if (s.early.length < 32) s.early.push(text ?? '\u0000binary');
+      return;
+    }
+    const decoded: DecodeResult = text === null ? { ok: false, code: 'bad_frame', message: 'binary frames are not accepted' } : decodeClientFrame(text);
+    if (s.phase === 'hello') {
+      if (decoded.ok && decoded.frame.t === 'hello') {
+        this.metrics.frameIn('hello');
+        void this.hello(s, decoded.frame);
+      } else {
+        this.reject(s, 'unauthenticated', 'the first frame must be hello', CloseCode.UNAUTHENTICATED);
+      }
+      return;
+    }
+    if (!decoded.ok) {
+      this.metrics.frameIn('invalid');
+      this.sendError(s, decoded.code, decoded.message, decoded.re);
+      if (decoded.code === 'bad_frame') {
+        s.badFrames ??= new WindowCounter(60_000);
+        if (s.badFrames.hit(this.clock.now()) > this.limits.maxBadFramesPerMinute) {
+          this.close(s, CloseCode.PROTOCOL_VIOLATION, 'too many bad frames');
+        }
+      }
+      return;
+    }
+    this.metrics.frameIn(decoded.frame.t);
+    if (decoded.frame.t === 'hello') {
+      this.sendError(s, 'bad_frame', 'already authenticated', undefined);
+      return;
+    }
+    this.dispatch(s, decoded.frame).catch((e: unknown) => this.fail(s, decoded.frame, e));
+  }
+
+  /** The socket closed (for any reason). */
+  closed(s: Session): void {
+    if (s.phase === 'closed') return;
+    const wasOpen = s.phase === 'open';
+    s.phase = 'closed';
+    this.metrics.connectionClosed();
+    if (s.helloTimer) this.clock.clearTimer(s.helloTimer);
+    this.setWatch(s, null);
+    const p = s.participant;
+    if (!wasOpen || !p) return;
+    const set = this.sessions.get(p.id);
+    set?.delete(s);
+    if (set && set.size === 0) {
+      this.sessions.delete(p.id);
+      this.onlineSeeAll.delete(p.id);
+    }
+    this.updatePresence(p);
+  }
+
+  /** Close every session with 1001 (server going away). */
+  shutdown(): void {
+    this.stopping = true;
+    for (const set of [...this.sessions.values()]) for (const s of [...set]) this.close(s, CloseCode.GOING_AWAY, 'server going away');
+    for (const info of this.presence.values()) if (info.offlineTimer) this.clock.clearTimer(info.offlineTimer);
+  }
+
+  private async hello(s: Session, f: HelloFrame): Promise<void> {
+    s.phase = 'authenticating';
+    if (s.helloTimer) this.clock.clearTimer(s.helloTimer);
+    s.helloTimer = null;
+    let p: ParticipantRecord;
+    try {
+      p = await this.authenticate(f.token);
+    } catch (e) {
+      const err = e instanceof ProtocolError ? e : new ProtocolError('unauthenticated', 'invalid token');
+      if (!(e instanceof ProtocolError)) this.log.error('hello failed', { error: String(e) });
+      const code = err.code === 'forbidden' ? CloseCode.FORBIDDEN : CloseCode.UNAUTHENTICATED;
+      this.reject(s, err.code, err.message, code);
+      return;
+    }
+    if ((s.phase as Session['phase']) === 'closed') return;
+    if (this.stopping) {
+      this.close(s, CloseCode.GOING_AWAY, 'server going away');
+      return;
+    }
+    s.participant = p;
+    s.phase = 'open';
+    let set = this.sessions.get(p.id);
+    if (!set) this.sessions.set(p.id, (set = new Set()));
+    set.add(s);
+    if (this.directory.seesAllShared(p)) this.onlineSeeAll.add(p.id);
+    s.conn.subscribe(`p:${p.id}`);
+    this.syncTopics(s);
+    this.sendTo(s, {
+      t: 'welcome',
+      v: PROTOCOL_VERSION,
+      sessionId: s.id,
+      participant: { id: p.id, kind: p.kind, name: p.name },
+      serverTime: this.clock.now(),
+      heartbeatMs: this.limits.heartbeatMs,
+      limits: { maxBodyChars: MAX_BODY_CHARS, maxFrameBytes: this.limits.maxFrameBytes },
+    });
+    this.updatePresence(p);
+    const early = s.early;
+    s.early = null;
+    if (early) for (const text of early) this.receive(s, text === '\u0000binary' ? null : text);
+  }
+
+  /** Verify a token and find (or just-in-time create) its participant. */
+  private async authenticate(token: string): Promise<ParticipantRecord> {
+    const claims = await this.tokens.verify(token);
+    let p = this.directory.participants.get(claims.sub);
+    if (!p) {
+      if ((claims.kind !== 'user' && claims.kind !== 'customer') || !claims.name) {
+        throw new ProtocolError('unauthenticated', 'unknown participant');
+      }
+      const now = this.clock.now();
+      p = {
+        id: claims.sub,
+        kind: claims.kind,
+        name: claims.name,
+        email: claims.email ?? null,
+        locale: claims.locale ?? 'en',
+        timezone: 'UTC',
+        groups: [],
+        roles: [],
+        outOfOffice: false,
+        disabled: false,
+        createdAt: now,
+        preferences: structuredClone(claims.kind === 'user' ? DEFAULT_USER_PREFERENCES : DEFAULT_CUSTOMER_PREFERENCES),
+      };
+      await this.store.putParticipant(p);
+      // Another hello for the same new participant may have won the race.
+      const existing = this.directory.participants.get(p.id);
+      if (existing) p = existing;
+      else this.directory.setParticipant(p);
+    }
+    if (claims.kind !== undefined && claims.kind !== p.kind) throw new ProtocolError('unauthenticated', 'token kind does not match the participant');
+    if (p.disabled) throw new ProtocolError('forbidden', 'participant is disabled');
+    return p;
+  }
+
+  // ─── Dispatch and errors ─────────────────────────────────────────────────────────────────────────
+
+  private async dispatch(s: Session, f: Exclude<ClientFrame, HelloFrame>): Promise<void> {
+    switch (f.t) {
+      case 'send':
+        return this.handleSend(s, f);
+      case 'seen':
+        return this.handleSeen(s, f.conversationId, f.upTo);
+      case 'typing':
+        return this.handleTyping(s, f.conversationId);
+      case 'presence':
+        s.state = f.state;
+        return this.updatePresence(s.participant!);
+      case 'open':
+        return this.handleOpen(s, f);
+      case 'conversations':
+        return this.handleConversations(s, f);
+      case 'history':
+        return this.handleHistory(s, f);
+      case 'receipts':
+        return this.handleReceipts(s, f);
+      case 'who':
+        return this.handleWho(s, f);
+      case 'ping':
+        this.sendTo(s, { t: 'pong', re: f.id, serverTime: this.clock.now() });
+        return;
+    }
+  }
+
+  /** The one error classifier: expected errors keep their code; anything else is a bug, logged, answered `internal`. */
+  private fail(s: Session, f: ClientFrame, e: unknown): void {
+    const re = 'id' in f ? f.id : undefined;
+    if (e instanceof ProtocolError) {
+      this.sendError(s, e.code, e.message, re);
+      return;
+    }
+    this.log.error('frame handler failed', { frame: f.t, participant: s.participant?.id, error: e instanceof Error ? e.stack : String(e) });
+    this.sendError(s, 'internal', 'internal error', re);
+  }
+
+  private sendError(s: Session, code: ErrorCode, message: string, re: string | undefined): void {
+    this.metrics.error(code);
+    this.sendTo(s, re === undefined ? { t: 'error', code, message } : { t: 'error', re, code, message });
+  }
+
+  private reject(s: Session, code: ErrorCode, message: string, closeCode: number): void {
+    this.sendError(s, code, message, undefined);
+    this.close(s, closeCode, message);
+  }
+
+  private close(s: Session, code: number, reason: string): void {
+    if (s.phase === 'closed') return;
+    s.conn.close(code, reason);
+  }
+
+  private sendTo(s: Session, f: ServerFrame): void {
+    if (s.phase === 'closed') return;
+    this.metrics.frameOut(f.t);
+    s.conn.send(encode(f));
+  }
+
+  private sendEncoded(s: Session, type: string, frame: string): void {
+    if (s.phase === 'closed') return;
+    this.metrics.frameOut(type);
+    s.conn.send(frame);
+  }
+
+  private limit(s: Session, kind: 'send' | 'typing', re: string | undefined): boolean {
+    const now = this.clock.now();
+    const l = this.limits;
+    const bucket = kind === 'send' ? (s.sendLimit ??= new RateLimit(l.sendPerSecond, l.sendBurst, now)) : (s.typingLimit ??= new RateLimit(l.typingPerSecond, l.typingBurst, now));
+    if (bucket.take(now)) return true;
+    this.sendError(s, 'rate_limited', `too many ${kind} frames`, re);
+    s.rejected ??= new WindowCounter(60_000);
+    if (s.rejected.hit(now) > l.maxRejectedPerMinute) this.close(s, CloseCode.RATE_LIMITED, 'rate limited');
+    return false;
+  }
+
+  /** The conversation if p may see it; `not_found` otherwise, exactly as for an unknown id. */
+  visible(p: ParticipantRecord, conversationId: string): ConversationRecord {
+    const c = this.directory.conversations.get(conversationId);
+    if (!c || !this.directory.maySee(p, c)) throw new ProtocolError('not_found', 'no such conversation');
+    return c;
+  }
+
+  // ─── Messages ────────────────────────────────────────────────────────────────────────────────────
+
+  private async handleSend(s: Session, f: SendFrame): Promise<void> {
+    if (!this.limit(s, 'send', f.id)) return;
+    const p = s.participant!;
+    const c = this.visible(p, f.conversationId);
+    if (!mayPostWs(p, c, this.directory.context(c))) throw new ProtocolError('forbidden', 'you may not post here');
+    const { message, duplicate } = await this.post(p, c, { body: f.body, format: f.format ?? 'text', clientMsgId: f.clientMsgId, source: 'ws' });
+    this.sendTo(s, { t: 'ack', re: f.id, conversationId: c.id, messageId: message.id, seq: message.seq, createdAt: message.createdAt, duplicate });
+  }
+
+  /**
+   * Store a message from p (whose right to post the caller checked) and fan it out. A user's or bot's
+   * first post makes it a member. Resolves once committed and published.
+   */
+  async post(
+    p: ParticipantRecord,
+    c: ConversationRecord,
+    m: Pick<NewMessage, 'body' | 'format' | 'clientMsgId' | 'source'>,
+  ): Promise<{ message: Message; duplicate: boolean }> {
+    const now = this.clock.now();
+    const joins = p.kind !== 'customer' && !c.members.has(p.id);
+    const result = await this.store.appendMessage({ ...m, conversationId: c.id, senderId: p.id, senderKind: p.kind, createdAt: now }, joins ? now : undefined);
+    if (result.duplicate) return result;
+    const message = result.message;
+    if (message.seq > c.lastSeq) {
+      c.lastSeq = message.seq;
+      c.lastMessageAt = message.createdAt;
+    }
+    this.metrics.messageStored(m.source);
+    const joined = joins && !c.members.has(p.id);
+    if (joined) this.directory.addMember(c, p.id, now);
+    this.fanOut(c, message, p);
+    if (joined) void this.pushConversation(c).catch((e: unknown) => this.log.error('conversation push failed', { error: String(e) }));
+    return result;
+  }
+
+  /** Publish a committed message: one encoded frame per topic, then per-recipient notify frames. */
+  private fanOut(c: ConversationRecord, m: Message, sender: ParticipantRecord): void {
+    this.publishToConversation(c, encode({ t: 'message', message: m }));
+    const ctx = this.directory.context(c);
+    const online: string[] = [];
+    const frames = new Map<string, string>();
+    for (const p of this.onlineViewers(c)) {
+      online.push(p.id);
+      const reason = notify(p, sender, c, ctx);
+      if (!reason) continue;
+      let frame = frames.get(reason);
+      if (!frame) frames.set(reason, (frame = encode({ t: 'notify', conversationId: c.id, messageId: m.id, seq: m.seq, reason })));
+      this.bus.publish(`p:${p.id}`, frame);
+      this.metrics.frameOut('notify');
+    }
+    this.metrics.deliveries(online.length);
+    if (online.length) this.store.recordDelivered(c.id, online, m.seq, this.clock.now());
+  }
+
+  private publishToConversation(c: ConversationRecord, frame: string): void {
+    this.bus.publish(`c:${c.id}`, frame);
+    if (c.kind !== 'direct') this.bus.publish(SHARED_TOPIC[c.kind], frame);
+  }
+
+  /** Participants with an open session who may see c. */
+  private onlineViewers(c: ConversationRecord): ParticipantRecord[] {
+    const out: ParticipantRecord[] = [];
+    const seen = new Set<string>();
+    for (const p of this.directory.explicitViewers(c)) {
+      if (this.sessions.has(p.id)) {
+        out.push(p);
+        seen.add(p.id);
+      }
+    }
+    if (c.kind !== 'direct') {
+      for (const id of this.onlineSeeAll) {
+        if (seen.has(id)) continue;
+        const p = this.directory.participants.get(id);
+        if (p && this.directory.maySee(p, c)) out.push(p);
+      }
+    }
+    return out;
+  }
+
+  // ─── Seen, typing ────────────────────────────────────────────────────────────────────────────────
+
+  private async handleSeen(s: Session, conversationId: string, upTo: number): Promise<void> {
+    const p = s.participant!;
+    await this.markSeen(p, this.visible(p, conversationId), upTo);
+  }
+
+  /** Raise p's seen watermark in c (clamped to the last seq) and tell everyone who may see c. */
+  async markSeen(p: ParticipantRecord, c: ConversationRecord, upTo: number): Promise<void> {
+    const clamped = Math.min(upTo, c.lastSeq);
+    if (clamped <= 0) return;
+    const at = this.clock.now();
+    if (!(await this.store.raiseSeen(p.id, c.id, clamped, at))) return;
+    this.publishToConversation(c, encode({ t: 'receipt', conversationId: c.id, participantId: p.id, kind: 'seen', upTo: clamped, at }));
+  }
+
+  private handleTyping(s: Session, conversationId: string): void {
+    if (!this.limit(s, 'typing', undefined)) return;
+    const p = s.participant!;
+    const c = this.visible(p, conversationId);
+    const frame = encode({ t: 'typing', conversationId: c.id, participantId: p.id });
+    for (const v of this.onlineViewers(c)) {
+      if (v.id === p.id) continue;
+      this.bus.publish(`p:${v.id}`, frame);
+      this.metrics.frameOut('typing');
+    }
+  }
+
+  // ─── Conversations ───────────────────────────────────────────────────────────────────────────────
+
+  private async handleOpen(s: Session, f: OpenFrame): Promise<void> {
+    const p = s.participant!;
+    const members = new Map<string, number>();
+    const now = this.clock.now();
+    members.set(p.id, now);
+    let external = p.kind === 'customer';
+    for (const id of f.members) {
+      const m = this.directory.participants.get(id);
+      const allowed = m && !m.disabled && (p.kind === 'user' || m.kind === 'user');
+      if (!allowed) throw new ProtocolError('not_found', `no such participant: ${id}`);
+      if (m.kind === 'customer') external = true;
+      members.set(id, now);
+    }
+    if (p.kind === 'bot') throw new ProtocolError('forbidden', 'bots open conversations through the HTTP API');
+    const c = await this.createConversation({
+      kind: p.kind === 'customer' ? 'inbox' : 'direct',
+      visibility: external ? 'external' : 'internal',
+      itemId: null,
+      subject: f.subject ?? null,
+      createdBy: p.id,
+      members,
+    });
+    this.sendTo(s, { t: 'conversation', re: f.id, conversation: await this.summary(p, c) });
+  }
+
+  /** Create and store a conversation, subscribe the sessions that may see it, and push it to them. */
+  async createConversation(init: Omit<ConversationRecord, 'id' | 'createdAt' | 'lastSeq' | 'lastMessageAt'>, except?: Session): Promise<ConversationRecord> {
+    const c: ConversationRecord = { ...init, id: nanoid(), createdAt: this.clock.now(), lastSeq: 0, lastMessageAt: null };
+    await this.store.createConversation(c);
+    this.directory.addConversation(c);
+    for (const v of this.directory.explicitViewers(c)) {
+      if (c.kind !== 'direct' && this.directory.seesAllShared(v)) continue;
+      for (const s of this.sessions.get(v.id) ?? []) {
+        s.conn.subscribe(`c:${c.id}`);
+        s.topics.add(`c:${c.id}`);
+      }
+    }
+    await this.pushConversation(c, except);
+    return c;
+  }
+
+  /** Push a conversation's Summary to every online viewer (each gets its own seen/unseen/following). */
+  async pushConversation(c: ConversationRecord, except?: Session): Promise<void> {
+    for (const v of this.onlineViewers(c)) {
+      const frame = encode({ t: 'conversation', conversation: await this.summary(v, c) });
+      for (const s of this.sessions.get(v.id) ?? []) if (s !== except) this.sendEncoded(s, 'conversation', frame);
+    }
+  }
+
+  /** The conversation as the host sees it (Summary without the asker's fields). */
+  describe(c: ConversationRecord) {
+    return {
+      id: c.id,
+      kind: c.kind,
+      visibility: c.visibility,
+      itemId: c.itemId,
+      subject: c.subject,
+      members: this.directory.membersOf(c),
+      createdAt: c.createdAt,
+      lastSeq: c.lastSeq,
+      lastMessageAt: c.lastMessageAt,
+    };
+  }
+
+  async summary(p: ParticipantRecord, c: ConversationRecord): Promise<Summary> {
+    const wm = (await this.store.getWatermarks(p.id, [c.id])).get(c.id);
+    const seenUpTo = wm?.seenUpTo ?? 0;
+    const unseen = c.lastSeq > seenUpTo ? await this.store.countUnseen(c.id, p.id, seenUpTo) : 0;
+    return { ...this.describe(c), seenUpTo, unseen, following: isFollowing(p, c, this.directory.context(c)) };
+  }
+
+  private async handleConversations(s: Session, f: ConversationsFrame): Promise<void> {
+    const p = s.participant!;
+    const limit = f.limit ?? 50;
+    let after: [number, string] | null = null;
+    if (f.cursor !== undefined) after = decodeCursor(f.cursor);
+    const activity = (c: ConversationRecord) => c.lastMessageAt ?? c.createdAt;
+    // Most recent activity first, then id descending; the cursor is the last (activity, id) returned.
+    const all = this.directory
+      .visibleConversations(p)
+      .filter((c) => !after || activity(c) < after[0] || (activity(c) === after[0] && c.id < after[1]))
+      .sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const page = all.slice(0, limit);
+    const last = page[page.length - 1];
+    const summaries: Summary[] = [];
+    for (const c of page) summaries.push(await this.summary(p, c));
+    const cursor = all.length > limit && last ? encodeCursor(activity(last), last.id) : null;
+    this.sendTo(s, { t: 'conversations', re: f.id, conversations: summaries, cursor });
+  }
+
+  private async handleHistory(s: Session, f: HistoryFrame): Promise<void> {
+    const c = this.visible(s.participant!, f.conversationId);
+    const page = await this.store.listMessages(c.id, { before: f.before, after: f.after, limit: f.limit ?? 50 });
+    this.sendTo(s, { t: 'history', re: f.id, conversationId: c.id, messages: page.messages, hasMore: page.hasMore });
+  }
+
+  private async handleReceipts(s: Session, f: ReceiptsFrame): Promise<void> {
+    const p = s.participant!;
+    const m = await this.store.getMessage(f.messageId);
+    const c = m && this.directory.conversations.get(m.conversationId);
+    if (!m || !c || !this.directory.maySee(p, c)) throw new ProtocolError('not_found', 'no such message');
+    if (p.kind === 'customer' && m.senderId !== p.id) throw new ProtocolError('forbidden', 'customers may ask receipts of their own messages only');
+    const recipients = await this.receipts(m, c, p.kind === 'customer' ? 'customer' : 'full');
+    this.sendTo(s, { t: 'receipts', re: f.id, messageId: m.id, conversationId: c.id, recipients });
+  }
+
+  /**
+   * Receipts of m for everyone who may see c but its sender. The customer view lists only members,
+   * each with only participantId, deliveredAt and seenAt.
+   */
+  async receipts(m: Message, c: ConversationRecord, view: 'full' | 'customer'): Promise<Receipt[]> {
+    const times = await this.store.receiptTimes(c.id, m.seq);
+    const ctx = this.directory.context(c);
+    const who = view === 'customer' ? this.directory.explicitViewers(c).filter((v) => isMember(v, c, ctx)) : this.directory.allViewers(c);
+    const out: Receipt[] = [];
+    for (const v of who.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      if (v.id === m.senderId) continue;
+      const t = times.get(v.id);
+      if (view === 'customer') out.push({ participantId: v.id, deliveredAt: t?.deliveredAt ?? null, seenAt: t?.seenAt ?? null });
+      else out.push({ participantId: v.id, deliveredAt: t?.deliveredAt ?? null, seenAt: t?.seenAt ?? null, emailedAt: t?.emailedAt ?? null, emailId: t?.emailId ?? null });
+    }
+    return out;
+  }
+
+  // ─── Presence ────────────────────────────────────────────────────────────────────────────────────
+
+  private presenceOf(id: string): { participantId: string; state: PresenceState; lastActiveAt: number | null } {
+    const info = this.presence.get(id);
+    return { participantId: id, state: info?.state ?? 'offline', lastActiveAt: info?.lastActiveAt ?? null };
+  }
+
+  private handleWho(s: Session, f: WhoFrame): void {
+    const p = s.participant!;
+    let allowed: (id: string) => boolean = (id) => this.directory.participants.has(id);
+    if (p.kind === 'customer') {
+      // A customer may ask only about users who are members of its conversations.
+      const peers = new Set<string>();
+      for (const cid of this.directory.memberConversations(p)) {
+        const c = this.directory.conversations.get(cid)!;
+        if (!this.directory.maySee(p, c)) continue;
+        for (const m of this.directory.membersOf(c)) if (this.directory.participants.get(m)?.kind === 'user') peers.add(m);
+      }
+      allowed = (id) => peers.has(id);
+    }
+    const ids = [...new Set(f.participantIds)].filter(allowed);
+    if (f.watch === true) this.setWatch(s, ids);
+    else if (f.watch === false) this.setWatch(s, null);
+    this.sendTo(s, { t: 'who', re: f.id, presence: ids.map((id) => this.presenceOf(id)) });
+  }
+
+  private setWatch(s: Session, ids: string[] | null): void {
+    for (const id of s.watching ?? []) {
+      const set = this.watchers.get(id);
+      set?.delete(s);
+      if (set && set.size === 0) this.watchers.delete(id);
+    }
+    s.watching = ids && ids.length ? new Set(ids) : null;
+    for (const id of s.watching ?? []) {
+      let set = this.watchers.get(id);
+      if (!set) this.watchers.set(id, (set = new Set()));
+      set.add(s);
+    }
+  }
+
+  /** Recompute p's presence from its sessions; going offline waits out the grace period. */
+  private updatePresence(p: ParticipantRecord): void {
+    const set = this.sessions.get(p.id);
+    let info = this.presence.get(p.id);
+    if (!info) this.presence.set(p.id, (info = { state: 'offline', lastActiveAt: null, offlineTimer: null }));
+    if (!set || set.size === 0) {
+      if (info.state === 'offline' || info.offlineTimer || this.stopping) return;
+      const i = info;
+      i.offlineTimer = this.clock.setTimer(this.limits.presenceGraceMs, () => {
+        i.offlineTimer = null;
+        if (this.sessions.has(p.id) || i.state === 'offline') return;
+        i.state = 'offline';
+        this.broadcastPresence(p);
+      });
+      return;
+    }
+    if (info.offlineTimer) {
+      this.clock.clearTimer(info.offlineTimer);
+      info.offlineTimer = null;
+    }
+    let state: PresenceState = 'away';
+    for (const s of set) if (s.state === 'active') state = 'active';
+    if (state === 'active') info.lastActiveAt = this.clock.now();
+    if (state === info.state) return;
+    info.state = state;
+    this.broadcastPresence(p);
+  }
+
+  /** To the other members of p's conversations (who may see them) and to sessions watching p. */
+  private broadcastPresence(p: ParticipantRecord): void {
+    const frame = encode({ t: 'presence', ...this.presenceOf(p.id) });
+    const targets = new Set<Session>(this.watchers.get(p.id));
+    for (const cid of this.directory.memberConversations(p)) {
+      const c = this.directory.conversations.get(cid)!;
+      for (const mId of this.directory.membersOf(c)) {
+        if (mId === p.id) continue;
+        const sessions = this.sessions.get(mId);
+        if (!sessions) continue;
+        const m = this.directory.participants.get(mId);
+        if (!m || !this.directory.maySee(m, c)) continue;
+        for (const s of sessions) targets.add(s);
+      }
+    }
+    for (const s of targets) this.sendEncoded(s, 'presence', frame);
+  }
+
+  // ─── Subscriptions ───────────────────────────────────────────────────────────────────────────────
+
+  /** Make a session's topic subscriptions match what its participant may see now. */
+  private syncTopics(s: Session): void {
+    const p = s.participant!;
+    const want = new Set<string>();
+    if (this.directory.seesAllShared(p)) {
+      want.add(SHARED_TOPIC.item);
+      want.add(SHARED_TOPIC.inbox);
+    }
+    for (const c of this.directory.ownConversations(p)) want.add(`c:${c.id}`);
+    for (const t of s.topics) if (!want.has(t)) s.conn.unsubscribe(t);
+    for (const t of want) if (!s.topics.has(t)) s.conn.subscribe(t);
+    s.topics = want;
+  }
+
+  /**
+   * Re-derive the subscriptions of these participants' sessions after something they may see changed
+   * (an item's followers or customer, a project's followers, an access preference, disabling).
+   */
+  refreshParticipants(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const p = this.directory.participants.get(id);
+      const set = this.sessions.get(id);
+      if (!p || !set) continue;
+      if (p.disabled) {
+        for (const s of [...set]) this.reject(s, 'forbidden', 'participant is disabled', CloseCode.FORBIDDEN);
+        continue;
+      }
+      for (const s of set) {
+        s.participant = p;
+        this.syncTopics(s);
+      }
+      if (this.directory.seesAllShared(p)) this.onlineSeeAll.add(id);
+      else this.onlineSeeAll.delete(id);
+    }
+  }
+}
+
+function encodeCursor(activity: number, id: string): string {
+  return Buffer.from(JSON.stringify([activity, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string') return [v[0] as number, v[1]];
+  } catch {
+    // fall through: a cursor we did not make
+  }
+  throw new ProtocolError('invalid', 'unknown cursor');
+}

@@ -1,0 +1,91 @@
+import type { Message, UserPreferences, CustomerPreferences } from '../../../protocol/index.js';
+import type { ConversationRecord, ItemRecord, NewMessage, ParticipantRecord, ProjectRecord } from '../model.js';
+
+/** Everything the hub keeps in memory about host-owned entities and conversations, loaded at start. */
+export interface DirectorySnapshot {
+  participants: ParticipantRecord[];
+  projects: ProjectRecord[];
+  items: ItemRecord[];
+  conversations: ConversationRecord[];
+}
+
+export interface AppendResult {
+  message: Message;
+  /** True when (conversation, sender, clientMsgId) was already stored; `message` is the first one. */
+  duplicate: boolean;
+}
+
+export interface HistoryPage {
+  /** Ascending seq. */
+  messages: Message[];
+  /** More messages exist beyond this page in the direction asked (older for `before` and latest, newer for `after`). */
+  hasMore: boolean;
+}
+
+export interface WatermarkRow {
+  participantId: string;
+  conversationId: string;
+  deliveredUpTo: number;
+  seenUpTo: number;
+  emailedUpTo: number;
+}
+
+/** The earliest rise of each kind that reached a message's seq, per participant. */
+export interface ReceiptTimes {
+  participantId: string;
+  deliveredAt: number | null;
+  seenAt: number | null;
+  emailedAt: number | null;
+  emailId: string | null;
+}
+
+/**
+ * Durable storage. One writer (this hub process). Writes issued in the same event-loop turn are
+ * committed together (group commit); a returned Promise resolves only after its write is durable
+ * (committed to the WAL), so an `ack` sent on resolution survives a crash of the hub.
+ * Writes resolve in the order they were issued.
+ */
+export interface Store {
+  /** Load every participant, project, item and conversation (with members and last seq). */
+  loadDirectory(): Promise<DirectorySnapshot>;
+
+  /** Create or replace a participant with its preferences. */
+  putParticipant(p: ParticipantRecord): Promise<void>;
+  putPreferences(participantId: string, preferences: UserPreferences | CustomerPreferences): Promise<void>;
+  /** Create or replace a project and its whole follower set. */
+  putProject(p: ProjectRecord): Promise<void>;
+  /** Create or replace an item and its whole follower set. */
+  putItem(i: ItemRecord): Promise<void>;
+  /** Create a conversation with its initial members. */
+  createConversation(c: ConversationRecord): Promise<void>;
+
+  /**
+   * Append a message, assigning the next seq of its conversation (1, 2, 3… without gaps) at commit.
+   * Idempotent on (conversationId, senderId, clientMsgId): a repeat stores nothing and returns the
+   * first message with `duplicate: true`. With `joinAt`, the sender becomes a member in the same commit.
+   */
+  appendMessage(m: NewMessage, joinAt?: number): Promise<AppendResult>;
+
+  /**
+   * Record that messages up to `upTo` reached at least one open session of each participant. Fire
+   * and forget: coalesced into the next commit, never lowers a watermark; failures are logged.
+   */
+  recordDelivered(conversationId: string, participantIds: readonly string[], upTo: number, at: number): void;
+  /** Raise the seen watermark (and delivered with it). Resolves true if it rose, false if upTo was not above it. */
+  raiseSeen(participantId: string, conversationId: string, upTo: number, at: number): Promise<boolean>;
+
+  getMessage(id: string): Promise<Message | null>;
+  /** Messages of a conversation: `before`/`after` a seq (exclusive), or the latest `limit`. */
+  listMessages(conversationId: string, q: { before?: number | undefined; after?: number | undefined; limit: number }): Promise<HistoryPage>;
+  /** Watermarks of one participant in the given conversations (missing rows mean all zero). */
+  getWatermarks(participantId: string, conversationIds: readonly string[]): Promise<Map<string, WatermarkRow>>;
+  /** Messages above `afterSeq` not sent by `participantId`. */
+  countUnseen(conversationId: string, participantId: string, afterSeq: number): Promise<number>;
+  /** Per participant: when their delivered / seen / emailed watermark first reached `seq`. */
+  receiptTimes(conversationId: string, seq: number): Promise<Map<string, ReceiptTimes>>;
+
+  /** True once the database is open and migrated. */
+  isReady(): boolean;
+  /** Commit everything queued, then close. Later calls reject with `unavailable`. */
+  close(): Promise<void>;
+}

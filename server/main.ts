@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { loadConfig } from './config.js';
+import { Hub } from './core/hub.js';
+import { HostApi } from './core/host-api.js';
+import { JoseTokens } from './adapters/jwt/jose-tokens.js';
+import { PromMetrics } from './adapters/prom/prom-metrics.js';
+import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
+import { ConsoleLogger } from './adapters/system/console-logger.js';
+import { SystemClock } from './adapters/system/system-clock.js';
+import { HttpRouter } from './transport/http.js';
+import { registerHostRoutes, registerOpsRoutes } from './transport/routes.js';
+import { UWS_NATIVE, UwsTransport } from './transport/uws-transport.js';
+
+/** The composition root: the only place that knows every concrete class. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = new ConsoleLogger(config.logLevel);
+  if (UWS_NATIVE) logger.info('uWebSockets.js native binary loaded');
+  else logger.warn('uWebSockets.js native binary did NOT load: running on its slow JavaScript fallback');
+
+  const metrics = new PromMetrics();
+  const clock = new SystemClock();
+  const store = new SqliteStore({ file: join(config.dataDir, 'parley.db'), logger, metrics });
+  const tokens = new JoseTokens({ secret: config.jwtSecret });
+  const transport = new UwsTransport({ logger, maxFrameBytes: config.maxFrameBytes, maxBackpressureBytes: config.maxBackpressureBytes });
+  const hub = new Hub({
+    store,
+    bus: transport,
+    clock,
+    tokens,
+    metrics,
+    logger,
+    limits: { maxFrameBytes: config.maxFrameBytes, ...config.rate },
+  });
+  await hub.start();
+  const api = new HostApi({ hub, store, clock, tokens });
+
+  transport.attachHub(hub);
+  const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
+  registerHostRoutes(router, api);
+  registerOpsRoutes(router, {
+    ready: () => store.isReady(),
+    metrics: async () => ({ text: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
+  });
+  router.fallback();
+
+  const port = await transport.listen(config.host, config.port);
+  for (const name of config.generated) {
+    const value = name === 'PARLEY_API_KEY' ? config.apiKey : config.jwtSecret;
+    process.stdout.write(`Generated ${name}=${value} (kept in ${join(config.dataDir, 'secrets.json')}; shown only this once)\n`);
+  }
+  logger.info('listening', { host: config.host, port, url: `http://${config.host}:${port}`, dataDir: config.dataDir });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    // Whatever happens, be gone within 5 s.
+    setTimeout(() => process.exit(1), 5000).unref();
+    transport.stopListening();
+    hub.shutdown();
+    await store.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`parley failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

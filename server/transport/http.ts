@@ -1,0 +1,200 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { z } from 'zod';
+import { HTTP_STATUS, ProtocolError, type ErrorCode } from '../../protocol/index.js';
+import type { Logger } from '../core/ports/index.js';
+
+export type Method = 'get' | 'put' | 'post' | 'patch';
+
+/** What a handler sees: validated body and query, decoded path parameters, and the raw body text. */
+export interface RequestContext<B, Q> {
+  params: string[];
+  body: B;
+  query: Q;
+  headers: Record<string, string>;
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+  /** Defaults to application/json; a string body is sent as is. */
+  contentType?: string;
+}
+
+export interface Route<B = unknown, Q = unknown> {
+  method: Method;
+  pattern: string;
+  /** Whether the API key is required (every /v1/* route but /v1/ws). */
+  auth: boolean;
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  /** Parse the body as form data or JSON leniently (the one-click unsubscribe POST). */
+  rawBody?: boolean;
+  /** Header names the handler reads (uWS headers must be copied before the first await). */
+  headers?: string[];
+  handle(ctx: RequestContext<B, Q>): Promise<Reply> | Reply;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/**
+ * The HTTP edge on uWS: reads the body (bounded), checks the API key in constant time, validates
+ * body and query with the route's schemas, and turns every failure into SPEC's error body.
+ */
+export class HttpRouter {
+  private readonly keyDigest: Buffer;
+
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly opts: { apiKey: string; logger: Logger },
+  ) {
+    this.keyDigest = digest(opts.apiKey);
+  }
+
+  add<B, Q>(route: Route<B, Q>): void {
+    this.app[route.method](route.pattern, (res, req) => this.serve(route, res, req));
+  }
+
+  /** Answer every unmatched request with 404 in SPEC's error shape. */
+  fallback(): void {
+    this.app.any('/*', (res) => {
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      if (!aborted) this.send(res, errorReply('not_found', 'no such route'));
+    });
+  }
+
+  private authorized(header: string): boolean {
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (!m) return false;
+    return timingSafeEqual(digest(m[1]!.trim()), this.keyDigest);
+  }
+
+  private serve<B, Q>(route: Route<B, Q>, res: HttpResponse, req: HttpRequest): void {
+    const state = { aborted: false };
+    res.onAborted(() => (state.aborted = true));
+    // uWS request data lives only until the first await: copy what we need now.
+    const paramCount = (route.pattern.match(/:/g) ?? []).length;
+    const rawParams: string[] = [];
+    for (let i = 0; i < paramCount; i++) rawParams.push(req.getParameter(i) ?? '');
+    const rawQuery = req.getQuery() ?? '';
+    const authHeader = req.getHeader('authorization');
+    const headers: Record<string, string> = {};
+    for (const h of route.headers ?? []) headers[h] = req.getHeader(h);
+    const contentType = req.getHeader('content-type');
+
+    if (route.auth && !this.authorized(authHeader)) {
+      this.send(res, errorReply('unauthenticated', 'missing or wrong API key'), state);
+      return;
+    }
+    const needsBody = route.body !== undefined || route.rawBody;
+    if (!needsBody) {
+      void this.run(route, res, state, rawParams, rawQuery, headers, undefined, contentType);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    res.onData((chunk, isLast) => {
+      if (tooLarge) return;
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        this.send(res, errorReply('too_large', `a body is at most ${MAX_BODY_BYTES} bytes`), state);
+        return;
+      }
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (isLast) void this.run(route, res, state, rawParams, rawQuery, headers, Buffer.concat(chunks).toString('utf8'), contentType);
+    });
+  }
+
+  private async run<B, Q>(
+    route: Route<B, Q>,
+    res: HttpResponse,
+    state: { aborted: boolean },
+    rawParams: string[],
+    rawQuery: string,
+    headers: Record<string, string>,
+    rawBody: string | undefined,
+    contentType: string,
+  ): Promise<void> {
+    let reply: Reply;
+    try {
+      const params = rawParams.map((p) => {
+        try {
+          return decodeURIComponent(p);
+        } catch {
+          throw new ProtocolError('invalid', 'bad percent-encoding in the path');
+        }
+      });
+      let body: unknown;
+      if (route.rawBody) {
+        body = rawBody ?? '';
+      } else if (route.body) {
+        if (!rawBody) throw new ProtocolError('invalid', 'a JSON body is required');
+        let json: unknown;
+        try {
+          json = JSON.parse(rawBody);
+        } catch {
+          throw new ProtocolError('invalid', 'the body is not valid JSON');
+        }
+        body = validate(route.body, json, 'body');
+      }
+      const query = route.query ? validate(route.query, Object.fromEntries(new URLSearchParams(rawQuery)), 'query') : undefined;
+      reply = await route.handle({ params, body: body as B, query: query as Q, headers: { ...headers, 'content-type': contentType } });
+    } catch (e) {
+      if (e instanceof ProtocolError) reply = errorReply(e.code, e.message, e.details);
+      else {
+        this.opts.logger.error('http handler failed', { route: `${route.method.toUpperCase()} ${route.pattern}`, error: e instanceof Error ? e.stack : String(e) });
+        reply = errorReply('internal', 'internal error');
+      }
+    }
+    this.send(res, reply, state);
+  }
+
+  private send(res: HttpResponse, reply: Reply, state?: { aborted: boolean }): void {
+    if (state?.aborted) return;
+    const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    res.cork(() => {
+      res
+        .writeStatus(statusLine(reply.status))
+        .writeHeader('content-type', reply.contentType ?? 'application/json; charset=utf-8')
+        .writeHeader('cache-control', 'no-store')
+        .end(text);
+    });
+  }
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const details = r.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  throw new ProtocolError('invalid', `invalid ${where}: ${details[0]?.path}: ${details[0]?.message}`, details);
+}
+
+export function errorReply(code: ErrorCode, message: string, details?: unknown): Reply {
+  const error: Record<string, unknown> = { code, message };
+  if (details !== undefined) error.details = details;
+  return { status: HTTP_STATUS[code], body: { error } };
+}
+
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+function statusLine(status: number): string {
+  return `${status} ${REASONS[status] ?? ''}`.trim();
+}

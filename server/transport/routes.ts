@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import {
+  ConversationCreateSchema,
+  EntityIdSchema,
+  ItemPutSchema,
+  MessagePostSchema,
+  MessagesQuerySchema,
+  ParticipantIdSchema,
+  ParticipantPutSchema,
+  ProjectPutSchema,
+  ProtocolError,
+  ServerIdSchema,
+  TokenCreateSchema,
+} from '../../protocol/index.js';
+import type { HostApi } from '../core/host-api.js';
+import type { HttpRouter } from './http.js';
+
+function id(schema: z.ZodType<string>, value: string | undefined, what: string): string {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ProtocolError('invalid', `invalid ${what} id`);
+  return r.data;
+}
+
+/** The host application's API (SPEC §4), one line a route; behaviour lives in HostApi. */
+export function registerHostRoutes(router: HttpRouter, api: HostApi): void {
+  const pid = (p: string[]) => id(ParticipantIdSchema, p[0], 'participant');
+  router.add({
+    method: 'put',
+    pattern: '/v1/participants/:id',
+    auth: true,
+    body: ParticipantPutSchema,
+    handle: async ({ params, body }) => ({ status: 200, body: await api.putParticipant(pid(params), body) }),
+  });
+  router.add({ method: 'get', pattern: '/v1/participants/:id', auth: true, handle: ({ params }) => ({ status: 200, body: api.getParticipant(pid(params)) }) });
+  router.add({
+    method: 'get',
+    pattern: '/v1/participants/:id/preferences',
+    auth: true,
+    handle: ({ params }) => ({ status: 200, body: api.getPreferences(pid(params)) }),
+  });
+  router.add({
+    method: 'patch',
+    pattern: '/v1/participants/:id/preferences',
+    auth: true,
+    // The schema depends on the participant's kind, so HostApi validates the object.
+    body: z.unknown(),
+    handle: async ({ params, body }) => ({ status: 200, body: await api.patchPreferences(pid(params), body) }),
+  });
+  router.add({
+    method: 'put',
+    pattern: '/v1/projects/:id',
+    auth: true,
+    body: ProjectPutSchema,
+    handle: async ({ params, body }) => ({ status: 200, body: await api.putProject(id(EntityIdSchema, params[0], 'project'), body) }),
+  });
+  router.add({
+    method: 'put',
+    pattern: '/v1/items/:id',
+    auth: true,
+    body: ItemPutSchema,
+    handle: async ({ params, body }) => ({ status: 200, body: await api.putItem(id(EntityIdSchema, params[0], 'item'), body) }),
+  });
+  router.add({
+    method: 'post',
+    pattern: '/v1/conversations',
+    auth: true,
+    body: ConversationCreateSchema,
+    handle: async ({ body }) => ({ status: 201, body: await api.createConversation(body) }),
+  });
+  router.add({
+    method: 'get',
+    pattern: '/v1/conversations/:id',
+    auth: true,
+    handle: ({ params }) => ({ status: 200, body: api.getConversation(id(ServerIdSchema, params[0], 'conversation')) }),
+  });
+  router.add({
+    method: 'post',
+    pattern: '/v1/conversations/:id/messages',
+    auth: true,
+    body: MessagePostSchema,
+    handle: async ({ params, body }) => {
+      const r = await api.postMessage(id(ServerIdSchema, params[0], 'conversation'), body);
+      return r.duplicate ? { status: 200, body: { message: r.message, duplicate: true } } : { status: 201, body: { message: r.message } };
+    },
+  });
+  router.add({
+    method: 'get',
+    pattern: '/v1/conversations/:id/messages',
+    auth: true,
+    query: MessagesQuerySchema,
+    handle: async ({ params, query }) => ({ status: 200, body: await api.listMessages(id(ServerIdSchema, params[0], 'conversation'), query) }),
+  });
+  router.add({
+    method: 'get',
+    pattern: '/v1/messages/:id/receipts',
+    auth: true,
+    handle: async ({ params }) => ({ status: 200, body: await api.getReceipts(id(ServerIdSchema, params[0], 'message')) }),
+  });
+  router.add({
+    method: 'post',
+    pattern: '/v1/tokens',
+    auth: true,
+    body: TokenCreateSchema,
+    handle: async ({ body }) => ({ status: 200, body: await api.createToken(body) }),
+  });
+}
+
+/** Liveness, readiness and Prometheus metrics: no API key. */
+export function registerOpsRoutes(router: HttpRouter, ops: { ready: () => boolean; metrics: () => Promise<{ text: string; contentType: string }> }): void {
+  router.add({ method: 'get', pattern: '/healthz', auth: false, handle: () => ({ status: 200, body: { status: 'ok' } }) });
+  router.add({
+    method: 'get',
+    pattern: '/readyz',
+    auth: false,
+    handle: () => (ops.ready() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { error: { code: 'unavailable', message: 'storage is not ready' } } }),
+  });
+  router.add({
+    method: 'get',
+    pattern: '/metrics',
+    auth: false,
+    handle: async () => {
+      const m = await ops.metrics();
+      return { status: 200, body: m.text, contentType: m.contentType };
+    },
+  });
+}

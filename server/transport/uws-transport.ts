@@ -1,0 +1,135 @@
+import { createRequire } from 'node:module';
+import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+import type { Hub } from '../core/hub.js';
+import type { Bus, Connection, Logger } from '../core/ports/index.js';
+import type { Session } from '../core/session.js';
+import { CloseCode } from '../../protocol/index.js';
+
+// uWebSockets.js is a CommonJS native addon; require keeps its exports exactly as the binary made them.
+const uws = createRequire(import.meta.url)('uWebSockets.js') as typeof import('uWebSockets.js');
+
+/** True when the native uWS binary loaded, false when the package fell back to its JS (`ws`) build. */
+export const UWS_NATIVE = Function.prototype.toString.call(uws.App).includes('[native code]');
+
+interface SocketData {
+  session: Session | null;
+  conn: UwsConnection | null;
+}
+
+/** A Connection over one uWS WebSocket. uWS throws on any use of a closed socket, so closed ones are no-ops. */
+class UwsConnection implements Connection {
+  open = true;
+  constructor(
+    private readonly ws: WebSocket<SocketData>,
+    private readonly maxBackpressure: number,
+  ) {}
+  send(frame: string): boolean {
+    if (!this.open) return false;
+    // 2 = dropped at the backpressure limit; past our bound the client is too slow to follow: cut it off
+    // (it resumes from history) rather than buffer without end.
+    const status = this.ws.send(frame, false);
+    if (status === 2 || this.ws.getBufferedAmount() > this.maxBackpressure) {
+      this.close(CloseCode.TOO_SLOW, 'too slow');
+      return false;
+    }
+    return true;
+  }
+  subscribe(topic: string): void {
+    if (this.open) this.ws.subscribe(topic);
+  }
+  unsubscribe(topic: string): void {
+    if (this.open) this.ws.unsubscribe(topic);
+  }
+  close(code: number, reason: string): void {
+    if (!this.open) return;
+    this.open = false;
+    this.ws.end(code, reason);
+  }
+}
+
+export interface UwsTransportOptions {
+  logger: Logger;
+  maxFrameBytes: number;
+  maxBackpressureBytes: number;
+  /** Seconds without traffic before uWS pings (and later drops) a connection. */
+  idleTimeoutSeconds?: number;
+}
+
+/**
+ * The uWS edge: one App serving `/v1/ws` and the HTTP routes on one port. The only importer of
+ * uWebSockets.js. Also the Bus of a single hub: topics are uWS topics, published in C++.
+ */
+export class UwsTransport implements Bus {
+  readonly app: TemplatedApp;
+  private listenSocket: us_listen_socket | null = null;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(private readonly opts: UwsTransportOptions) {
+    this.app = uws.App();
+  }
+
+  publish(topic: string, frame: string): void {
+    this.app.publish(topic, frame, false);
+  }
+
+  /** Register the WebSocket endpoint, handing every socket event to the hub. */
+  attachHub(hub: Hub): void {
+    const { maxFrameBytes, maxBackpressureBytes } = this.opts;
+    this.app.ws<SocketData>('/v1/ws', {
+      maxPayloadLength: maxFrameBytes,
+      maxBackpressure: maxBackpressureBytes,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: this.opts.idleTimeoutSeconds ?? 60,
+      sendPingsAutomatically: true,
+      compression: uws.DISABLED,
+      upgrade: (res, req, context) => {
+        res.upgrade<SocketData>(
+          { session: null, conn: null },
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      },
+      open: (ws) => {
+        const data = ws.getUserData();
+        data.conn = new UwsConnection(ws, maxBackpressureBytes);
+        data.session = hub.accept(data.conn);
+      },
+      message: (ws, message, isBinary) => {
+        const { session } = ws.getUserData();
+        if (!session) return;
+        let text: string | null = null;
+        if (!isBinary) {
+          try {
+            text = this.decoder.decode(message);
+          } catch {
+            text = '\u0000'; // not UTF-8: decodes as a bad frame
+          }
+        }
+        hub.receive(session, text);
+      },
+      close: (ws) => {
+        const data = ws.getUserData();
+        if (data.conn) data.conn.open = false;
+        if (data.session) hub.closed(data.session);
+      },
+    });
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (socket) => {
+        if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
+        this.listenSocket = socket;
+        resolve(uws.us_socket_local_port(socket as never));
+      });
+    });
+  }
+
+  /** Stop accepting new connections; open ones stay until the hub closes them. */
+  stopListening(): void {
+    if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+  }
+}
