@@ -25,6 +25,8 @@ const EnvSchema = z.object({
   PARLEY_RATE_SEND_BURST: int(40, 1),
   PARLEY_RATE_TYPING_PER_S: int(2, 1),
   PARLEY_RATE_TYPING_BURST: int(5, 1),
+  PARLEY_HELLO_TIMEOUT_MS: int(10_000, 100),
+  PARLEY_PRESENCE_GRACE_MS: int(5_000, 0),
   PARLEY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -46,6 +48,8 @@ export interface Config {
   maxBackpressureBytes: number;
   outboxRetentionMs: number;
   rate: { sendPerSecond: number; sendBurst: number; typingPerSecond: number; typingBurst: number };
+  helloTimeoutMs: number;
+  presenceGraceMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -101,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       typingPerSecond: e.PARLEY_RATE_TYPING_PER_S,
       typingBurst: e.PARLEY_RATE_TYPING_BURST,
     },
+    helloTimeoutMs: e.PARLEY_HELLO_TIMEOUT_MS,
+    presenceGraceMs: e.PARLEY_PRESENCE_GRACE_MS,
     logLevel: e.PARLEY_LOG_LEVEL,
   };
 }

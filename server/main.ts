@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     tokens,
     metrics,
     logger,
-    limits: { maxFrameBytes: config.maxFrameBytes, ...config.rate },
+    limits: { maxFrameBytes: config.maxFrameBytes, helloTimeoutMs: config.helloTimeoutMs, presenceGraceMs: config.presenceGraceMs, ...config.rate },
   });
   await hub.start();
   const api = new HostApi({ hub, store, clock, tokens });
