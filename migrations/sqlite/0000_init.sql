@@ -14,9 +14,7 @@ CREATE TABLE `conversations` (
 	`item_id` text,
 	`subject` text,
 	`created_by` text,
-	`created_at` integer NOT NULL,
-	`last_seq` integer DEFAULT 0 NOT NULL,
-	`last_message_at` integer
+	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
 CREATE INDEX `conversations_item_idx` ON `conversations` (`item_id`);--> statement-breakpoint
@@ -95,14 +93,14 @@ CREATE TABLE `projects` (
 --> statement-breakpoint
 CREATE TABLE `watermark_rises` (
 	`conversation_id` text NOT NULL,
+	`up_to` integer NOT NULL,
 	`participant_id` text NOT NULL,
 	`kind` text NOT NULL,
-	`up_to` integer NOT NULL,
 	`at` integer NOT NULL,
-	`email_id` text
+	`email_id` text,
+	PRIMARY KEY(`conversation_id`, `up_to`, `participant_id`, `kind`)
 );
 --> statement-breakpoint
-CREATE INDEX `rises_lookup_idx` ON `watermark_rises` (`conversation_id`,`kind`,`up_to`);--> statement-breakpoint
 CREATE TABLE `watermarks` (
 	`participant_id` text NOT NULL,
 	`conversation_id` text NOT NULL,
@@ -112,7 +110,6 @@ CREATE TABLE `watermarks` (
 	`seen_at` integer,
 	`emailed_up_to` integer DEFAULT 0 NOT NULL,
 	`emailed_at` integer,
+	`email_id` text,
 	PRIMARY KEY(`participant_id`, `conversation_id`)
 );
---> statement-breakpoint
-CREATE INDEX `watermarks_conversation_idx` ON `watermarks` (`conversation_id`);

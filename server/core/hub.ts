@@ -574,7 +574,7 @@ export class Hub {
    * each with only participantId, deliveredAt and seenAt.
    */
   async receipts(m: Message, c: ConversationRecord, view: 'full' | 'customer'): Promise<Receipt[]> {
-    const times = await this.store.receiptTimes(c.id, m.seq);
+    const times = await this.store.receiptTimes(m);
     const ctx = this.directory.context(c);
     const who = view === 'customer' ? this.directory.explicitViewers(c).filter((v) => isMember(v, c, ctx)) : this.directory.allViewers(c);
     const out: Receipt[] = [];

@@ -81,8 +81,6 @@ export const conversations = sqliteTable(
     subject: text('subject'),
     createdBy: text('created_by'),
     createdAt: integer('created_at').notNull(),
-    lastSeq: integer('last_seq').notNull().default(0),
-    lastMessageAt: integer('last_message_at'),
   },
   (t) => [index('conversations_item_idx').on(t.itemId)],
 );
@@ -97,6 +95,11 @@ export const conversationMembers = sqliteTable(
   (t) => [primaryKey({ columns: [t.conversationId, t.participantId] }), index('members_participant_idx').on(t.participantId)],
 );
 
+/**
+ * Messages, clustered by id (WITHOUT ROWID, migration 0001); ids begin with their creation time, so
+ * inserts append. The last seq and time of each conversation are read from here at start (single
+ * writer: memory holds them after), so appending a message is one insert, not an insert and an update.
+ */
 export const messages = sqliteTable(
   'messages',
   {
@@ -129,23 +132,26 @@ export const watermarks = sqliteTable(
     seenAt: integer('seen_at'),
     emailedUpTo: integer('emailed_up_to').notNull().default(0),
     emailedAt: integer('emailed_at'),
+    /** The email that made the last emailed rise. */
+    emailId: text('email_id'),
   },
-  (t) => [primaryKey({ columns: [t.participantId, t.conversationId] }), index('watermarks_conversation_idx').on(t.conversationId)],
+  (t) => [primaryKey({ columns: [t.participantId, t.conversationId] })],
 );
 
 /**
- * The log of watermark rises, coalesced per commit: the time a message was delivered to or seen by
- * p is the earliest rise of that kind whose upTo reaches the message's seq.
+ * The log of watermark rises: the time a message was delivered to or seen by p is the earliest rise
+ * of that kind whose upTo reaches the message's seq. Seen and emailed rises are logged per commit;
+ * delivered rises are coalesced over a short window (see SqliteStore). WITHOUT ROWID (migration 0001).
  */
 export const watermarkRises = sqliteTable(
   'watermark_rises',
   {
     conversationId: text('conversation_id').notNull(),
+    upTo: integer('up_to').notNull(),
     participantId: text('participant_id').notNull(),
     kind: text('kind', { enum: ['delivered', 'seen', 'emailed'] }).notNull(),
-    upTo: integer('up_to').notNull(),
     at: integer('at').notNull(),
     emailId: text('email_id'),
   },
-  (t) => [index('rises_lookup_idx').on(t.conversationId, t.kind, t.upTo)],
+  (t) => [primaryKey({ columns: [t.conversationId, t.upTo, t.participantId, t.kind] })],
 );

@@ -2,13 +2,14 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { eq } from 'drizzle-orm';
-import { nanoid } from 'nanoid';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProtocolError, type CustomerPreferences, type Message, type UserPreferences } from '../../../protocol/index.js';
 import type { ConversationRecord, ItemRecord, NewMessage, ParticipantRecord, ProjectRecord } from '../../core/model.js';
 import type { AppendResult, DirectorySnapshot, HistoryPage, Logger, Metrics, ReceiptTimes, Store, WatermarkRow } from '../../core/ports/index.js';
+import { Checkpointer } from './checkpointer.js';
+import { messageId } from './message-id.js';
 import * as schema from './schema.js';
 
 export interface SqliteStoreOptions {
@@ -29,9 +30,18 @@ interface PendingRise {
   participantId: string;
   conversationId: string;
   upTo: number;
+  /** Time of the first rise folded into this one: what the log records. */
   at: number;
   waiters: Array<(rose: boolean) => void>;
 }
+
+/**
+ * Delivered rises are written behind, coalesced per (participant, conversation) over this window: a
+ * busy conversation costs one watermark write per recipient per window, not one per message. A
+ * crash loses at most this much delivery information (never a message, a seen or an email), and a
+ * receipt's deliveredAt is exact for a recipient who was online, within this window otherwise.
+ */
+export const DELIVERED_WINDOW_MS = 250;
 
 type MessageRow = {
   id: string;
@@ -46,6 +56,8 @@ type MessageRow = {
   created_at: number;
 };
 
+/** Rows per multi-row watermark upsert. */
+const RISE_CHUNK = 64;
 const MESSAGE_COLUMNS = 'id, conversation_id, seq, sender_id, sender_kind, body, format, client_msg_id, source, created_at';
 
 function toMessage(r: MessageRow): Message {
@@ -86,11 +98,15 @@ export class SqliteStore implements Store {
   private readonly metrics: SqliteStoreOptions['metrics'];
   private ops: QueuedOp[] = [];
   private rises = new Map<string, PendingRise>();
+  private delivered = new Map<string, PendingRise>();
+  private deliveredTimer: NodeJS.Timeout | null = null;
+  private deliveredDue = false;
   private flushScheduled = false;
   private closed = false;
   /** Last committed seq per conversation: single writer, so memory is the truth after the first read. */
   private readonly lastSeq = new Map<string, number>();
   private readonly stmt;
+  private readonly checkpointer: Checkpointer | null = null;
 
   constructor(opts: SqliteStoreOptions) {
     this.log = opts.logger;
@@ -100,8 +116,16 @@ export class SqliteStore implements Store {
     this.sqlite.pragma('synchronous = NORMAL');
     this.sqlite.pragma('foreign_keys = ON');
     this.sqlite.pragma('busy_timeout = 5000');
+    // A 64 MiB page cache keeps the hot B-tree pages (recent messages, watermarks) in memory.
+    this.sqlite.pragma('cache_size = -65536');
+    this.sqlite.pragma('temp_store = MEMORY');
     this.db = drizzle(this.sqlite, { schema });
     this.migrate();
+    if (opts.file !== ':memory:') {
+      // Checkpoints run on a worker thread (see Checkpointer), not inside our commits.
+      this.sqlite.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer({ file: opts.file, intervalMs: 500, logger: opts.logger });
+    }
     const s = this.sqlite;
     this.stmt = {
       insertMessage: s.prepare(
@@ -109,23 +133,8 @@ export class SqliteStore implements Store {
          ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING`,
       ),
       findByClientId: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_msg_id = ?`),
-      lastSeq: s.prepare('SELECT last_seq FROM conversations WHERE id = ?').pluck(),
-      bumpConversation: s.prepare('UPDATE conversations SET last_seq = ?, last_message_at = ? WHERE id = ? AND last_seq < ?'),
+      lastSeq: s.prepare('SELECT max(seq) FROM messages WHERE conversation_id = ?').pluck(),
       joinMember: s.prepare('INSERT INTO conversation_members (conversation_id, participant_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
-      raiseDelivered: s.prepare(
-        `INSERT INTO watermarks (participant_id, conversation_id, delivered_up_to, delivered_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (participant_id, conversation_id) DO UPDATE SET delivered_up_to = excluded.delivered_up_to, delivered_at = excluded.delivered_at
-         WHERE excluded.delivered_up_to > watermarks.delivered_up_to`,
-      ),
-      raiseSeen: s.prepare(
-        `INSERT INTO watermarks (participant_id, conversation_id, seen_up_to, seen_at, delivered_up_to, delivered_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (participant_id, conversation_id) DO UPDATE SET
-           seen_up_to = excluded.seen_up_to, seen_at = excluded.seen_at,
-           delivered_up_to = max(watermarks.delivered_up_to, excluded.seen_up_to),
-           delivered_at = CASE WHEN excluded.seen_up_to > watermarks.delivered_up_to THEN excluded.seen_at ELSE watermarks.delivered_at END
-         WHERE excluded.seen_up_to > watermarks.seen_up_to`,
-      ),
-      logRise: s.prepare('INSERT INTO watermark_rises (conversation_id, participant_id, kind, up_to, at) VALUES (?, ?, ?, ?, ?)'),
       getMessage: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
       latest: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?`),
       before: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
@@ -183,7 +192,15 @@ export class SqliteStore implements Store {
     this.flushScheduled = false;
     const ops = this.ops;
     const rises = this.rises;
-    if (ops.length === 0 && rises.size === 0) return;
+    let delivered: Map<string, PendingRise> | null = null;
+    if (this.deliveredDue || this.closing) {
+      this.deliveredDue = false;
+      if (this.delivered.size) {
+        delivered = this.delivered;
+        this.delivered = new Map();
+      }
+    }
+    if (ops.length === 0 && rises.size === 0 && !delivered) return;
     this.ops = [];
     this.rises = new Map();
     const started = process.hrtime.bigint();
@@ -200,7 +217,8 @@ export class SqliteStore implements Store {
             results[i] = { ok: false, error };
           }
         }
-        for (const r of rises.values()) riseResults.set(r, this.applyRise(r));
+        if (delivered) this.applyRises('delivered', [...delivered.values()], riseResults);
+        if (rises.size) this.applyRises('seen', [...rises.values()], riseResults);
       })();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
@@ -213,7 +231,7 @@ export class SqliteStore implements Store {
       return;
     }
     this.pendingSeq = null;
-    this.metrics?.commitBatch(ops.length + rises.size, Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics?.commitBatch(ops.length + rises.size + (delivered?.size ?? 0), Number(process.hrtime.bigint() - started) / 1e9);
     for (let i = 0; i < ops.length; i++) {
       const r = results[i]!;
       if (r.ok) ops[i]!.resolve(r.value as never);
@@ -234,26 +252,80 @@ export class SqliteStore implements Store {
     return last + 1;
   }
 
-  private applyRise(r: PendingRise): boolean {
-    const res =
-      r.kind === 'seen'
-        ? this.stmt.raiseSeen.run(r.participantId, r.conversationId, r.upTo, r.at, r.upTo, r.at)
-        : this.stmt.raiseDelivered.run(r.participantId, r.conversationId, r.upTo, r.at);
-    if (res.changes === 0) return false;
-    this.stmt.logRise.run(r.conversationId, r.participantId, r.kind, r.upTo, r.at);
-    return true;
+  /**
+   * Write rises as multi-row upserts (RISE_CHUNK rows a statement): the WHERE keeps a watermark from
+   * ever falling, RETURNING says which rows rose, and those rises go to the log in one insert.
+   */
+  private applyRises(kind: PendingRise['kind'], rows: PendingRise[], rose: Map<PendingRise, boolean>): void {
+    for (let i = 0; i < rows.length; i += RISE_CHUNK) {
+      const chunk = rows.slice(i, i + RISE_CHUNK);
+      const params: Array<string | number> = [];
+      for (const r of chunk) params.push(r.participantId, r.conversationId, r.upTo, r.at);
+      const returned = this.chunkStatement(kind, chunk.length).all(...params) as Array<{ participant_id: string; conversation_id: string }>;
+      if (returned.length === 0) {
+        for (const r of chunk) rose.set(r, false);
+        continue;
+      }
+      const keys = new Set(returned.map((x) => `${x.participant_id}\u0000${x.conversation_id}`));
+      const log: Array<string | number> = [];
+      for (const r of chunk) {
+        const up = keys.has(`${r.participantId}\u0000${r.conversationId}`);
+        rose.set(r, up);
+        if (up) log.push(r.conversationId, r.upTo, r.participantId, r.at);
+      }
+      this.chunkStatement(kind === 'delivered' ? 'logDelivered' : 'logSeen', log.length / 4).run(...log);
+    }
+  }
+
+  private readonly chunkStatements = new Map<string, Database.Statement>();
+  /** Multi-row statements, prepared once per (kind, row count). */
+  private chunkStatement(kind: 'delivered' | 'seen' | 'logDelivered' | 'logSeen', rows: number): Database.Statement {
+    const key = `${kind}${rows}`;
+    let st = this.chunkStatements.get(key);
+    if (st) return st;
+    const values = (tuple: string) => Array.from({ length: rows }, () => tuple).join(', ');
+    let sql: string;
+    if (kind === 'logDelivered' || kind === 'logSeen') {
+      const k = kind === 'logDelivered' ? 'delivered' : 'seen';
+      sql = `INSERT OR IGNORE INTO watermark_rises (conversation_id, up_to, participant_id, at, kind) VALUES ${values(`(?, ?, ?, ?, '${k}')`)}`;
+    } else if (kind === 'delivered') {
+      sql = `INSERT INTO watermarks (participant_id, conversation_id, delivered_up_to, delivered_at) VALUES ${values('(?, ?, ?, ?)')}
+        ON CONFLICT (participant_id, conversation_id) DO UPDATE SET delivered_up_to = excluded.delivered_up_to, delivered_at = excluded.delivered_at
+        WHERE excluded.delivered_up_to > watermarks.delivered_up_to
+        RETURNING participant_id, conversation_id`;
+    } else {
+      // Seeing implies delivery: a seen rise lifts delivered with it.
+      sql = `INSERT INTO watermarks (participant_id, conversation_id, seen_up_to, seen_at) VALUES ${values('(?, ?, ?, ?)')}
+        ON CONFLICT (participant_id, conversation_id) DO UPDATE SET
+          seen_up_to = excluded.seen_up_to, seen_at = excluded.seen_at,
+          delivered_up_to = max(watermarks.delivered_up_to, excluded.seen_up_to),
+          delivered_at = CASE WHEN excluded.seen_up_to > watermarks.delivered_up_to THEN excluded.seen_at ELSE watermarks.delivered_at END
+        WHERE excluded.seen_up_to > watermarks.seen_up_to
+        RETURNING participant_id, conversation_id`;
+    }
+    st = this.sqlite.prepare(sql);
+    this.chunkStatements.set(key, st);
+    return st;
   }
 
   private queueRise(kind: PendingRise['kind'], participantId: string, conversationId: string, upTo: number, at: number): PendingRise {
-    const key = `${kind}\u0000${participantId}\u0000${conversationId}`;
-    let r = this.rises.get(key);
+    const key = `${participantId}\u0000${conversationId}`;
+    const pending = kind === 'seen' ? this.rises : this.delivered;
+    let r = pending.get(key);
     if (!r) {
       r = { kind, participantId, conversationId, upTo, at, waiters: [] };
-      this.rises.set(key, r);
-      this.schedule();
+      pending.set(key, r);
+      if (kind === 'seen') this.schedule();
+      else if (!this.deliveredTimer) {
+        this.deliveredTimer = setTimeout(() => {
+          this.deliveredTimer = null;
+          this.deliveredDue = true;
+          this.schedule();
+        }, DELIVERED_WINDOW_MS);
+        this.deliveredTimer.unref();
+      }
     } else if (upTo > r.upTo) {
       r.upTo = upTo;
-      r.at = at;
     }
     return r;
   }
@@ -264,13 +336,12 @@ export class SqliteStore implements Store {
     return this.enqueue(() => {
       if (joinAt !== undefined) this.stmt.joinMember.run(m.conversationId, m.senderId, joinAt);
       const seq = this.nextSeq(m.conversationId);
-      const id = nanoid();
+      const id = messageId(m.createdAt);
       const res = this.stmt.insertMessage.run(id, m.conversationId, seq, m.senderId, m.senderKind, m.body, m.format, m.clientMsgId, m.source, m.createdAt);
       if (res.changes === 0) {
         const first = this.stmt.findByClientId.get(m.conversationId, m.senderId, m.clientMsgId) as MessageRow;
         return { message: toMessage(first), duplicate: true };
       }
-      this.stmt.bumpConversation.run(seq, m.createdAt, m.conversationId, seq);
       this.lastSeq.set(m.conversationId, seq);
       const message: Message = { id, seq, ...m };
       return { message, duplicate: false };
@@ -361,17 +432,7 @@ export class SqliteStore implements Store {
     return this.enqueue(() => {
       this.db
         .insert(schema.conversations)
-        .values({
-          id: c.id,
-          kind: c.kind,
-          visibility: c.visibility,
-          itemId: c.itemId,
-          subject: c.subject,
-          createdBy: c.createdBy,
-          createdAt: c.createdAt,
-          lastSeq: 0,
-          lastMessageAt: null,
-        })
+        .values({ id: c.id, kind: c.kind, visibility: c.visibility, itemId: c.itemId, subject: c.subject, createdBy: c.createdBy, createdAt: c.createdAt })
         .run();
       for (const [participantId, since] of c.members) {
         this.db.insert(schema.conversationMembers).values({ conversationId: c.id, participantId, since }).run();
@@ -387,6 +448,11 @@ export class SqliteStore implements Store {
     const projectFollowers = groupRelations(db.select().from(schema.projectFollowers).all(), (r) => r.projectId);
     const itemFollowers = groupRelations(db.select().from(schema.itemFollowers).all(), (r) => r.itemId);
     const members = groupRelations(db.select().from(schema.conversationMembers).all(), (r) => r.conversationId);
+    // max(seq) per conversation walks the (conversation_id, seq) index; created_at comes from that row.
+    const lastRows = this.sqlite
+      .prepare('SELECT conversation_id, max(seq) AS seq, created_at AS at FROM messages GROUP BY conversation_id')
+      .all() as Array<{ conversation_id: string; seq: number; at: number }>;
+    const lastMessages = new Map(lastRows.map((r) => [r.conversation_id, r]));
     return {
       participants: db
         .select()
@@ -411,7 +477,11 @@ export class SqliteStore implements Store {
         .select()
         .from(schema.conversations)
         .all()
-        .map((c) => ({ ...c, members: members.get(c.id) ?? new Map() })),
+        .map((c) => {
+          const last = lastMessages.get(c.id);
+          if (last) this.lastSeq.set(c.id, last.seq);
+          return { ...c, members: members.get(c.id) ?? new Map(), lastSeq: last?.seq ?? 0, lastMessageAt: last?.at ?? null };
+        }),
     };
   }
 
@@ -456,8 +526,8 @@ export class SqliteStore implements Store {
     return this.stmt.countUnseen.get(conversationId, afterSeq, participantId) as number;
   }
 
-  async receiptTimes(conversationId: string, seq: number): Promise<Map<string, ReceiptTimes>> {
-    const rows = this.stmt.receiptTimes.all(conversationId, seq) as Array<{ participant_id: string; kind: string; at: number }>;
+  async receiptTimes(m: Pick<Message, 'conversationId' | 'seq' | 'createdAt'>): Promise<Map<string, ReceiptTimes>> {
+    const rows = this.stmt.receiptTimes.all(m.conversationId, m.seq) as Array<{ participant_id: string; kind: string; at: number }>;
     const out = new Map<string, ReceiptTimes>();
     for (const r of rows) {
       let t = out.get(r.participant_id);
@@ -470,7 +540,9 @@ export class SqliteStore implements Store {
         // Seeing implies delivery.
         if (t.deliveredAt === null || r.at < t.deliveredAt) t.deliveredAt = r.at;
       } else if (r.kind === 'delivered') {
-        if (t.deliveredAt === null || r.at < t.deliveredAt) t.deliveredAt = r.at;
+        // A coalesced rise records its window's first time; no message is delivered before it exists.
+        const at = Math.max(r.at, m.createdAt);
+        if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
       } else if (r.kind === 'emailed') {
         t.emailedAt = r.at;
       }
@@ -478,10 +550,15 @@ export class SqliteStore implements Store {
     return out;
   }
 
+  private closing = false;
+
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
+    if (this.deliveredTimer) clearTimeout(this.deliveredTimer);
     this.flush();
     this.closed = true;
+    await this.checkpointer?.stop();
     this.sqlite.close();
   }
 }

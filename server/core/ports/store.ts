@@ -68,7 +68,7 @@ export interface Store {
 
   /**
    * Record that messages up to `upTo` reached at least one open session of each participant. Fire
-   * and forget: coalesced into the next commit, never lowers a watermark; failures are logged.
+   * and forget: written behind (coalesced over a short window), never lowers a watermark.
    */
   recordDelivered(conversationId: string, participantIds: readonly string[], upTo: number, at: number): void;
   /** Raise the seen watermark (and delivered with it). Resolves true if it rose, false if upTo was not above it. */
@@ -81,8 +81,8 @@ export interface Store {
   getWatermarks(participantId: string, conversationIds: readonly string[]): Promise<Map<string, WatermarkRow>>;
   /** Messages above `afterSeq` not sent by `participantId`. */
   countUnseen(conversationId: string, participantId: string, afterSeq: number): Promise<number>;
-  /** Per participant: when their delivered / seen / emailed watermark first reached `seq`. */
-  receiptTimes(conversationId: string, seq: number): Promise<Map<string, ReceiptTimes>>;
+  /** Per participant: when their delivered / seen / emailed watermark first reached m's seq. */
+  receiptTimes(m: Pick<Message, 'conversationId' | 'seq' | 'createdAt'>): Promise<Map<string, ReceiptTimes>>;
 
   /** True once the database is open and migrated. */
   isReady(): boolean;
