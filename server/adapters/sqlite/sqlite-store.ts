@@ -343,7 +343,18 @@ export class SqliteStore implements Store {
         return { message: toMessage(first), duplicate: true };
       }
       this.lastSeq.set(m.conversationId, seq);
-      const message: Message = { id, seq, ...m };
+      const message: Message = {
+        id,
+        conversationId: m.conversationId,
+        seq,
+        senderId: m.senderId,
+        senderKind: m.senderKind,
+        body: m.body,
+        format: m.format,
+        createdAt: m.createdAt,
+        clientMsgId: m.clientMsgId,
+        source: m.source,
+      };
       return { message, duplicate: false };
     });
   }
