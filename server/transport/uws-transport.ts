@@ -11,6 +11,9 @@ const uws = createRequire(import.meta.url)('uWebSockets.js') as typeof import('u
 /** True when the native uWS binary loaded, false when the package fell back to its JS (`ws`) build. */
 export const UWS_NATIVE = Function.prototype.toString.call(uws.App).includes('[native code]');
 
+/** How often buffered amounts are checked against the slow-consumer bound. */
+const SLOW_SWEEP_MS = 100;
+
 interface SocketData {
   session: Session | null;
   conn: UwsConnection | null;
@@ -25,13 +28,16 @@ class UwsConnection implements Connection {
   ) {}
   send(frame: string): boolean {
     if (!this.open) return false;
-    // 2 = dropped at the backpressure limit; past our bound the client is too slow to follow: cut it off
-    // (it resumes from history) rather than buffer without end.
-    const status = this.ws.send(frame, false);
-    if (status === 2 || this.ws.getBufferedAmount() > this.maxBackpressure) {
-      this.close(CloseCode.TOO_SLOW, 'too slow');
-      return false;
-    }
+    this.ws.send(frame, false);
+    return !this.cutIfSlow();
+  }
+  /**
+   * Past our bound the client is too slow to follow: close it with 1008 (it resumes from history)
+   * rather than buffer without end. The close frame queues behind what is buffered.
+   */
+  cutIfSlow(): boolean {
+    if (!this.open || this.ws.getBufferedAmount() <= this.maxBackpressure) return false;
+    this.close(CloseCode.TOO_SLOW, 'too slow');
     return true;
   }
   subscribe(topic: string): void {
@@ -62,6 +68,8 @@ export interface UwsTransportOptions {
 export class UwsTransport implements Bus {
   readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | null = null;
+  private readonly connections = new Set<UwsConnection>();
+  private sweeper: NodeJS.Timeout | null = null;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
 
   constructor(private readonly opts: UwsTransportOptions) {
@@ -75,9 +83,15 @@ export class UwsTransport implements Bus {
   /** Register the WebSocket endpoint, handing every socket event to the hub. */
   attachHub(hub: Hub): void {
     const { maxFrameBytes, maxBackpressureBytes } = this.opts;
+    // Published frames are buffered by uWS in C++; a sweep closes sessions past our bound with 1008.
+    // uWS's own limit sits well above it as a last resort (it drops the socket without a close frame).
+    this.sweeper = setInterval(() => {
+      for (const c of this.connections) c.cutIfSlow();
+    }, SLOW_SWEEP_MS);
+    this.sweeper.unref();
     this.app.ws<SocketData>('/v1/ws', {
       maxPayloadLength: maxFrameBytes,
-      maxBackpressure: maxBackpressureBytes,
+      maxBackpressure: maxBackpressureBytes * 64,
       closeOnBackpressureLimit: 1,
       idleTimeout: this.opts.idleTimeoutSeconds ?? 60,
       sendPingsAutomatically: true,
@@ -94,6 +108,7 @@ export class UwsTransport implements Bus {
       open: (ws) => {
         const data = ws.getUserData();
         data.conn = new UwsConnection(ws, maxBackpressureBytes);
+        this.connections.add(data.conn);
         data.session = hub.accept(data.conn);
       },
       message: (ws, message, isBinary) => {
@@ -111,7 +126,10 @@ export class UwsTransport implements Bus {
       },
       close: (ws) => {
         const data = ws.getUserData();
-        if (data.conn) data.conn.open = false;
+        if (data.conn) {
+          data.conn.open = false;
+          this.connections.delete(data.conn);
+        }
         if (data.session) hub.closed(data.session);
       },
     });
@@ -129,6 +147,7 @@ export class UwsTransport implements Bus {
 
   /** Stop accepting new connections; open ones stay until the hub closes them. */
   stopListening(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
     if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
   }
