@@ -100,6 +100,12 @@ export const MessagesQuerySchema = z
   .refine((q) => q.before === undefined || q.after === undefined, { message: 'give before or after, not both' });
 export type MessagesQuery = z.infer<typeof MessagesQuerySchema>;
 
+export const EmailsQuerySchema = z.strictObject({
+  since: queryInt.optional(),
+  limit: queryInt.pipe(z.number().min(1).max(1000)).optional(),
+});
+export type EmailsQuery = z.infer<typeof EmailsQuerySchema>;
+
 export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 export const TokenCreateSchema = z.strictObject({
   sub: ParticipantIdSchema,

@@ -25,6 +25,7 @@ const EnvSchema = z.object({
   PARLEY_RATE_SEND_BURST: int(40, 1),
   PARLEY_RATE_TYPING_PER_S: int(2, 1),
   PARLEY_RATE_TYPING_BURST: int(5, 1),
+  PARLEY_OUTBOX_RETRY_BASE_MS: int(10_000, 10),
   PARLEY_HELLO_TIMEOUT_MS: int(10_000, 100),
   PARLEY_PRESENCE_GRACE_MS: int(5_000, 0),
   PARLEY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -49,6 +50,7 @@ export interface Config {
   outboxRetentionMs: number;
   rate: { sendPerSecond: number; sendBurst: number; typingPerSecond: number; typingBurst: number };
   helloTimeoutMs: number;
+  outboxRetryBaseMs: number;
   presenceGraceMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       typingBurst: e.PARLEY_RATE_TYPING_BURST,
     },
     helloTimeoutMs: e.PARLEY_HELLO_TIMEOUT_MS,
+    outboxRetryBaseMs: e.PARLEY_OUTBOX_RETRY_BASE_MS,
     presenceGraceMs: e.PARLEY_PRESENCE_GRACE_MS,
     logLevel: e.PARLEY_LOG_LEVEL,
   };

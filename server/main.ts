@@ -8,7 +8,12 @@ import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { ConsoleLogger } from './adapters/system/console-logger.js';
 import { SystemClock } from './adapters/system/system-clock.js';
 import { HttpRouter } from './transport/http.js';
-import { registerHostRoutes, registerOpsRoutes } from './transport/routes.js';
+import { registerHostRoutes, registerOpsRoutes, registerUnsubscribeRoutes } from './transport/routes.js';
+import { Escalation } from './core/escalation/escalation.js';
+import { DEFAULT_RETRY, OutboxWorker } from './core/outbox/outbox-worker.js';
+import { FileMailer } from './adapters/email/file-mailer.js';
+import { LiquidComposer } from './adapters/email/liquid-composer.js';
+import { SmtpMailer } from './adapters/email/smtp-mailer.js';
 import { UWS_NATIVE, UwsTransport } from './transport/uws-transport.js';
 
 /** The composition root: the only place that knows every concrete class. */
@@ -35,9 +40,47 @@ async function main(): Promise<void> {
   await hub.start();
   const api = new HostApi({ hub, store, clock, tokens });
 
+  const mailer = config.smtpUrl ? new SmtpMailer({ url: config.smtpUrl }) : new FileMailer(join(config.dataDir, 'outbox'));
+  const outbox = new OutboxWorker({
+    store,
+    mailer,
+    clock,
+    logger,
+    metrics,
+    envelopeFrom: addressOf(config.mailFrom),
+    retry: { ...DEFAULT_RETRY, baseDelayMs: config.outboxRetryBaseMs },
+  });
+  const escalation = new Escalation({
+    store,
+    clock,
+    directory: hub.directory,
+    composer: new LiquidComposer({ from: config.mailFrom, logger }),
+    tokens,
+    logger,
+    metrics,
+    delayMs: config.escalationDelayMs,
+    recoveryMs: config.escalationRecoveryMs,
+    appUrl: config.appUrl,
+    conversationUrl: config.conversationUrl,
+    onQueued: () => outbox.kick(),
+    onEmailed: (c, participantId, upTo, at) => hub.publishEmailed(c, participantId, upTo, at),
+  });
+  hub.setEscalation(escalation);
+  await escalation.start();
+  outbox.start();
+  const prune = () =>
+    void store
+      .pruneEmails(clock.now() - config.outboxRetentionMs)
+      .then((n) => n && logger.info('outbox pruned', { deleted: n }))
+      .catch((e: unknown) => logger.error('outbox prune failed', { error: String(e) }));
+  prune();
+  setInterval(prune, 3_600_000).unref();
+  logger.info('email', { transport: config.smtpUrl ? 'smtp' : 'files', ...(config.smtpUrl ? {} : { dir: join(config.dataDir, 'outbox') }) });
+
   transport.attachHub(hub);
   const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
   registerHostRoutes(router, api);
+  registerUnsubscribeRoutes(router, api);
   registerOpsRoutes(router, {
     ready: () => store.isReady(),
     metrics: async () => ({ text: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
@@ -60,12 +103,20 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(1), 5000).unref();
     transport.stopListening();
     hub.shutdown();
+    escalation.stop();
+    outbox.stop();
     await store.close();
+    await mailer.close();
     logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The bare address of a From value such as `Parley <parley@example.com>`. */
+function addressOf(from: string): string {
+  return /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
 }
 
 main().catch((e: unknown) => {

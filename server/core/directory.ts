@@ -36,9 +36,11 @@ export class Directory {
   private readonly itemsByProject = new Map<string, Set<string>>();
   private readonly projectsByFollower = new Map<string, Set<string>>();
   private readonly sharedConvs = { item: new Set<string>(), inbox: new Set<string>() };
+  /** Users whose access is `all`: they may see every item and inbox conversation. */
+  private readonly seeAll = new Set<string>();
 
   load(s: DirectorySnapshot): void {
-    for (const p of s.participants) this.participants.set(p.id, p);
+    for (const p of s.participants) this.setParticipant(p);
     for (const p of s.projects) this.setProject(p);
     for (const i of s.items) this.setItem(i);
     for (const c of s.conversations) this.addConversation(c);
@@ -56,6 +58,8 @@ export class Directory {
 
   setParticipant(p: ParticipantRecord): void {
     this.participants.set(p.id, p);
+    if (this.seesAllShared(p)) this.seeAll.add(p.id);
+    else this.seeAll.delete(p.id);
   }
 
   setProject(p: ProjectRecord): void {
@@ -170,13 +174,14 @@ export class Directory {
     return out;
   }
 
-  /** Everybody who may see c (for receipts). Users with access `all` are scanned: a cold path. */
+  /** Everybody who may see c, online or not (receipts, escalation). */
   allViewers(c: ConversationRecord): ParticipantRecord[] {
     const out = this.explicitViewers(c);
     if (c.kind === 'direct') return out;
     const seen = new Set(out.map((p) => p.id));
-    for (const p of this.participants.values()) {
-      if (!seen.has(p.id) && this.seesAllShared(p) && this.maySee(p, c)) out.push(p);
+    for (const id of this.seeAll) {
+      const p = this.participants.get(id)!;
+      if (!seen.has(id) && this.maySee(p, c)) out.push(p);
     }
     return out;
   }

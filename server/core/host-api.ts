@@ -13,6 +13,7 @@ import {
   type Participant,
   type ParticipantPut,
   type ProjectPut,
+  type EmailsQuery,
   type TokenCreate,
   type UserPreferences,
 } from '../../protocol/index.js';
@@ -247,6 +248,30 @@ export class HostApi {
     const c = m && this.dir.conversations.get(m.conversationId);
     if (!m || !c) throw new ProtocolError('not_found', `no such message: ${messageId}`);
     return { messageId: m.id, conversationId: c.id, recipients: await this.hub.receipts(m, c, 'full') };
+  }
+
+  listEmails(q: EmailsQuery) {
+    return this.store.listEmails(q.since ?? 0, q.limit ?? 100).then((emails) => ({ emails }));
+  }
+
+  async getEmailRaw(id: string): Promise<string> {
+    const raw = await this.store.getEmailRaw(id);
+    if (raw === null) throw new ProtocolError('not_found', `no such email: ${id}`);
+    return raw;
+  }
+
+  /** Who an unsubscribe link names (null when the token is not ours or the participant is gone). */
+  unsubscribeTarget(token: string): ParticipantRecord | null {
+    const id = this.tokens.verifyUnsubscribe(token);
+    return id === null ? null : (this.dir.participants.get(id) ?? null);
+  }
+
+  /** One-click unsubscribe (RFC 8058): stop every escalation email to the link's participant. */
+  async unsubscribe(token: string): Promise<ParticipantRecord> {
+    const p = this.unsubscribeTarget(token);
+    if (!p) throw new ProtocolError('not_found', 'unknown unsubscribe link');
+    if (!p.preferences.email.optOut) await this.patchPreferences(p.id, { email: { optOut: true } });
+    return p;
   }
 
   async createToken(body: TokenCreate): Promise<{ token: string; expiresAt: number }> {

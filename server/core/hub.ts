@@ -10,6 +10,7 @@ import {
   type ClientFrame,
   type ConversationsFrame,
   type DecodeResult,
+  type EmailStatus,
   type ErrorCode,
   type HelloFrame,
   type HistoryFrame,
@@ -67,6 +68,13 @@ export interface HubOptions {
   limits?: Partial<HubLimits>;
 }
 
+/** What the hub tells escalation, and asks of it (see escalation/escalation.ts). */
+export interface EscalationHooks {
+  onMessage(c: ConversationRecord, m: Message, sender: ParticipantRecord): void;
+  onSeen(participantId: string, c: ConversationRecord, upTo: number): void;
+  emailStatus(p: ParticipantRecord, c: ConversationRecord, m: Message, r: Pick<Receipt, 'seenAt' | 'emailedAt'>): EmailStatus;
+}
+
 interface PresenceInfo {
   state: PresenceState;
   lastActiveAt: number | null;
@@ -95,6 +103,7 @@ export class Hub {
   private readonly watchers = new Map<string, Set<Session>>();
   private readonly presence = new Map<string, PresenceInfo>();
   private stopping = false;
+  private escalation: EscalationHooks | null = null;
 
   constructor(opts: HubOptions) {
     this.store = opts.store;
@@ -108,6 +117,21 @@ export class Hub {
 
   async start(): Promise<void> {
     this.directory.load(await this.store.loadDirectory());
+  }
+
+  /** Connect escalation (built after the hub, as it shares the hub's directory). */
+  setEscalation(e: EscalationHooks): void {
+    this.escalation = e;
+  }
+
+  /** p's emailed watermark rose: an `emailed` receipt to every online user who may see c. */
+  publishEmailed(c: ConversationRecord, participantId: string, upTo: number, at: number): void {
+    const frame = encode({ t: 'receipt', conversationId: c.id, participantId, kind: 'emailed', upTo, at });
+    for (const v of this.onlineViewers(c)) {
+      if (v.kind !== 'user') continue;
+      this.bus.publish(`p:${v.id}`, frame);
+      this.metrics.frameOut('receipt');
+    }
   }
 
   get sessionCount(): number {
@@ -385,6 +409,7 @@ export class Hub {
     const joined = joins && !c.members.has(p.id);
     if (joined) this.directory.addMember(c, p.id, now);
     this.fanOut(c, message, p);
+    this.escalation?.onMessage(c, message, p);
     if (joined) void this.pushConversation(c).catch((e: unknown) => this.log.error('conversation push failed', { error: String(e) }));
     return result;
   }
@@ -446,6 +471,7 @@ export class Hub {
     if (clamped <= 0) return;
     const at = this.clock.now();
     if (!(await this.store.raiseSeen(p.id, c.id, clamped, at))) return;
+    this.escalation?.onSeen(p.id, c, clamped);
     this.publishToConversation(c, encode({ t: 'receipt', conversationId: c.id, participantId: p.id, kind: 'seen', upTo: clamped, at }));
   }
 
@@ -582,7 +608,11 @@ export class Hub {
       if (v.id === m.senderId) continue;
       const t = times.get(v.id);
       if (view === 'customer') out.push({ participantId: v.id, deliveredAt: t?.deliveredAt ?? null, seenAt: t?.seenAt ?? null });
-      else out.push({ participantId: v.id, deliveredAt: t?.deliveredAt ?? null, seenAt: t?.seenAt ?? null, emailedAt: t?.emailedAt ?? null, emailId: t?.emailId ?? null });
+      else {
+        const r: Receipt = { participantId: v.id, deliveredAt: t?.deliveredAt ?? null, seenAt: t?.seenAt ?? null, emailedAt: t?.emailedAt ?? null, emailId: t?.emailId ?? null };
+        if (this.escalation) r.email = this.escalation.emailStatus(v, c, m, r);
+        out.push(r);
+      }
     }
     return out;
   }

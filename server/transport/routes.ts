@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ConversationCreateSchema,
+  EmailsQuerySchema,
   EntityIdSchema,
   ItemPutSchema,
   MessagePostSchema,
@@ -97,11 +98,64 @@ export function registerHostRoutes(router: HttpRouter, api: HostApi): void {
     handle: async ({ params }) => ({ status: 200, body: await api.getReceipts(id(ServerIdSchema, params[0], 'message')) }),
   });
   router.add({
+    method: 'get',
+    pattern: '/v1/emails',
+    auth: true,
+    query: EmailsQuerySchema,
+    handle: async ({ query }) => ({ status: 200, body: await api.listEmails(query) }),
+  });
+  router.add({
+    method: 'get',
+    pattern: '/v1/emails/:id/raw',
+    auth: true,
+    handle: async ({ params }) => ({ status: 200, body: await api.getEmailRaw(id(ServerIdSchema, params[0], 'email')), contentType: 'message/rfc822' }),
+  });
+  router.add({
     method: 'post',
     pattern: '/v1/tokens',
     auth: true,
     body: TokenCreateSchema,
     handle: async ({ body }) => ({ status: 200, body: await api.createToken(body) }),
+  });
+}
+
+/**
+ * The unsubscribe link of customers' emails (SPEC §4, RFC 8058). GET shows a page with a confirm
+ * button and changes nothing (link scanners follow GETs); POST — the button, or a mail provider's
+ * one-click `List-Unsubscribe=One-Click` — sets the participant's email.optOut.
+ */
+export function registerUnsubscribeRoutes(router: HttpRouter, api: HostApi): void {
+  const page = (title: string, body: string) =>
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+    `<title>${title}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}` +
+    `button{font:inherit;padding:.5rem 1rem}</style></head><body>${body}</body></html>`;
+  const html = (status: number, title: string, body: string) => ({ status, body: page(title, body), contentType: 'text/html; charset=utf-8' });
+  router.add({
+    method: 'get',
+    pattern: '/u/:token',
+    auth: false,
+    handle: ({ params }) => {
+      const p = api.unsubscribeTarget(params[0] ?? '');
+      if (!p) return html(404, 'Link not valid', '<h1>This link is not valid</h1><p>It may have been copied incompletely.</p>');
+      if (p.preferences.email.optOut) return html(200, 'Unsubscribed', '<h1>You are unsubscribed</h1><p>You will get no more emails about conversations.</p>');
+      return html(
+        200,
+        'Unsubscribe',
+        `<h1>Stop emails about conversations?</h1><p>You will still see every message when you open the chat.</p>` +
+          `<form method="post"><button type="submit">Unsubscribe</button></form>`,
+      );
+    },
+  });
+  router.add({
+    method: 'post',
+    pattern: '/u/:token',
+    auth: false,
+    rawBody: true,
+    handle: async ({ params }) => {
+      if (!api.unsubscribeTarget(params[0] ?? '')) return html(404, 'Link not valid', '<h1>This link is not valid</h1>');
+      await api.unsubscribe(params[0]!);
+      return html(200, 'Unsubscribed', '<h1>You are unsubscribed</h1><p>You will get no more emails about conversations.</p>');
+    },
   });
 }
 

@@ -90,7 +90,9 @@ export class UwsTransport implements Bus {
     }, SLOW_SWEEP_MS);
     this.sweeper.unref();
     this.app.ws<SocketData>('/v1/ws', {
-      maxPayloadLength: maxFrameBytes,
+      // uWS drops an oversized message without a close frame; give it room so that we can close
+      // with 1009 ourselves. Only frames past this much larger bound get uWS's abrupt close.
+      maxPayloadLength: Math.max(maxFrameBytes * 16, 1024 * 1024),
       maxBackpressure: maxBackpressureBytes * 64,
       closeOnBackpressureLimit: 1,
       idleTimeout: this.opts.idleTimeoutSeconds ?? 60,
@@ -112,8 +114,12 @@ export class UwsTransport implements Bus {
         data.session = hub.accept(data.conn);
       },
       message: (ws, message, isBinary) => {
-        const { session } = ws.getUserData();
-        if (!session) return;
+        const { session, conn } = ws.getUserData();
+        if (!session || !conn) return;
+        if (message.byteLength > maxFrameBytes) {
+          conn.close(CloseCode.TOO_LARGE, 'frame too large');
+          return;
+        }
         let text: string | null = null;
         if (!isBinary) {
           try {

@@ -133,17 +133,17 @@ export class TestHub {
   }
 
   /** kill -9: no flush, no goodbye. */
-  crash(): Promise<void> {
-    return this.killWith('SIGKILL');
+  async crash(): Promise<void> {
+    await this.killWith('SIGKILL');
   }
 
   killWith(signal: NodeJS.Signals): Promise<number | null> {
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return Promise.resolve(proc?.exitCode ?? null) as Promise<void & number>;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc?.exitCode ?? null);
     return new Promise((r) => {
       proc.once('exit', (code) => r(code));
       proc.kill(signal);
-    }) as Promise<void & number>;
+    });
   }
 
   async stop(): Promise<void> {

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { LocaleSchema, ParticipantIdSchema, ProtocolError } from '../../../protocol/index.js';
@@ -15,9 +16,30 @@ const ClaimsSchema = z.object({
 /** Session tokens as JWTs signed HS256 with the hub's secret (SPEC §3 Token). */
 export class JoseTokens implements Tokens {
   private readonly key: Uint8Array;
+  /** A key of its own for unsubscribe links, derived so that it can never verify as a session token. */
+  private readonly unsubscribeKey: Buffer;
 
   constructor(opts: { secret: string }) {
     this.key = new TextEncoder().encode(opts.secret);
+    this.unsubscribeKey = createHmac('sha256', opts.secret).update('parley/unsubscribe/v1').digest();
+  }
+
+  signUnsubscribe(participantId: string): string {
+    const id = Buffer.from(participantId).toString('base64url');
+    return `${id}.${this.unsubscribeMac(id)}`;
+  }
+
+  verifyUnsubscribe(token: string): string | null {
+    const m = /^([A-Za-z0-9_-]{1,200})\.([A-Za-z0-9_-]{22})$/.exec(token);
+    if (!m) return null;
+    const expected = Buffer.from(this.unsubscribeMac(m[1]!));
+    const given = Buffer.from(m[2]!);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    return Buffer.from(m[1]!, 'base64url').toString('utf8');
+  }
+
+  private unsubscribeMac(encodedId: string): string {
+    return createHmac('sha256', this.unsubscribeKey).update(encodedId).digest().subarray(0, 16).toString('base64url');
   }
 
   async sign(sub: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {

@@ -1,8 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EscalationMetrics } from '../../core/escalation/escalation.js';
+import type { OutboxMetrics } from '../../core/outbox/outbox-worker.js';
 import type { Metrics } from '../../core/ports/index.js';
 
 /** Metrics on prom-client, in a registry of our own (no global state), served at /metrics. */
-export class PromMetrics implements Metrics {
+export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
   readonly registry = new Registry();
   private readonly connections = new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers: [this.registry] });
   private readonly connectionsTotal = new Counter({ name: 'parley_connections_total', help: 'WebSocket connections accepted', registers: [this.registry] });
@@ -21,6 +23,17 @@ export class PromMetrics implements Metrics {
     name: 'parley_commit_seconds',
     help: 'Group commit latency',
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+
+  private readonly timersArmed = new Counter({ name: 'parley_escalation_timers_armed_total', help: 'Escalation timers armed or moved earlier', registers: [this.registry] });
+  private readonly timersFired = new Counter({ name: 'parley_escalation_timers_fired_total', help: 'Escalation timers fired', registers: [this.registry] });
+  private readonly timersPending = new Gauge({ name: 'parley_escalation_timers_pending', help: 'Escalation timers pending', registers: [this.registry] });
+  private readonly emails = new Counter({ name: 'parley_emails_total', help: 'Emails by outcome: queued, sent, failed, retried', labelNames: ['status'], registers: [this.registry] });
+  private readonly sendSeconds = new Histogram({
+    name: 'parley_email_send_seconds',
+    help: 'Time to hand one email to SMTP (or write it to a file)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
 
@@ -57,6 +70,28 @@ export class PromMetrics implements Metrics {
   commitBatch(size: number, seconds: number): void {
     this.batchSize.observe(size);
     this.commitSeconds.observe(seconds);
+  }
+  timerArmed(): void {
+    this.timersArmed.inc();
+  }
+  timerFired(): void {
+    this.timersFired.inc();
+  }
+  pendingTimers(n: number): void {
+    this.timersPending.set(n);
+  }
+  emailQueued(): void {
+    this.emails.inc({ status: 'queued' });
+  }
+  emailSent(seconds: number): void {
+    this.emails.inc({ status: 'sent' });
+    this.sendSeconds.observe(seconds);
+  }
+  emailFailed(_permanent: boolean): void {
+    this.emails.inc({ status: 'failed' });
+  }
+  emailRetried(): void {
+    this.emails.inc({ status: 'retried' });
   }
   error(code: string): void {
     this.errors.inc({ code });

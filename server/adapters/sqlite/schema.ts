@@ -155,3 +155,35 @@ export const watermarkRises = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.conversationId, t.upTo, t.participantId, t.kind] })],
 );
+
+/**
+ * The transactional outbox (SPEC §5, DESIGN §6). A row is written, with its rendered MIME and final
+ * Message-ID, in the same transaction that raises the recipient's emailed watermark; the worker
+ * sends queued rows and records the outcome. Rows outlive sending for PARLEY_OUTBOX_RETENTION_MS.
+ */
+export const emails = sqliteTable(
+  'emails',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['escalation'] }).notNull(),
+    participantId: text('participant_id').notNull(),
+    conversationId: text('conversation_id').notNull(),
+    toAddress: text('to_address').notNull(),
+    subject: text('subject').notNull(),
+    messageIdHeader: text('message_id_header').notNull(),
+    messageIds: text('message_ids', { mode: 'json' }).$type<string[]>().notNull(),
+    upTo: integer('up_to').notNull(),
+    raw: text('raw').notNull(),
+    status: text('status', { enum: ['queued', 'sent', 'failed'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+    sentAt: integer('sent_at'),
+    error: text('error'),
+  },
+  (t) => [
+    index('emails_due_idx').on(t.status, t.nextAttemptAt),
+    index('emails_created_idx').on(t.createdAt),
+    index('emails_thread_idx').on(t.conversationId, t.participantId, t.createdAt),
+  ],
+);

@@ -1,13 +1,25 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, gte, lte, sql } from 'drizzle-orm';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProtocolError, type CustomerPreferences, type Message, type UserPreferences } from '../../../protocol/index.js';
 import type { ConversationRecord, ItemRecord, NewMessage, ParticipantRecord, ProjectRecord } from '../../core/model.js';
-import type { AppendResult, DirectorySnapshot, HistoryPage, Logger, Metrics, ReceiptTimes, Store, WatermarkRow } from '../../core/ports/index.js';
+import type {
+  AppendResult,
+  DirectorySnapshot,
+  EmailRow,
+  EmailSummary,
+  HistoryPage,
+  Logger,
+  Metrics,
+  NewEmailRow,
+  ReceiptTimes,
+  Store,
+  WatermarkRow,
+} from '../../core/ports/index.js';
 import { Checkpointer } from './checkpointer.js';
 import { messageId } from './message-id.js';
 import * as schema from './schema.js';
@@ -142,9 +154,23 @@ export class SqliteStore implements Store {
       watermark: s.prepare(
         'SELECT participant_id, conversation_id, delivered_up_to, seen_up_to, emailed_up_to FROM watermarks WHERE participant_id = ? AND conversation_id = ?',
       ),
+      casEmailed: s.prepare(
+        `UPDATE watermarks SET emailed_up_to = ?, emailed_at = ?, email_id = ?
+         WHERE participant_id = ? AND conversation_id = ? AND emailed_up_to = ? AND seen_up_to = ?`,
+      ),
+      insertEmailed: s.prepare(
+        `INSERT INTO watermarks (participant_id, conversation_id, emailed_up_to, emailed_at, email_id) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (participant_id, conversation_id) DO NOTHING`,
+      ),
+      logEmailed: s.prepare("INSERT OR IGNORE INTO watermark_rises (conversation_id, up_to, participant_id, kind, at, email_id) VALUES (?, ?, ?, 'emailed', ?, ?)"),
+      threadIds: s.prepare('SELECT message_id_header FROM emails WHERE conversation_id = ? AND participant_id = ? ORDER BY created_at DESC LIMIT ?').pluck(),
+      nextAttempt: s.prepare("SELECT min(next_attempt_at) FROM emails WHERE status = 'queued'").pluck(),
+      emailRaw: s.prepare('SELECT raw FROM emails WHERE id = ?').pluck(),
+      pruneEmails: s.prepare("DELETE FROM emails WHERE created_at < ? AND status <> 'queued'"),
       countUnseen: s.prepare('SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_id <> ?').pluck(),
+      // SQLite's bare-column rule: with min(at), email_id comes from the row holding that minimum.
       receiptTimes: s.prepare(
-        `SELECT participant_id, kind, min(at) AS at FROM watermark_rises
+        `SELECT participant_id, kind, min(at) AS at, email_id FROM watermark_rises
          WHERE conversation_id = ? AND up_to >= ? GROUP BY participant_id, kind`,
       ),
     };
@@ -538,7 +564,7 @@ export class SqliteStore implements Store {
   }
 
   async receiptTimes(m: Pick<Message, 'conversationId' | 'seq' | 'createdAt'>): Promise<Map<string, ReceiptTimes>> {
-    const rows = this.stmt.receiptTimes.all(m.conversationId, m.seq) as Array<{ participant_id: string; kind: string; at: number }>;
+    const rows = this.stmt.receiptTimes.all(m.conversationId, m.seq) as Array<{ participant_id: string; kind: string; at: number; email_id: string | null }>;
     const out = new Map<string, ReceiptTimes>();
     for (const r of rows) {
       let t = out.get(r.participant_id);
@@ -556,12 +582,108 @@ export class SqliteStore implements Store {
         if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
       } else if (r.kind === 'emailed') {
         t.emailedAt = r.at;
+        t.emailId = r.email_id;
       }
+    }
+    // Delivered rises still waiting for their write-behind window count already.
+    for (const r of this.delivered.values()) {
+      if (r.conversationId !== m.conversationId || r.upTo < m.seq) continue;
+      let t = out.get(r.participantId);
+      if (!t) out.set(r.participantId, (t = { participantId: r.participantId, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null }));
+      const at = Math.max(r.at, m.createdAt);
+      if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
     }
     return out;
   }
 
   private closing = false;
+
+  // ─── Escalation and the outbox ─────────────────────────────────────────────────────────────────
+
+  commitEscalation(row: NewEmailRow, expect: { seenUpTo: number; emailedUpTo: number }): Promise<boolean> {
+    return this.enqueue(() => {
+      const s = this.stmt;
+      // Compare-and-set: the watermarks must be exactly what the caller read (a missing row reads as 0, 0).
+      const updated = s.casEmailed.run(row.upTo, row.createdAt, row.id, row.participantId, row.conversationId, expect.emailedUpTo, expect.seenUpTo);
+      if (updated.changes === 0) {
+        if (expect.emailedUpTo !== 0 || expect.seenUpTo !== 0) return false;
+        const inserted = s.insertEmailed.run(row.participantId, row.conversationId, row.upTo, row.createdAt, row.id);
+        if (inserted.changes === 0) return false;
+      }
+      s.logEmailed.run(row.conversationId, row.upTo, row.participantId, row.createdAt, row.id);
+      this.db
+        .insert(schema.emails)
+        .values({ ...row, status: 'queued', attempts: 0, nextAttemptAt: row.createdAt, sentAt: null, error: null })
+        .run();
+      return true;
+    });
+  }
+
+  async threadMessageIds(conversationId: string, participantId: string, limit: number): Promise<string[]> {
+    const rows = this.stmt.threadIds.all(conversationId, participantId, limit) as string[];
+    return rows.reverse();
+  }
+
+  async dueEmails(now: number, limit: number): Promise<EmailRow[]> {
+    const rows = this.db
+      .select()
+      .from(schema.emails)
+      .where(and(eq(schema.emails.status, 'queued'), lte(schema.emails.nextAttemptAt, now)))
+      .orderBy(asc(schema.emails.nextAttemptAt), asc(schema.emails.createdAt))
+      .limit(limit)
+      .all();
+    return rows.map((r) => ({ ...toEmailSummary(r), raw: r.raw, messageIdHeader: r.messageIdHeader, nextAttemptAt: r.nextAttemptAt }));
+  }
+
+  async nextEmailAttemptAt(): Promise<number | null> {
+    return (this.stmt.nextAttempt.get() as number | null) ?? null;
+  }
+
+  markEmail(id: string, outcome: { status: 'sent'; at: number } | { status: 'queued'; nextAttemptAt: number; error: string } | { status: 'failed'; error: string }): Promise<void> {
+    return this.enqueue(() => {
+      const e = schema.emails;
+      const set =
+        outcome.status === 'sent'
+          ? { status: 'sent' as const, sentAt: outcome.at, error: null, attempts: sql`${e.attempts} + 1` }
+          : outcome.status === 'queued'
+            ? { status: 'queued' as const, nextAttemptAt: outcome.nextAttemptAt, error: outcome.error, attempts: sql`${e.attempts} + 1` }
+            : { status: 'failed' as const, error: outcome.error, attempts: sql`${e.attempts} + 1` };
+      this.db.update(e).set(set).where(eq(e.id, id)).run();
+    });
+  }
+
+  async listEmails(since: number, limit: number): Promise<EmailSummary[]> {
+    const e = schema.emails;
+    const rows = this.db
+      .select({
+        id: e.id,
+        toAddress: e.toAddress,
+        subject: e.subject,
+        kind: e.kind,
+        status: e.status,
+        attempts: e.attempts,
+        createdAt: e.createdAt,
+        sentAt: e.sentAt,
+        error: e.error,
+        participantId: e.participantId,
+        conversationId: e.conversationId,
+        messageIds: e.messageIds,
+      })
+      .from(e)
+      .where(gte(e.createdAt, since))
+      .orderBy(asc(e.createdAt), asc(e.id))
+      .limit(limit)
+      .all();
+    return rows.map(toEmailSummary);
+  }
+
+  async getEmailRaw(id: string): Promise<string | null> {
+    return (this.stmt.emailRaw.get(id) as string | undefined) ?? null;
+  }
+
+  pruneEmails(before: number): Promise<number> {
+    return this.enqueue(() => this.stmt.pruneEmails.run(before).changes);
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;
@@ -572,6 +694,36 @@ export class SqliteStore implements Store {
     await this.checkpointer?.stop();
     this.sqlite.close();
   }
+}
+
+function toEmailSummary(r: {
+  id: string;
+  toAddress: string;
+  subject: string;
+  kind: 'escalation';
+  status: 'queued' | 'sent' | 'failed';
+  attempts: number;
+  createdAt: number;
+  sentAt: number | null;
+  error: string | null;
+  participantId: string;
+  conversationId: string;
+  messageIds: string[];
+}): EmailSummary {
+  return {
+    id: r.id,
+    to: r.toAddress,
+    subject: r.subject,
+    kind: r.kind,
+    status: r.status,
+    attempts: r.attempts,
+    createdAt: r.createdAt,
+    sentAt: r.sentAt,
+    error: r.error,
+    participantId: r.participantId,
+    conversationId: r.conversationId,
+    messageIds: r.messageIds,
+  };
 }
 
 function groupRelations<R extends { participantId: string; since: number }>(rows: R[], key: (r: R) => string): Map<string, Map<string, number>> {

@@ -5,3 +5,6 @@ export type * from './clock.js';
 export type * from './tokens.js';
 export type * from './metrics.js';
 export type * from './logger.js';
+export type * from './email.js';
+export type { Mailer, OutgoingEmail } from './mailer.js';
+export { MailerError } from './mailer.js';

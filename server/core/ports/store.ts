@@ -30,6 +30,44 @@ export interface WatermarkRow {
   emailedUpTo: number;
 }
 
+export interface NewEmailRow {
+  id: string;
+  kind: 'escalation';
+  participantId: string;
+  conversationId: string;
+  toAddress: string;
+  subject: string;
+  /** The Message-ID header, fixed when the row is written (a resend reuses it). */
+  messageIdHeader: string;
+  /** Ids of the messages the email holds, ascending seq. */
+  messageIds: string[];
+  /** The highest seq in the email: the new emailed watermark. */
+  upTo: number;
+  raw: string;
+  createdAt: number;
+}
+
+export interface EmailSummary {
+  id: string;
+  to: string;
+  subject: string;
+  kind: 'escalation';
+  status: 'queued' | 'sent' | 'failed';
+  attempts: number;
+  createdAt: number;
+  sentAt: number | null;
+  error: string | null;
+  participantId: string;
+  conversationId: string;
+  messageIds: string[];
+}
+
+export interface EmailRow extends EmailSummary {
+  raw: string;
+  messageIdHeader: string;
+  nextAttemptAt: number;
+}
+
 /** The earliest rise of each kind that reached a message's seq, per participant. */
 export interface ReceiptTimes {
   participantId: string;
@@ -83,6 +121,29 @@ export interface Store {
   countUnseen(conversationId: string, participantId: string, afterSeq: number): Promise<number>;
   /** Per participant: when their delivered / seen / emailed watermark first reached m's seq. */
   receiptTimes(m: Pick<Message, 'conversationId' | 'seq' | 'createdAt'>): Promise<Map<string, ReceiptTimes>>;
+
+  // ─── Escalation and the outbox ────────────────────────────────────────────────────────────────
+
+  /**
+   * Commit an escalation email: insert the outbox row and raise (participant, conversation)'s emailed
+   * watermark to `row.upTo` — only if the watermarks are still exactly what the caller read
+   * (`expect`). This compare-and-set, in the same transaction as the row, is what makes "never
+   * twice" hold across restarts. Resolves false (nothing written) when the watermarks moved.
+   */
+  commitEscalation(row: NewEmailRow, expect: { seenUpTo: number; emailedUpTo: number }): Promise<boolean>;
+  /** Message-ID headers of earlier emails to this participant about this conversation, oldest first. */
+  threadMessageIds(conversationId: string, participantId: string, limit: number): Promise<string[]>;
+  /** Queued emails whose next attempt is due, oldest first. */
+  dueEmails(now: number, limit: number): Promise<EmailRow[]>;
+  /** The earliest next attempt of any queued email, or null when none is queued. */
+  nextEmailAttemptAt(): Promise<number | null>;
+  /** Record a send attempt's outcome. */
+  markEmail(id: string, outcome: { status: 'sent'; at: number } | { status: 'queued'; nextAttemptAt: number; error: string } | { status: 'failed'; error: string }): Promise<void>;
+  /** Emails created at or after `since`, oldest first (without the raw MIME). */
+  listEmails(since: number, limit: number): Promise<EmailSummary[]>;
+  getEmailRaw(id: string): Promise<string | null>;
+  /** Delete sent and failed emails created before `before`; resolves the number deleted. */
+  pruneEmails(before: number): Promise<number>;
 
   /** True once the database is open and migrated. */
   isReady(): boolean;

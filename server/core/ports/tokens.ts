@@ -20,4 +20,8 @@ export interface Tokens {
    * `unauthenticated` for anything else wrong (signature, algorithm, missing `exp` or `sub`, bad claims).
    */
   verify(token: string): Promise<TokenClaims>;
+  /** A token for the unsubscribe link of `participantId` (HMAC-signed, no expiry: old emails keep working). */
+  signUnsubscribe(participantId: string): string;
+  /** The participant an unsubscribe token names, or null when it is not one of ours. */
+  verifyUnsubscribe(token: string): string | null;
 }

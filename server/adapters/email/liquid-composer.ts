@@ -1,0 +1,200 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Liquid, type Template } from 'liquidjs';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { ComposedEmail, EmailComposer, EscalationEmail, Logger } from '../../core/ports/index.js';
+
+const LOCALES = ['en', 'de', 'pl'] as const;
+type Locale = (typeof LOCALES)[number];
+type Part = 'subject' | 'text' | 'html';
+/** Bodies longer than this (code points) are clipped, with a link to read them in full. */
+export const CLIP_CHARS = 2000;
+
+/** The first `n` code points of `s` and " [...]" when it was longer; never cuts an emoji in half. */
+export function clip(s: string, n: number): string {
+  const chars = Array.from(s);
+  return chars.length > n ? chars.slice(0, n).join('') + ' [...]' : s;
+}
+
+/** The last resort when the template files fail: plain, English, compiled into the code. */
+const BUILTIN: Record<Part, string> = {
+  subject: '[{{ site }}] {{ conversation.subject }}',
+  text:
+    'Hello {{ to.name }},\n\nYou have {{ count }} unread message(s) in "{{ conversation.subject }}":\n' +
+    '{% for m in messages %}\n{{ m.senderName }} — {{ m.time }}\n{{ m.body | clip: 2000 }}\n{% endfor %}\n' +
+    'View the conversation: {{ conversation.url }}\n{% if unsubscribeUrl %}\nStop these emails: {{ unsubscribeUrl }}\n{% endif %}',
+  html:
+    '<p>Hello {{ to.name }},</p><p>You have {{ count }} unread message(s) in <strong>{{ conversation.subject }}</strong>:</p>' +
+    '{% for m in messages %}<p><strong>{{ m.senderName }}</strong> · {{ m.time }}<br>{% for line in m.lines %}{{ line }}{% unless forloop.last %}<br>{% endunless %}{% endfor %}</p>{% endfor %}' +
+    '<p><a href="{{ conversation.url }}">View the conversation</a></p>{% if unsubscribeUrl %}<p><a href="{{ unsubscribeUrl }}">Stop these emails</a></p>{% endif %}',
+};
+
+function templatesDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'server', 'adapters', 'email', 'templates');
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('email templates not found');
+    dir = up;
+  }
+}
+
+/** RFC 5322 quoted-string for a List-Id phrase. */
+function quoted(s: string): string {
+  return `"${s.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** A participant id as a msg-id atom: host ids may hold '@' and ':'. Server ids are nanoids, already atoms. */
+function atom(id: string): string {
+  return Buffer.from(id).toString('base64url');
+}
+
+export function emailMessageId(emailId: string, domain: string): string {
+  return `<e.${emailId}@${domain}>`;
+}
+
+/** One stable root per (conversation, recipient): every email of the thread references it. */
+export function threadRootId(conversationId: string, participantId: string, domain: string): string {
+  return `<c.${conversationId}.${atom(participantId)}@${domain}>`;
+}
+
+/**
+ * Escalation emails from LiquidJS templates (files, one set per language) built into MIME by
+ * nodemailer. User content is escaped in HTML (outputEscape, and `raw` cannot bypass it), filters
+ * are strict, templates see only own properties, and parse/render/memory are bounded. A template
+ * that fails is logged by name and replaced by English, then by the built-in template.
+ */
+export class LiquidComposer implements EmailComposer {
+  private readonly html: Liquid;
+  private readonly text: Liquid;
+  private readonly templates = new Map<string, Template[]>();
+  private readonly builtin: Record<Part, Template[]>;
+  private readonly domain: string;
+  private readonly site: string;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: { from: string; domain?: string; templatesDir?: string; logger: Logger }) {
+    this.log = opts.logger;
+    this.domain = opts.domain ?? /@([^>\s]+)>?\s*$/.exec(opts.from)?.[1] ?? 'localhost';
+    this.site = /^\s*"?([^"<]*?)"?\s*</.exec(opts.from)?.[1]?.trim() || 'Parley';
+    const common = {
+      strictFilters: true,
+      ownPropertyOnly: true,
+      parseLimit: 100_000,
+      renderLimit: 1_000,
+      memoryLimit: 10_000_000,
+    };
+    this.html = new Liquid({ ...common, outputEscape: 'escape' });
+    this.text = new Liquid({ ...common });
+    for (const engine of [this.html, this.text]) {
+      engine.registerFilter('clip', (s: unknown, n: unknown) => clip(String(s ?? ''), Number(n) || CLIP_CHARS));
+      // `raw` would print unescaped HTML: in our templates it escapes like any other output.
+      engine.registerFilter('raw', (s: unknown) => s);
+    }
+    this.builtin = {
+      subject: this.text.parse(BUILTIN.subject),
+      text: this.text.parse(BUILTIN.text),
+      html: this.html.parse(BUILTIN.html),
+    };
+    const dir = opts.templatesDir ?? templatesDir();
+    for (const locale of LOCALES) {
+      for (const part of ['subject', 'text', 'html'] as const) {
+        const name = `escalation/${locale}.${part}.liquid`;
+        try {
+          const source = readFileSync(join(dir, name), 'utf8');
+          this.templates.set(`${locale}.${part}`, (part === 'html' ? this.html : this.text).parse(source));
+        } catch (e) {
+          this.log.error('email template failed', { template: name, error: String(e) });
+        }
+      }
+    }
+  }
+
+  private render(locale: Locale, part: Part, data: object): { out: string; template: string } {
+    const engine = part === 'html' ? this.html : this.text;
+    for (const l of locale === 'en' ? (['en'] as const) : ([locale, 'en'] as const)) {
+      const t = this.templates.get(`${l}.${part}`);
+      if (!t) continue;
+      try {
+        return { out: engine.renderSync(t, data) as string, template: `escalation.${l}` };
+      } catch (e) {
+        this.log.error('email template failed', { template: `escalation/${l}.${part}.liquid`, error: String(e) });
+      }
+    }
+    return { out: engine.renderSync(this.builtin[part], data) as string, template: 'builtin.en' };
+  }
+
+  async compose(e: EscalationEmail): Promise<ComposedEmail> {
+    const lang = (e.to.locale.split('-')[0] ?? 'en').toLowerCase();
+    const locale: Locale = (LOCALES as readonly string[]).includes(lang) ? (lang as Locale) : 'en';
+    const format = timeFormat(e.to.locale, e.to.timezone);
+    const data = {
+      site: this.site,
+      to: { name: e.to.name },
+      conversation: e.conversation,
+      count: e.messages.length,
+      unsubscribeUrl: e.unsubscribeUrl,
+      messages: e.messages.map((m) => {
+        const clipped = Array.from(m.body).length > CLIP_CHARS;
+        return { senderName: m.senderName, time: format.format(m.createdAt), body: m.body, clipped, lines: clip(m.body, CLIP_CHARS).split(/\r?\n/) };
+      }),
+    };
+    const subject = this.render(locale, 'subject', data).out.replace(/\s+/g, ' ').trim();
+    const text = this.render(locale, 'text', data);
+    const html = this.render(locale, 'html', data);
+
+    const messageId = emailMessageId(e.emailId, this.domain);
+    const root = threadRootId(e.conversation.id, e.to.id, this.domain);
+    const previous = e.previousMessageIds.slice(-20);
+    const listId = `${quoted(e.conversation.subject)} <c.${e.conversation.id}.${this.domain}>`;
+    const headers: Record<string, string | { prepared: true; value: string }> = {
+      'Auto-Submitted': 'auto-generated',
+      'X-Auto-Response-Suppress': 'All',
+      // ASCII goes out as written; anything else is left to nodemailer's RFC 2047 encoding.
+      'List-Id': /^[\x20-\x7e]*$/.test(listId) ? { prepared: true, value: listId } : listId,
+      'Feedback-ID': `${e.conversation.id}:escalation:parley`,
+      'In-Reply-To': previous.at(-1) ?? root,
+      References: [root, ...previous].join(' '),
+    };
+    if (e.unsubscribeUrl) {
+      headers['List-Unsubscribe'] = `<${e.unsubscribeUrl}>`;
+      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+    }
+    const mail = new MailComposer({
+      from: this.opts.from,
+      to: { name: e.to.name, address: e.to.email },
+      subject,
+      text: text.out,
+      html: html.out,
+      messageId,
+      date: new Date(e.createdAt),
+      headers,
+      textEncoding: 'quoted-printable',
+    });
+    const raw = await mailToString(mail);
+    return { raw, messageId, subject, to: e.to.email, template: text.template === html.template ? text.template : `${text.template}+${html.template}` };
+  }
+}
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+function timeFormat(locale: string, timeZone: string): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}`;
+  let f = formats.get(key);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat(locale, { timeZone, dateStyle: 'medium', timeStyle: 'short' });
+    } catch {
+      f = new Intl.DateTimeFormat('en', { timeZone: 'UTC', dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+    }
+    formats.set(key, f);
+  }
+  return f;
+}
+
+function mailToString(mail: MailComposer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    mail.compile().build((err, message) => (err ? reject(err) : resolve(message.toString('utf8'))));
+  });
+}

@@ -1,0 +1,230 @@
+import { nanoid } from 'nanoid';
+import type { EmailStatus, Message, Receipt } from '../../../protocol/index.js';
+import type { Directory } from '../directory.js';
+import type { ConversationRecord, ParticipantRecord } from '../model.js';
+import type { Clock, EmailComposer, EscalationEmail, Logger, Store, Tokens } from '../ports/index.js';
+import { notify, relationSince } from '../rules/rules.js';
+import { TimerWheel, WheelDriver } from '../scheduler/timer-wheel.js';
+
+export interface EscalationMetrics {
+  timerArmed(): void;
+  timerFired(): void;
+  emailQueued(): void;
+  pendingTimers(n: number): void;
+}
+
+export interface EscalationOptions {
+  store: Store;
+  clock: Clock;
+  directory: Directory;
+  composer: EmailComposer;
+  tokens: Pick<Tokens, 'signUnsubscribe'>;
+  logger: Logger;
+  metrics: EscalationMetrics;
+  delayMs: number;
+  recoveryMs: number;
+  /** The hub's public base URL (unsubscribe links). */
+  appUrl: string;
+  /** The link to a conversation, with `{conversationId}` in it. */
+  conversationUrl: string;
+  /** A new email row was committed: the outbox worker should look. */
+  onQueued(): void;
+  /** p's emailed watermark rose: tell the users who may see c. */
+  onEmailed(c: ConversationRecord, participantId: string, upTo: number, at: number): void;
+}
+
+const PAGE = 200;
+const key = (p: string, c: string) => `${p}\u0000${c}`;
+
+/**
+ * Escalation to email (SPEC §2, DESIGN §5): one timer per (participant, conversation) that has
+ * email-eligible unseen messages, due at the oldest such message's time + delay. When it fires,
+ * everything is decided again from the store and the directory as they are *then*: watermarks,
+ * preferences, relations, the recovery window. The email and the emailed watermark are committed
+ * together by compare-and-set, so no message is emailed twice, across restarts included.
+ */
+export class Escalation {
+  private readonly wheel: TimerWheel<string>;
+  private readonly driver: WheelDriver<string>;
+  private readonly busy = new Set<string>();
+  private readonly again = new Set<string>();
+
+  constructor(private readonly o: EscalationOptions) {
+    this.wheel = new TimerWheel<string>({ now: o.clock.now(), onFire: (k) => this.fire(k) });
+    this.driver = new WheelDriver({ wheel: this.wheel, clock: o.clock });
+  }
+
+  /** Rebuild timers from the store: every pair with messages above both watermarks in the window. */
+  async start(): Promise<void> {
+    const { directory, store, clock } = this.o;
+    const since = clock.now() - this.o.recoveryMs;
+    let armed = 0;
+    for (const c of directory.conversations.values()) {
+      if (c.lastMessageAt === null || c.lastMessageAt < since) continue;
+      const viewers = directory.allViewers(c);
+      for (const p of viewers) {
+        const wm = (await store.getWatermarks(p.id, [c.id])).get(c.id);
+        const from = Math.max(wm?.seenUpTo ?? 0, wm?.emailedUpTo ?? 0);
+        if (from >= c.lastSeq) continue;
+        const first = (await store.listMessages(c.id, { after: from, limit: 1 })).messages[0];
+        if (!first) continue;
+        // Due (or overdue: fires on the next tick). The firing decides exactly; arming early is harmless.
+        this.arm(p.id, c.id, Math.max(first.createdAt, since) + this.o.delayMs);
+        armed++;
+      }
+    }
+    this.driver.start();
+    this.o.logger.info('escalation timers rebuilt', { armed });
+  }
+
+  stop(): void {
+    this.driver.stop();
+  }
+
+  get pending(): number {
+    return this.wheel.size;
+  }
+
+  private arm(p: string, c: string, dueAt: number): void {
+    const k = key(p, c);
+    const current = this.wheel.has(k) ? this.wheel.dueAt(k) : undefined;
+    if (current !== undefined && current <= dueAt) return;
+    this.wheel.arm(k, dueAt);
+    this.driver.poke();
+    this.o.metrics.timerArmed();
+    this.o.metrics.pendingTimers(this.wheel.size);
+  }
+
+  /** A message was committed: arm a timer for everyone it is email-eligible for. */
+  onMessage(c: ConversationRecord, m: Message, sender: ParticipantRecord): void {
+    const ctx = this.o.directory.context(c);
+    for (const p of this.o.directory.allViewers(c)) {
+      if (p.id === sender.id || !notify(p, sender, c, ctx)) continue;
+      const since = relationSince(p, c, ctx);
+      if (since === null || since >= m.createdAt) continue;
+      this.arm(p.id, c.id, m.createdAt + this.o.delayMs);
+    }
+  }
+
+  /** p saw c up to `upTo`: nothing left to email once that is the last message. */
+  onSeen(participantId: string, c: ConversationRecord, upTo: number): void {
+    if (upTo >= c.lastSeq && this.wheel.cancel(key(participantId, c.id))) this.o.metrics.pendingTimers(this.wheel.size);
+  }
+
+  private fire(k: string): void {
+    this.o.metrics.timerFired();
+    this.o.metrics.pendingTimers(this.wheel.size);
+    if (this.busy.has(k)) {
+      this.again.add(k);
+      return;
+    }
+    this.busy.add(k);
+    const [p, c] = k.split('\u0000') as [string, string];
+    this.evaluate(p, c)
+      .catch((e: unknown) => this.o.logger.error('escalation failed', { participantId: p, conversationId: c, error: e instanceof Error ? e.stack : String(e) }))
+      .finally(() => {
+        this.busy.delete(k);
+        if (this.again.delete(k)) this.fire(k);
+      });
+  }
+
+  /** Whether m is email-eligible for p now (SPEC §2). */
+  private eligible(p: ParticipantRecord, c: ConversationRecord, m: Message, now: number): boolean {
+    if (m.senderId === p.id || now - m.createdAt >= this.o.recoveryMs) return false;
+    const ctx = this.o.directory.context(c);
+    const sender = this.o.directory.participants.get(m.senderId) ?? { id: m.senderId, kind: m.senderKind };
+    if (!notify(p, sender, c, ctx)) return false;
+    const since = relationSince(p, c, ctx);
+    return since !== null && since < m.createdAt;
+  }
+
+  private async evaluate(pId: string, cId: string): Promise<void> {
+    const { directory, store, clock } = this.o;
+    const p = directory.participants.get(pId);
+    const c = directory.conversations.get(cId);
+    if (!p || !c) return;
+    const wm = (await store.getWatermarks(pId, [cId])).get(cId);
+    const seenUpTo = wm?.seenUpTo ?? 0;
+    const emailedUpTo = wm?.emailedUpTo ?? 0;
+    const now = clock.now();
+    const eligible: Message[] = [];
+    for (let after = Math.max(seenUpTo, emailedUpTo); ; ) {
+      const page = await store.listMessages(cId, { after, limit: PAGE });
+      for (const m of page.messages) if (this.eligible(p, c, m, now)) eligible.push(m);
+      const last = page.messages.at(-1);
+      if (!page.hasMore || !last) break;
+      after = last.seq;
+    }
+    if (eligible.length === 0) return;
+    const due = eligible[0]!.createdAt + this.o.delayMs;
+    if (due > now) {
+      this.arm(pId, cId, due);
+      return;
+    }
+    if (p.disabled || !p.email || p.preferences.email.optOut) return;
+
+    const emailId = nanoid();
+    const item = c.itemId !== null ? directory.items.get(c.itemId) : undefined;
+    const data: EscalationEmail = {
+      emailId,
+      createdAt: now,
+      to: { id: p.id, name: p.name, email: p.email, kind: p.kind, locale: p.locale, timezone: p.timezone },
+      conversation: { id: c.id, subject: c.subject ?? item?.title ?? (c.kind === 'inbox' ? 'Support chat' : 'Conversation'), url: this.o.conversationUrl.replaceAll('{conversationId}', encodeURIComponent(c.id)) },
+      messages: eligible.map((m) => ({
+        id: m.id,
+        seq: m.seq,
+        senderName: directory.participants.get(m.senderId)?.name ?? m.senderId,
+        senderKind: m.senderKind,
+        body: m.body,
+        format: m.format,
+        createdAt: m.createdAt,
+      })),
+      previousMessageIds: await store.threadMessageIds(cId, pId, 20),
+      unsubscribeUrl: p.kind === 'customer' ? `${this.o.appUrl}/u/${this.o.tokens.signUnsubscribe(p.id)}` : null,
+    };
+    const mail = await this.o.composer.compose(data);
+    const upTo = eligible.at(-1)!.seq;
+    const committed = await store.commitEscalation(
+      {
+        id: emailId,
+        kind: 'escalation',
+        participantId: pId,
+        conversationId: cId,
+        toAddress: p.email,
+        subject: mail.subject,
+        messageIdHeader: mail.messageId,
+        messageIds: eligible.map((m) => m.id),
+        upTo,
+        raw: mail.raw,
+        createdAt: now,
+      },
+      { seenUpTo, emailedUpTo },
+    );
+    if (!committed) {
+      // The watermarks moved while we composed (a seen, most likely): decide again at once.
+      this.arm(pId, cId, now);
+      return;
+    }
+    this.o.metrics.emailQueued();
+    this.o.onQueued();
+    this.o.onEmailed(c, pId, upTo, now);
+  }
+
+  /**
+   * What escalation did or will do about m for p, as things stand now (SPEC §3 Receipt.email): the
+   * first that applies of emailed, seen_in_time, disabled, not_notified, not_eligible, opted_out,
+   * no_address, pending.
+   */
+  emailStatus(p: ParticipantRecord, c: ConversationRecord, m: Message, r: Pick<Receipt, 'seenAt' | 'emailedAt'>): EmailStatus {
+    if (r.emailedAt) return 'emailed';
+    if (r.seenAt) return 'seen_in_time';
+    if (p.disabled) return 'disabled';
+    const ctx = this.o.directory.context(c);
+    const sender = this.o.directory.participants.get(m.senderId) ?? { id: m.senderId, kind: m.senderKind };
+    if (!notify(p, sender, c, ctx)) return 'not_notified';
+    if (!this.eligible(p, c, m, this.o.clock.now())) return 'not_eligible';
+    if (p.preferences.email.optOut) return 'opted_out';
+    if (!p.email) return 'no_address';
+    return 'pending';
+  }
+}

@@ -1,0 +1,149 @@
+import { MailerError, type Clock, type Logger, type Mailer, type Store, type TimerHandle } from '../ports/index.js';
+
+export interface OutboxMetrics {
+  emailSent(seconds: number): void;
+  emailFailed(permanent: boolean): void;
+  emailRetried(): void;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included; after the last the row is `failed`. */
+  maxAttempts: number;
+  /** Delay before the 2nd attempt; it doubles each time up to `maxDelayMs`. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/**
+ * 12 attempts: 10 s, 20 s, 40 s, … doubling to a 1 h cap — about 4½ hours of retries in all before an
+ * email is marked failed. Each delay is jittered to 50–150 % so that a recovering SMTP server is not
+ * hit by every queued email at once.
+ */
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 12, baseDelayMs: 10_000, maxDelayMs: 3_600_000 };
+
+/** Delay before attempt `attempt + 1` after `attempt` failed ones (attempt ≥ 1). */
+export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number): number {
+  const plain = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(plain * (0.5 + random()));
+}
+
+/**
+ * Sends queued outbox rows (DESIGN §6). The outbox, not memory, is the truth: on start it resumes
+ * every queued row (same Message-ID), a crash between sending and marking resends the same row, and
+ * a failed attempt is retried with backoff. One slow or rejected email never blocks the others:
+ * sends run concurrently, each marked on its own.
+ */
+export class OutboxWorker {
+  private timer: TimerHandle | null = null;
+  private timerAt = Infinity;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly opts: {
+      store: Store;
+      mailer: Mailer;
+      clock: Clock;
+      logger: Logger;
+      metrics: OutboxMetrics;
+      /** Envelope sender (the address of PARLEY_MAIL_FROM). */
+      envelopeFrom: string;
+      retry?: RetryPolicy;
+      concurrency?: number;
+      random?: () => number;
+    },
+  ) {}
+
+  start(): void {
+    this.kick();
+  }
+
+  /** Look for due emails now (after a new row was committed, or at start). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.drain()
+      .catch((e: unknown) => this.opts.logger.error('outbox worker failed', { error: e instanceof Error ? e.stack : String(e) }))
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        } else void this.scheduleNext();
+      });
+  }
+
+  private async drain(): Promise<void> {
+    const { store, clock } = this.opts;
+    const concurrency = this.opts.concurrency ?? 8;
+    for (;;) {
+      if (this.stopped) return;
+      const due = (await store.dueEmails(clock.now(), concurrency * 4)).filter((r) => !this.inFlight.has(r.id));
+      if (due.length === 0) return;
+      // A bounded pool: `concurrency` sends at a time, each settled and marked on its own.
+      let next = 0;
+      const lane = async () => {
+        while (next < due.length && !this.stopped) {
+          const row = due[next++]!;
+          this.inFlight.add(row.id);
+          try {
+            await this.sendOne(row.id, row.to, row.raw, row.attempts);
+          } finally {
+            this.inFlight.delete(row.id);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, lane));
+    }
+  }
+
+  private async sendOne(id: string, to: string, raw: string, attemptsBefore: number): Promise<void> {
+    const { store, mailer, clock, logger, metrics } = this.opts;
+    const policy = this.opts.retry ?? DEFAULT_RETRY;
+    const started = clock.now();
+    try {
+      await mailer.send({ id, from: this.opts.envelopeFrom, to, raw });
+      await store.markEmail(id, { status: 'sent', at: clock.now() });
+      metrics.emailSent((clock.now() - started) / 1000);
+    } catch (e) {
+      const attempt = attemptsBefore + 1;
+      const permanent = e instanceof MailerError && e.permanent;
+      const error = (e instanceof Error ? e.message : String(e)).slice(0, 1000);
+      if (permanent || attempt >= policy.maxAttempts) {
+        logger.warn('email failed', { emailId: id, attempt, permanent, error });
+        metrics.emailFailed(permanent);
+        await store.markEmail(id, { status: 'failed', error });
+      } else {
+        const delay = retryDelayMs(policy, attempt, this.opts.random ?? Math.random);
+        logger.warn('email send will be retried', { emailId: id, attempt, inMs: delay, error });
+        metrics.emailRetried();
+        await store.markEmail(id, { status: 'queued', nextAttemptAt: clock.now() + delay, error });
+      }
+    }
+  }
+
+  private async scheduleNext(): Promise<void> {
+    if (this.stopped) return;
+    const at = await this.opts.store.nextEmailAttemptAt();
+    if (at === null || at >= this.timerAt) return;
+    if (this.timer) this.opts.clock.clearTimer(this.timer);
+    this.timerAt = at;
+    this.timer = this.opts.clock.setTimer(Math.max(0, at - this.opts.clock.now()), () => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.kick();
+    });
+  }
+
+  /** Stop taking new rows; sends under way finish (or are resent after a restart). */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.opts.clock.clearTimer(this.timer);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Turns one escalation email's data into a complete RFC 5322 message (SPEC §5, EMAIL.md). It never
+ * rejects for template problems: it falls back to English, then to a
+ * built-in template, and says which one it used.
+ */
+export interface EscalationEmail {
+  /** Our id; the Message-ID is `<e.{emailId}@{domain}>`. */
+  emailId: string;
+  /** ms; the Date header. */
+  createdAt: number;
+  to: { id: string; name: string; email: string; kind: 'user' | 'customer' | 'bot'; locale: string; timezone: string };
+  /** `subject` is stable per conversation; `url` links to the conversation. */
+  conversation: { id: string; subject: string; url: string };
+  /** Ascending seq. */
+  messages: Array<{ id: string; seq: number; senderName: string; senderKind: 'user' | 'customer' | 'bot'; body: string; format: 'text' | 'markdown'; createdAt: number }>;
+  /** Message-ID values (with angle brackets) of earlier emails of this (conversation, recipient) thread, oldest first. */
+  previousMessageIds: string[];
+  /** Set for customers: List-Unsubscribe and List-Unsubscribe-Post. */
+  unsubscribeUrl: string | null;
+}
+
+export interface ComposedEmail {
+  raw: string;
+  /** The Message-ID header value, with angle brackets. */
+  messageId: string;
+  subject: string;
+  to: string;
+  /** Which template rendered it, e.g. `escalation.de` or `builtin.en`. */
+  template: string;
+}
+
+export interface EmailComposer {
+  compose(e: EscalationEmail): Promise<ComposedEmail>;
+}

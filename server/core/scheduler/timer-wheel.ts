@@ -1,0 +1,674 @@
+import type { Clock, TimerHandle } from '../ports/index.js';
+
+/** Options of {@link TimerWheel}. */
+export interface TimerWheelOptions<K> {
+  /** The wheel's starting time, from the same clock as every later `dueAt` and `advance(now)`. */
+  now: number;
+  /**
+   * Called once per fired timer, from inside `advance()`, after the timer was removed: `has(key)` is
+   * already false, and the callback may `arm()` or `cancel()` any key, its own included.
+   */
+  onFire: (key: K, dueAt: number) => void;
+  /** Width of one tick in ms, a positive integer; due times are coalesced per tick. Default 100. */
+  tickMs?: number;
+  /** Slots per level, an integer in [2, 65536]; one revolution of the finest level is `slots × tickMs`. Default 1024. */
+  slots?: number;
+  /**
+   * Called with whatever `onFire` threw; the advance goes on with the next timer. Without it, the
+   * first error is rethrown from `advance()` once every due timer has been handled.
+   */
+  onError?: (error: unknown, key: K) => void;
+}
+
+export const DEFAULT_TICK_MS = 100;
+export const DEFAULT_SLOTS = 1024;
+
+// Node states, kept in the prev field of nodes that are not linked into a list (a linked node's prev is ≥ 0).
+/** Detached from its slot and waiting in `scratch` to fire during the current advance. */
+const FIRING = -1;
+/** Was FIRING, then cancelled or re-armed: skipped, and freed when the firing loop reaches it. */
+const DEAD = -2;
+/** On the free list (chained through next). */
+const FREE = -3;
+
+/** The expired list's sentinel: timers armed with a due time already passed. */
+const EXPIRED = 0;
+const INITIAL_CAPACITY = 8192;
+const INITIAL_TABLE = 1024;
+
+/**
+ * Keyed one-shot timers on a hierarchical hashed timing wheel (Varghese & Lauck, scheme 7), for a
+ * million pending timers that are mostly cancelled before they fire (DESIGN §5).
+ *
+ * Contract:
+ * - One timer per key. `arm(key, dueAt)` sets or replaces it; `cancel(key)` removes it. Both O(1).
+ *   Keys are compared as a Map compares them (SameValueZero).
+ * - `advance(now)` fires, through `onFire`, exactly the pending timers whose `dueAt ≤ now`: never
+ *   early, and never later than the `advance()` call that passes their due time. They fire in
+ *   `dueAt` order, ties in the order they were armed. A timer armed with `dueAt` ≤ the wheel's
+ *   current time fires on the next `advance()`. A timer armed from inside `onFire` fires in the same
+ *   `advance()` if its due time lies in a tick that advance has not reached yet, else on the next one.
+ * - Time only moves forward: an `advance(now)` with `now` below the current time counts as the
+ *   current time.
+ * - `advance()` is not reentrant (calling it from `onFire` throws).
+ * - Not thread-safe, no timers of its own: {@link WheelDriver} calls `advance()` from a Clock.
+ *
+ * Layout. Level 0 has `slots` slots of one tick; level L ≥ 1 has `slots` slots of `slots^L` ticks
+ * each, with as many levels as it takes to reach any safe-integer due time (5 at the defaults:
+ * 102.4 s, 29 h, 3.4 years, …). A timer due at tick d goes into the lowest level whose range covers
+ * d, in the slot of d's block there. When level 0 turns past a block boundary, the higher slots of the
+ * block now starting are emptied and their timers re-hashed one level down ("cascading", as in the
+ * classic Linux timer wheel): each timer moves at most once per level and its slot alone is touched
+ * when it does, so there is no sweep of far-future timers on every revolution.
+ *
+ * Memory and speed. A timer is an index, not an object: 16 bytes of node (due time, next, prev) in
+ * one typed array, so that a cancel touches one cache line per node, and 8 bytes (arm sequence, int
+ * key) in another that only arming and firing read. Slots are the sentinels of circular doubly-linked
+ * lists among the same nodes, so unlinking needs no slot lookup; free nodes are chained through next.
+ * Keys that are int32 numbers are found through an open-addressing table of (key, node) pairs in an
+ * Int32Array (≤ half full: 8–16 bytes a timer); any other key through a `Map<K, node>` plus a
+ * `keys[node]` array (about 40 bytes). Arrays double when full and never shrink.
+ */
+export class TimerWheel<K> {
+  readonly tickMs: number;
+  readonly slots: number;
+  private readonly onFire: (key: K, dueAt: number) => void;
+  private readonly onError: ((error: unknown, key: K) => void) | undefined;
+  private readonly levels: number;
+  /** spans[L] = slots^L: ticks per slot at level L. */
+  private readonly spans: number[];
+  /** Non-empty slots per level; occupied[levels] is the expired list (0 or 1). */
+  private readonly occupied: number[];
+  /** Tick numbers inside are relative to this absolute tick, so that they stay small integers. */
+  private readonly origin: number;
+
+  private capacity: number;
+  /** Node i: due[2i] as float64; next = link[4i + 2], prev = link[4i + 3] as int32. One buffer. */
+  private due: Float64Array;
+  private link: Int32Array;
+  /** aux[2i] = arm sequence × 2 + (1 if the key is int32); aux[2i + 1] = that int32 key. */
+  private aux: Int32Array;
+  /** Next never-used node. */
+  private top: number;
+  private freeHead = -1;
+  private armSeq = 0;
+
+  /** Keys that are not int32: key → node, and node → key (allocated on first use). */
+  private readonly index = new Map<K, number>();
+  private keys: (K | undefined)[] | null = null;
+  /** int32 keys: linear probing over (key, node) pairs, node −1 when empty; at most half full. */
+  private table = new Int32Array(2 * INITIAL_TABLE).fill(-1);
+  private tableMask = INITIAL_TABLE - 1;
+  private tableShift = 32 - Math.log2(INITIAL_TABLE);
+  private intCount = 0;
+
+  /** The last `now` reached; every timer in a slot (not the expired list) is due after it. */
+  private time: number;
+  /** The next tick whose slot is not fully fired: ticks < cur are done, slot cur may be partly done. */
+  private cur: number;
+  private advancing = false;
+  private scratch = new Int32Array(256);
+  private failed = false;
+  private firstError: unknown = undefined;
+  /** Cached scanWakeTick(); arm() can only lower it, cancel() and advance() invalidate it. */
+  private wakeTick = Infinity;
+  private wakeValid = true;
+
+  constructor(options: TimerWheelOptions<K>) {
+    const tickMs = options.tickMs ?? DEFAULT_TICK_MS;
+    const slots = options.slots ?? DEFAULT_SLOTS;
+    if (!Number.isSafeInteger(tickMs) || tickMs <= 0) throw new RangeError(`tickMs must be a positive integer, got ${tickMs}`);
+    if (!Number.isInteger(slots) || slots < 2 || slots > 65536) throw new RangeError(`slots must be an integer in [2, 65536], got ${slots}`);
+    if (!(Math.abs(options.now) <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`now must be a safe number, got ${options.now}`);
+    this.tickMs = tickMs;
+    this.slots = slots;
+    this.onFire = options.onFire;
+    this.onError = options.onError;
+
+    // Enough levels that any tick distance between two safe-integer times fits the top level.
+    const maxTicks = (2 * Number.MAX_SAFE_INTEGER) / tickMs;
+    this.spans = [1];
+    while (this.spans[this.spans.length - 1]! * slots <= maxTicks) this.spans.push(this.spans[this.spans.length - 1]! * slots);
+    this.levels = this.spans.length;
+    this.occupied = new Array<number>(this.levels + 1).fill(0);
+
+    const sentinels = 1 + this.levels * slots;
+    let capacity = INITIAL_CAPACITY;
+    while (capacity < sentinels * 2) capacity *= 2;
+    this.capacity = capacity;
+    const buffer = new ArrayBuffer(capacity * 16);
+    this.due = new Float64Array(buffer);
+    this.link = new Int32Array(buffer);
+    this.aux = new Int32Array(capacity * 2);
+    for (let s = 0; s < sentinels; s++) {
+      this.link[(s << 2) + 2] = s;
+      this.link[(s << 2) + 3] = s;
+    }
+    this.top = sentinels;
+
+    this.time = options.now;
+    this.origin = this.floorTick(options.now);
+    this.cur = 1;
+  }
+
+  /** Pending timers, those being fired by the current advance() included until their turn. */
+  get size(): number {
+    return this.intCount + this.index.size;
+  }
+
+  /** Whether `key` has a pending timer. */
+  has(key: K): boolean {
+    return this.find(key) >= 0;
+  }
+
+  /** The due time of `key`'s pending timer, or undefined. */
+  dueAt(key: K): number | undefined {
+    const i = this.find(key);
+    return i < 0 ? undefined : this.due[i << 1];
+  }
+
+  /**
+   * Sets `key`'s timer to fire at `dueAt` (ms, same clock as `now`), replacing any pending timer of
+   * that key. O(1). Throws a RangeError for a due time that is not a safe number (NaN, ±Infinity).
+   * After arming, tell the driver ({@link WheelDriver.poke}) in case this is the new earliest timer.
+   */
+  arm(key: K, dueAt: number): void {
+    if (!(Math.abs(dueAt) <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`dueAt must be a safe number, got ${dueAt}`);
+    const link = this.link;
+    let i: number;
+    let intFlag = 0;
+    if (isInt32(key)) {
+      intFlag = 1;
+      const o = this.probe(key);
+      i = this.table[o + 1]!;
+      if (i < 0) {
+        i = this.alloc();
+        this.aux[(i << 1) + 1] = key;
+        this.insertAt(o, key, i);
+      } else if (link[(i << 2) + 3]! >= 0) {
+        this.unlink(i);
+      } else {
+        // It is waiting in scratch to fire in this very advance: leave that node dead, start afresh.
+        link[(i << 2) + 3] = DEAD;
+        i = this.alloc();
+        this.aux[(i << 1) + 1] = key;
+        this.table[o + 1] = i;
+      }
+    } else {
+      const found = this.index.get(key);
+      if (found === undefined) {
+        i = this.allocKey(key);
+        this.index.set(key, i);
+      } else if (link[(found << 2) + 3]! >= 0) {
+        i = found;
+        this.unlink(i);
+      } else {
+        link[(found << 2) + 3] = DEAD;
+        this.keys![found] = undefined;
+        i = this.allocKey(key);
+        this.index.set(key, i);
+      }
+    }
+    this.due[i << 1] = dueAt;
+    this.aux[i << 1] = this.armSeq | intFlag;
+    this.armSeq = (this.armSeq + 2) | 0;
+    const wake = this.place(i);
+    if (this.wakeValid && wake < this.wakeTick) this.wakeTick = wake;
+  }
+
+  /** Removes `key`'s pending timer; true if there was one. O(1). Safe inside onFire. */
+  cancel(key: K): boolean {
+    let i: number;
+    if (isInt32(key)) {
+      i = this.removeInt(key);
+      if (i < 0) return false;
+    } else {
+      const found = this.index.get(key);
+      if (found === undefined) return false;
+      this.index.delete(key);
+      i = found;
+    }
+    if (this.link[(i << 2) + 3]! >= 0) {
+      this.unlink(i);
+      this.free(i);
+    } else {
+      this.link[(i << 2) + 3] = DEAD;
+      if (this.keys !== null) this.keys[i] = undefined;
+    }
+    this.wakeValid = false;
+    return true;
+  }
+
+  /**
+   * Fires every pending timer with `dueAt ≤ now` (see the class contract for order and for timers
+   * armed meanwhile). Cost: the timers fired, plus the slots of the ticks crossed, except that runs
+   * of ticks with nothing at the finer levels are skipped whole; an idle call allocates nothing.
+   */
+  advance(now: number): void {
+    if (this.advancing) throw new Error('TimerWheel.advance() is not reentrant; it was called from onFire');
+    if (!(now >= this.time)) {
+      if (Number.isNaN(now)) throw new RangeError('now must be a number, got NaN');
+      now = this.time;
+    }
+    this.advancing = true;
+    this.wakeValid = false;
+    const S = this.slots;
+    try {
+      if (this.occupied[this.levels]! > 0) this.fireList(EXPIRED, Infinity);
+      const target = this.floorTick(now) - this.origin;
+      while (this.cur <= target) {
+        if (this.occupied[0] === 0) {
+          // Nothing at level 0: jump to the next block boundary of the lowest non-empty level.
+          let L = 1;
+          while (L < this.levels && this.occupied[L] === 0) L++;
+          const boundary = L < this.levels ? (Math.floor(this.cur / this.spans[L]!) + 1) * this.spans[L]! : Infinity;
+          this.moveTo(Math.min(boundary, target + 1));
+          continue;
+        }
+        const c = this.cur;
+        this.time = (this.origin + c) * this.tickMs;
+        this.fireList(1 + (c % S), Infinity);
+        this.moveTo(c + 1);
+      }
+      this.time = now;
+      // The tick in progress: fire what is already due in it, leave the rest.
+      if (this.occupied[0]! > 0 && now > (this.origin + target) * this.tickMs) this.fireList(1 + (this.cur % S), now);
+    } finally {
+      this.advancing = false;
+    }
+    if (this.failed) {
+      const e = this.firstError;
+      this.failed = false;
+      this.firstError = undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * When `advance()` should next be called: the end of the earliest tick that has a timer due (so a
+   * timer fires at most one tick late), or the earlier boundary where a coarser slot must be
+   * re-hashed; the current time if some timer is already overdue; undefined when nothing is pending.
+   * Usually O(1) after arm(); a scan of at most `slots` slots per non-empty level otherwise.
+   */
+  nextWakeAt(): number | undefined {
+    if (this.size === 0) return undefined;
+    if (this.occupied[this.levels]! > 0) return this.time;
+    if (!this.wakeValid) {
+      this.wakeTick = this.scanWakeTick();
+      this.wakeValid = true;
+    }
+    return this.wakeTick === Infinity ? undefined : (this.origin + this.wakeTick) * this.tickMs;
+  }
+
+  private floorTick(t: number): number {
+    let k = Math.floor(t / this.tickMs);
+    if (k * this.tickMs > t) k--; // defensive: float rounding must never put a tick's end past t
+    return k;
+  }
+
+  /** The node of `key`, or −1. */
+  private find(key: K): number {
+    if (isInt32(key)) return this.table[this.probe(key) + 1]!;
+    return this.index.get(key) ?? -1;
+  }
+
+  /** Links node i into its slot; returns the tick at which it next needs advance() (−∞: now). */
+  private place(i: number): number {
+    const dueAt = this.due[i << 1]!;
+    if (dueAt <= this.time) {
+      this.append(i, EXPIRED, this.levels);
+      return -Infinity;
+    }
+    let d = Math.ceil(dueAt / this.tickMs);
+    if (d * this.tickMs < dueAt) d++; // defensive, as in floorTick: never early
+    d -= this.origin;
+    const delta = d - this.cur; // ≥ 0: dueAt > time ≥ end of tick cur − 1
+    const S = this.slots;
+    if (delta < S) {
+      this.append(i, 1 + (d % S), 0);
+      return d;
+    }
+    let L = 1;
+    while (L + 1 < this.levels && delta >= this.spans[L + 1]!) L++;
+    const span = this.spans[L]!;
+    const block = Math.floor(d / span);
+    this.append(i, 1 + L * S + (block % S), L);
+    return block * span;
+  }
+
+  /** Sets cur; on a level-0 block boundary re-hashes the starting block's higher slots, top down. */
+  private moveTo(tick: number): void {
+    this.cur = tick;
+    const S = this.slots;
+    if (tick % S !== 0) return;
+    const link = this.link;
+    for (let L = this.levels - 1; L >= 1; L--) {
+      const span = this.spans[L]!;
+      if (tick % span !== 0 || this.occupied[L] === 0) continue;
+      const s = 1 + L * S + (Math.floor(tick / span) % S);
+      let i = link[(s << 2) + 2]!;
+      if (i === s) continue;
+      // Detach the whole list, then re-place each node (all land on lower levels).
+      link[(s << 2) + 2] = s;
+      link[(s << 2) + 3] = s;
+      this.occupied[L]!--;
+      while (i !== s) {
+        const n = link[(i << 2) + 2]!;
+        this.place(i);
+        i = n;
+      }
+    }
+  }
+
+  /** Fires the nodes of list s with due ≤ limit, in (due, arm order). */
+  private fireList(s: number, limit: number): void {
+    const link = this.link;
+    const due = this.due;
+    let n = 0;
+    let i = link[(s << 2) + 2]!;
+    while (i !== s) {
+      const nx = link[(i << 2) + 2]!;
+      if (due[i << 1]! <= limit) {
+        this.unlink(i);
+        link[(i << 2) + 3] = FIRING;
+        if (n === this.scratch.length) {
+          const grown = new Int32Array(n * 2);
+          grown.set(this.scratch);
+          this.scratch = grown;
+        }
+        this.scratch[n++] = i;
+      }
+      i = nx;
+    }
+    if (n === 0) return;
+    const scratch = this.scratch;
+    if (n > 1 && !this.isSorted(n)) scratch.subarray(0, n).sort(this.byDue);
+    for (let k = 0; k < n; k++) {
+      const j = scratch[k]!;
+      if (this.link[(j << 2) + 3] === DEAD) {
+        this.free(j);
+        continue;
+      }
+      const dueAt = this.due[j << 1]!;
+      let key: K;
+      if (this.aux[j << 1]! & 1) {
+        const k32 = this.aux[(j << 1) + 1]!;
+        this.removeInt(k32);
+        key = k32 as K;
+      } else {
+        key = this.keys![j] as K;
+        this.index.delete(key);
+      }
+      this.free(j);
+      try {
+        this.onFire(key, dueAt);
+      } catch (e) {
+        this.report(e, key);
+      }
+    }
+  }
+
+  private readonly byDue = (a: number, b: number): number => this.due[a << 1]! - this.due[b << 1]! || (this.aux[a << 1]! - this.aux[b << 1]!) | 0;
+
+  private isSorted(n: number): boolean {
+    const s = this.scratch;
+    for (let k = 1; k < n; k++) if (this.byDue(s[k - 1]!, s[k]!) > 0) return false;
+    return true;
+  }
+
+  private report(error: unknown, key: K): void {
+    if (this.onError) {
+      try {
+        this.onError(error, key);
+        return;
+      } catch (e) {
+        error = e;
+      }
+    }
+    if (!this.failed) {
+      this.failed = true;
+      this.firstError = error;
+    }
+  }
+
+  private scanWakeTick(): number {
+    const S = this.slots;
+    const link = this.link;
+    if (this.occupied[0]! > 0) {
+      // Level 0 holds ticks cur … cur + S − 1, one per slot; the first non-empty one is the earliest.
+      for (let k = 0; k < S; k++) {
+        const t = this.cur + k;
+        const s = 1 + (t % S);
+        if (link[(s << 2) + 2] !== s) return t;
+      }
+    }
+    let best = Infinity;
+    for (let L = 1; L < this.levels; L++) {
+      if (this.occupied[L] === 0) continue;
+      const span = this.spans[L]!;
+      const base = 1 + L * S;
+      // The current block's own slot was re-hashed on entry, so start with the next block.
+      const b0 = Math.floor(this.cur / span);
+      for (let k = 1; k <= S; k++) {
+        const s = base + ((b0 + k) % S);
+        if (link[(s << 2) + 2] !== s) {
+          best = Math.min(best, (b0 + k) * span);
+          break;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Links node i at the tail of list s, which belongs to `level`. */
+  private append(i: number, s: number, level: number): void {
+    const link = this.link;
+    const tail = link[(s << 2) + 3]!;
+    if (tail === s) this.occupied[level]!++;
+    link[(tail << 2) + 2] = i;
+    link[(i << 2) + 3] = tail;
+    link[(i << 2) + 2] = s;
+    link[(s << 2) + 3] = i;
+  }
+
+  private unlink(i: number): void {
+    const link = this.link;
+    const p = link[(i << 2) + 3]!;
+    const n = link[(i << 2) + 2]!;
+    link[(p << 2) + 2] = n;
+    link[(n << 2) + 3] = p;
+    // Only a sentinel can be both neighbours: the slot is now empty.
+    if (p === n) this.occupied[p === EXPIRED ? this.levels : Math.floor((p - 1) / this.slots)]!--;
+  }
+
+  private alloc(): number {
+    let i = this.freeHead;
+    if (i >= 0) {
+      this.freeHead = this.link[(i << 2) + 2]!;
+    } else {
+      if (this.top === this.capacity) this.grow();
+      i = this.top++;
+    }
+    return i;
+  }
+
+  private allocKey(key: K): number {
+    const i = this.alloc();
+    if (this.keys === null) this.keys = new Array<K | undefined>(this.capacity).fill(undefined);
+    this.keys[i] = key;
+    return i;
+  }
+
+  private free(i: number): void {
+    if (this.keys !== null) this.keys[i] = undefined;
+    this.link[(i << 2) + 3] = FREE;
+    this.link[(i << 2) + 2] = this.freeHead;
+    this.freeHead = i;
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    if (capacity > 2 ** 28) throw new RangeError('TimerWheel: more than 2^28 pending timers');
+    const buffer = new ArrayBuffer(capacity * 16);
+    const due = new Float64Array(buffer);
+    due.set(this.due);
+    this.due = due;
+    this.link = new Int32Array(buffer);
+    const aux = new Int32Array(capacity * 2);
+    aux.set(this.aux);
+    this.aux = aux;
+    if (this.keys !== null) for (let i = this.capacity; i < capacity; i++) this.keys.push(undefined);
+    this.capacity = capacity;
+  }
+
+  // ---- the int32 key table: linear probing, Fibonacci hashing, backward-shift deletion ----
+
+  private home(key: number): number {
+    return Math.imul(key, 0x9e3779b1) >>> this.tableShift;
+  }
+
+  /** Offset in `table` of key's pair, or of the empty pair where it would go. */
+  private probe(key: number): number {
+    const t = this.table;
+    const mask = this.tableMask;
+    let h = this.home(key);
+    for (;;) {
+      const o = h << 1;
+      if (t[o + 1]! < 0 || t[o] === key) return o;
+      h = (h + 1) & mask;
+    }
+  }
+
+  /** Fills the empty pair at offset o, growing the table first if it would be over half full. */
+  private insertAt(o: number, key: number, node: number): void {
+    if (2 * (this.intCount + 1) > this.tableMask + 1) {
+      this.rehash(2 * (this.tableMask + 1));
+      o = this.probe(key);
+    }
+    this.table[o] = key;
+    this.table[o + 1] = node;
+    this.intCount++;
+  }
+
+  /** Removes key; returns its node or −1. */
+  private removeInt(key: number): number {
+    const t = this.table;
+    const mask = this.tableMask;
+    const o = this.probe(key);
+    const node = t[o + 1]!;
+    if (node < 0) return -1;
+    this.intCount--;
+    // Backward shift: pull later entries of the run into the hole when that keeps them reachable.
+    let j = o >> 1;
+    let k = j;
+    for (;;) {
+      k = (k + 1) & mask;
+      const ko = k << 1;
+      if (t[ko + 1]! < 0) break;
+      const h = this.home(t[ko]!);
+      if (((k - h) & mask) >= ((k - j) & mask)) {
+        t[j << 1] = t[ko]!;
+        t[(j << 1) + 1] = t[ko + 1]!;
+        j = k;
+      }
+    }
+    t[(j << 1) + 1] = -1;
+    return node;
+  }
+
+  private rehash(size: number): void {
+    const old = this.table;
+    this.table = new Int32Array(2 * size).fill(-1);
+    this.tableMask = size - 1;
+    this.tableShift = 32 - Math.log2(size);
+    for (let o = 0; o < old.length; o += 2) {
+      if (old[o + 1]! < 0) continue;
+      const p = this.probe(old[o]!);
+      this.table[p] = old[o]!;
+      this.table[p + 1] = old[o + 1]!;
+    }
+  }
+}
+
+function isInt32(key: unknown): key is number {
+  return typeof key === 'number' && (key | 0) === key;
+}
+
+/** Options of {@link WheelDriver}. */
+export interface WheelDriverOptions<K> {
+  wheel: TimerWheel<K>;
+  clock: Clock;
+}
+
+/**
+ * Drives a {@link TimerWheel} from a {@link Clock}: while started, exactly one clock timer is pending
+ * when the wheel has timers — set for `wheel.nextWakeAt()` — and none when it is empty. When it
+ * fires, the driver calls `wheel.advance(clock.now())` and sets the next one.
+ *
+ * Whoever arms the wheel calls `poke()` afterwards, so that a new earliest timer pulls the clock timer
+ * forward (cheap when it does not). Cancelling needs no poke: the clock timer then fires once for
+ * nothing and is not renewed if the wheel is empty. If the wheel's advance throws (an `onFire` error
+ * with no `onError`), the driver still sets its next timer, then rethrows into the clock.
+ */
+export class WheelDriver<K> {
+  private readonly wheel: TimerWheel<K>;
+  private readonly clock: Clock;
+  private handle: TimerHandle | undefined = undefined;
+  private wakeAt = Infinity;
+  private running = false;
+  private readonly onTimer = (): void => {
+    this.handle = undefined;
+    this.wakeAt = Infinity;
+    try {
+      this.wheel.advance(this.clock.now());
+    } finally {
+      this.schedule();
+    }
+  };
+
+  constructor(options: WheelDriverOptions<K>) {
+    this.wheel = options.wheel;
+    this.clock = options.clock;
+  }
+
+  /** Whether a clock timer is pending (for tests and metrics). */
+  get scheduled(): boolean {
+    return this.handle !== undefined;
+  }
+
+  /** Starts driving; timers already overdue fire on the first clock timer, at once. Idempotent. */
+  start(): void {
+    this.running = true;
+    this.schedule();
+  }
+
+  /** Stops driving and clears the clock timer; pending wheel timers stay armed. Idempotent. */
+  stop(): void {
+    this.running = false;
+    this.clear();
+  }
+
+  /** Re-reads the wheel's next wake time; call after `arm()`. No-op while stopped. */
+  poke(): void {
+    if (this.running) this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    const at = this.wheel.nextWakeAt();
+    if (at === undefined) {
+      this.clear();
+      return;
+    }
+    if (this.handle !== undefined && at === this.wakeAt) return;
+    this.clear();
+    this.wakeAt = at;
+    this.handle = this.clock.setTimer(Math.max(0, at - this.clock.now()), this.onTimer);
+  }
+
+  private clear(): void {
+    if (this.handle !== undefined) this.clock.clearTimer(this.handle);
+    this.handle = undefined;
+    this.wakeAt = Infinity;
+  }
+}

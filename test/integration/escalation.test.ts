@@ -1,0 +1,340 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TestHub } from '../support/hub.js';
+import { SmtpSink } from '../support/smtp-sink.js';
+
+const DELAY_MS = 600;
+
+/** A hub with a short escalation delay, sending to a real SMTP server in this process. */
+async function hubWithSmtp(sink: SmtpSink, env: Record<string, string> = {}, dataDir?: string): Promise<TestHub> {
+  return TestHub.start({
+    dataDir,
+    env: { PARLEY_SMTP_URL: sink.url, PARLEY_ESCALATION_DELAY_MS: String(DELAY_MS), PARLEY_OUTBOX_RETRY_BASE_MS: '200', ...env },
+  });
+}
+
+/** A direct conversation between agent `a` and customer `c`, created `settleMs` ago so relations count. */
+async function pair(hub: TestHub, a: string, c: string, extra: { customer?: Record<string, unknown>; agent?: Record<string, unknown> } = {}) {
+  await hub.user(a, extra.agent);
+  await hub.customer(c, extra.customer);
+  const conv = await hub.ok('POST', '/v1/conversations', { kind: 'direct', createdBy: a, members: [c], subject: `Printer ${a}` });
+  // A relation begun in the same millisecond as a message does not count (SPEC §2).
+  await new Promise((r) => setTimeout(r, 5));
+  return conv as { id: string };
+}
+
+const post = (hub: TestHub, conversationId: string, senderId: string, body: string, clientMsgId = `${senderId}-${Math.random()}`) =>
+  hub.ok('POST', `/v1/conversations/${conversationId}/messages`, { senderId, body, clientMsgId }) as Promise<{ message: { id: string; seq: number } }>;
+
+describe('email escalation', () => {
+  let sink: SmtpSink;
+  let hub: TestHub;
+  beforeAll(async () => {
+    sink = await SmtpSink.start();
+    hub = await hubWithSmtp(sink);
+  });
+  afterAll(async () => {
+    await hub.stop();
+    await sink.stop();
+  });
+
+  it('sends one email after the delay, and none before', async () => {
+    const conv = await pair(hub, 'a1', 'c1');
+    const started = Date.now();
+    await post(hub, conv.id, 'a1', 'We fixed your printer.');
+    await sink.waitFor(1);
+    const mails = sink.to('c1@example.org');
+    expect(mails).toHaveLength(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(DELAY_MS - 50);
+    expect(mails[0]!.mail.text).toContain('We fixed your printer.');
+    expect(mails[0]!.mail.subject).toContain('Printer a1');
+    // The sender is never emailed about its own message.
+    expect(sink.to('a1@example.com')).toHaveLength(0);
+  });
+
+  it('puts several messages into one email', async () => {
+    const conv = await pair(hub, 'a2', 'c2');
+    const before = sink.received.length;
+    await post(hub, conv.id, 'a2', 'first');
+    await post(hub, conv.id, 'a2', 'second');
+    await post(hub, conv.id, 'a2', 'third');
+    await sink.waitFor(before + 1);
+    await new Promise((r) => setTimeout(r, DELAY_MS));
+    const mails = sink.to('c2@example.org');
+    expect(mails).toHaveLength(1);
+    const text = mails[0]!.mail.text ?? '';
+    expect(text.indexOf('first')).toBeLessThan(text.indexOf('second'));
+    expect(text.indexOf('second')).toBeLessThan(text.indexOf('third'));
+  });
+
+  it('sends nothing when the message is seen before it is due', async () => {
+    const conv = await pair(hub, 'a3', 'c3');
+    const customer = await hub.connect('c3');
+    const { message } = await post(hub, conv.id, 'a3', 'seen in time');
+    customer.send({ t: 'seen', conversationId: conv.id, upTo: message.seq });
+    await customer.sync();
+    await new Promise((r) => setTimeout(r, DELAY_MS * 2.5));
+    expect(sink.to('c3@example.org')).toHaveLength(0);
+    const receipts = await hub.ok('GET', `/v1/messages/${message.id}/receipts`);
+    expect(receipts.recipients.find((r: { participantId: string }) => r.participantId === 'c3')).toMatchObject({ email: 'seen_in_time', emailedAt: null });
+  });
+
+  it('emails only the unseen messages when some were seen', async () => {
+    const conv = await pair(hub, 'a4', 'c4');
+    const customer = await hub.connect('c4');
+    const first = await post(hub, conv.id, 'a4', 'old news');
+    customer.send({ t: 'seen', conversationId: conv.id, upTo: first.message.seq });
+    await customer.sync();
+    const before = sink.received.length;
+    await post(hub, conv.id, 'a4', 'fresh news');
+    await sink.waitFor(before + 1);
+    const text = sink.to('c4@example.org')[0]!.mail.text ?? '';
+    expect(text).toContain('fresh news');
+    expect(text).not.toContain('old news');
+  });
+
+  it('escapes message bodies in the HTML part', async () => {
+    const conv = await pair(hub, 'a5', 'c5');
+    const before = sink.received.length;
+    await post(hub, conv.id, 'a5', '<img src=x onerror=alert(1)>');
+    await sink.waitFor(before + 1);
+    const mail = sink.to('c5@example.org')[0]!.mail;
+    expect(mail.html).not.toContain('<img src=x');
+    expect(mail.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('threads every email of a conversation and carries the automation headers', async () => {
+    const conv = await pair(hub, 'a6', 'c6');
+    const before = sink.received.length;
+    await post(hub, conv.id, 'a6', 'one');
+    await sink.waitFor(before + 1);
+    await post(hub, conv.id, 'a6', 'two');
+    await sink.waitFor(before + 2);
+    const [m1, m2] = sink.to('c6@example.org');
+    for (const m of [m1!, m2!]) {
+      expect(m.header('auto-submitted')).toBe('auto-generated');
+      expect(m.header('x-auto-response-suppress')).toBe('All');
+      expect(m.header('list-id')).toContain(conv.id);
+      expect(m.header('list-unsubscribe')).toMatch(/^<http.*\/u\/.+>$/);
+      expect(m.header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+    }
+    expect(m1!.mail.subject).toBe(m2!.mail.subject);
+    expect(m1!.mail.messageId).not.toBe(m2!.mail.messageId);
+    const root = m1!.header('references')!.split(/\s+/)[0];
+    expect(m2!.header('references')!.split(/\s+/)[0]).toBe(root);
+    expect(m2!.mail.inReplyTo).toBe(m1!.mail.messageId);
+    expect(m2!.header('references')).toContain(m1!.mail.messageId!);
+  });
+
+  it('does not email a participant without an address, and says so in receipts', async () => {
+    await hub.user('a7');
+    await hub.ok('PUT', '/v1/participants/c7', { kind: 'customer', name: 'No Mail' });
+    const conv = await hub.ok('POST', '/v1/conversations', { kind: 'direct', createdBy: 'a7', members: ['c7'] });
+    await new Promise((r) => setTimeout(r, 5));
+    const { message } = await post(hub, conv.id, 'a7', 'anyone there?');
+    const pending = await hub.ok('GET', `/v1/messages/${message.id}/receipts`);
+    expect(pending.recipients.find((r: { participantId: string }) => r.participantId === 'c7').email).toBe('no_address');
+  });
+
+  it('stops emailing a customer who unsubscribed with the one-click POST', async () => {
+    const conv = await pair(hub, 'a8', 'c8');
+    const before = sink.received.length;
+    await post(hub, conv.id, 'a8', 'first email');
+    await sink.waitFor(before + 1);
+    const link = /^<(.+)>$/.exec(sink.to('c8@example.org')[0]!.header('list-unsubscribe')!)![1]!;
+    const path = new URL(link).pathname;
+    const page = await fetch(hub.url + path);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<form method="post">');
+    expect((await hub.ok('GET', '/v1/participants/c8/preferences')).email.optOut).toBe(false);
+    const res = await fetch(hub.url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(res.status).toBe(200);
+    expect((await hub.ok('GET', '/v1/participants/c8/preferences')).email.optOut).toBe(true);
+    const { message } = await post(hub, conv.id, 'a8', 'second email?');
+    await new Promise((r) => setTimeout(r, DELAY_MS * 2.5));
+    expect(sink.to('c8@example.org')).toHaveLength(1);
+    const receipts = await hub.ok('GET', `/v1/messages/${message.id}/receipts`);
+    expect(receipts.recipients.find((r: { participantId: string }) => r.participantId === 'c8').email).toBe('opted_out');
+    expect((await fetch(hub.url + '/u/not-a-token.AAAAAAAAAAAAAAAAAAAAAA', { method: 'POST' })).status).toBe(404);
+  });
+
+  it('reports emailed receipts with the email id, lists the email and serves its raw MIME', async () => {
+    const conv = await pair(hub, 'a9', 'c9');
+    const agent = await hub.connect('a9');
+    const before = sink.received.length;
+    const { message } = await post(hub, conv.id, 'a9', 'where is my receipt');
+    await sink.waitFor(before + 1);
+    const frame = await agent.next((f) => f.t === 'receipt' && f.kind === 'emailed');
+    expect(frame).toMatchObject({ conversationId: conv.id, participantId: 'c9', upTo: message.seq });
+    const receipts = await hub.ok('GET', `/v1/messages/${message.id}/receipts`);
+    const r = receipts.recipients.find((x: { participantId: string }) => x.participantId === 'c9');
+    expect(r).toMatchObject({ email: 'emailed' });
+    expect(typeof r.emailId).toBe('string');
+    expect(r.emailedAt).toBeGreaterThan(0);
+    const list = await hub.ok('GET', `/v1/emails?since=0&limit=1000`);
+    const row = list.emails.find((e: { id: string }) => e.id === r.emailId);
+    expect(row).toMatchObject({ to: 'c9@example.org', kind: 'escalation', participantId: 'c9', conversationId: conv.id, messageIds: [message.id] });
+    const raw = await fetch(`${hub.url}/v1/emails/${r.emailId}/raw`, { headers: { authorization: `Bearer ${(await import('../support/hub.js')).API_KEY}` } });
+    expect(raw.headers.get('content-type')).toContain('message/rfc822');
+    expect(await raw.text()).toContain('Auto-Submitted: auto-generated');
+  });
+});
+
+describe('notification preferences decide who is emailed', () => {
+  let sink: SmtpSink;
+  let hub: TestHub;
+  beforeEach(async () => {
+    sink = await SmtpSink.start();
+    hub = await hubWithSmtp(sink);
+  });
+  afterEach(async () => {
+    await hub.stop();
+    await sink.stop();
+  });
+
+  async function itemSetup(prefs: Record<string, unknown>, follows: boolean) {
+    await hub.user('agent', {});
+    await hub.user('writer', {});
+    await hub.customer('cust');
+    await hub.ok('PATCH', '/v1/participants/agent/preferences', prefs);
+    await hub.ok('PUT', '/v1/items/t1', { kind: 'ticket', title: 'Broken printer', customerId: 'cust', followers: follows ? ['agent'] : [] });
+    const ext = await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 't1', visibility: 'external' });
+    const int = await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 't1', visibility: 'internal' });
+    await new Promise((r) => setTimeout(r, 5));
+    return { ext: ext.id as string, int: int.id as string };
+  }
+
+  /** Post, wait out two delays, and say whether `agent` got an email. */
+  async function agentEmailed(conv: string, sender: string): Promise<boolean> {
+    await post(hub, conv, sender, `from ${sender}`);
+    await new Promise((r) => setTimeout(r, DELAY_MS * 2.5));
+    return sink.to('agent@example.com').length > 0;
+  }
+
+  it.each([
+    ['all', false, true],
+    ['mine', true, true],
+    ['mine', false, false],
+    ['none', true, false],
+  ])('fromCustomers %s (following: %s) → emailed: %s', async (fromCustomers, follows, expected) => {
+    const { ext } = await itemSetup({ notifications: { fromCustomers } }, follows);
+    expect(await agentEmailed(ext, 'cust')).toBe(expected);
+  });
+
+  it.each([
+    ['all', false, true],
+    ['followed', true, true],
+    ['followed', false, false],
+    ['none', true, false],
+  ])('repliesToCustomers %s (following: %s) → emailed: %s', async (repliesToCustomers, follows, expected) => {
+    const { ext } = await itemSetup({ notifications: { repliesToCustomers } }, follows);
+    expect(await agentEmailed(ext, 'writer')).toBe(expected);
+  });
+
+  it.each([
+    [true, true, true],
+    [true, false, false],
+    [false, true, false],
+  ])('followedInternal %s (following: %s) → emailed: %s', async (followedInternal, follows, expected) => {
+    const { int } = await itemSetup({ notifications: { followedInternal } }, follows);
+    expect(await agentEmailed(int, 'writer')).toBe(expected);
+  });
+
+  it('never emails a customer about an internal conversation', async () => {
+    const { int } = await itemSetup({}, true);
+    await post(hub, int, 'writer', 'internal only');
+    await new Promise((r) => setTimeout(r, DELAY_MS * 2.5));
+    expect(sink.to('cust@example.org')).toHaveLength(0);
+    for (const m of sink.received) expect(m.raw).not.toContain('internal only' + 'cust');
+  });
+});
+
+describe('escalation across restarts and outages', () => {
+  it('sends exactly one email after a kill -9 before the due time', async () => {
+    const sink = await SmtpSink.start();
+    const hub = await hubWithSmtp(sink, { PARLEY_ESCALATION_DELAY_MS: '1500' });
+    try {
+      const conv = await pair(hub, 'ka', 'kc');
+      await post(hub, conv.id, 'ka', 'survives a crash');
+      await hub.crash();
+      expect(sink.received).toHaveLength(0);
+      await hub.launch();
+      await sink.waitFor(1);
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(sink.to('kc@example.org')).toHaveLength(1);
+      // After it was sent, a restart sends nothing more.
+      await hub.crash();
+      await hub.launch();
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(sink.received).toHaveLength(1);
+    } finally {
+      await hub.stop();
+      await sink.stop();
+    }
+  });
+
+  it('queues through an SMTP outage and delivers each email once when it is back', async () => {
+    const sink = await SmtpSink.start();
+    const hub = await hubWithSmtp(sink);
+    try {
+      await sink.stop();
+      const conv = await pair(hub, 'oa', 'oc');
+      await post(hub, conv.id, 'oa', 'during the outage');
+      await new Promise((r) => setTimeout(r, DELAY_MS + 1500));
+      const queued = await hub.ok('GET', '/v1/emails');
+      expect(queued.emails).toHaveLength(1);
+      expect(queued.emails[0]).toMatchObject({ status: 'queued' });
+      expect(queued.emails[0].attempts).toBeGreaterThanOrEqual(1);
+      await sink.listen();
+      await sink.waitFor(1, 20_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(sink.to('oc@example.org')).toHaveLength(1);
+      const sent = await hub.ok('GET', '/v1/emails');
+      expect(sent.emails[0]).toMatchObject({ status: 'sent' });
+    } finally {
+      await hub.stop();
+      await sink.stop();
+    }
+  });
+
+  it('marks an address the server rejects as failed with its reply, without blocking others', async () => {
+    const sink = await SmtpSink.start();
+    const hub = await hubWithSmtp(sink);
+    try {
+      sink.reject.add('bad@example.org');
+      await hub.user('ra');
+      await hub.customer('bad', { email: 'bad@example.org' });
+      await hub.customer('good', { email: 'good@example.org' });
+      const c1 = await hub.ok('POST', '/v1/conversations', { kind: 'direct', createdBy: 'ra', members: ['bad'] });
+      const c2 = await hub.ok('POST', '/v1/conversations', { kind: 'direct', createdBy: 'ra', members: ['good'] });
+      await new Promise((r) => setTimeout(r, 5));
+      await post(hub, c1.id, 'ra', 'to the bad address');
+      await post(hub, c2.id, 'ra', 'to the good address');
+      await sink.waitFor(1);
+      await new Promise((r) => setTimeout(r, 1000));
+      const list = (await hub.ok('GET', '/v1/emails')).emails as Array<{ to: string; status: string; error: string | null }>;
+      expect(list.find((e) => e.to === 'bad@example.org')).toMatchObject({ status: 'failed' });
+      expect(list.find((e) => e.to === 'bad@example.org')!.error).toContain('550');
+      expect(list.find((e) => e.to === 'good@example.org')).toMatchObject({ status: 'sent' });
+    } finally {
+      await hub.stop();
+      await sink.stop();
+    }
+  });
+
+  it('writes .eml files to the data dir when no SMTP server is configured', async () => {
+    const hub = await TestHub.start({ env: { PARLEY_ESCALATION_DELAY_MS: String(DELAY_MS) } });
+    try {
+      const conv = await pair(hub, 'fa', 'fc');
+      await post(hub, conv.id, 'fa', 'to a file');
+      const { readdirSync, readFileSync, existsSync } = await import('node:fs');
+      const dir = `${hub.dataDir}/outbox`;
+      const deadline = Date.now() + 10_000;
+      while ((!existsSync(dir) || readdirSync(dir).filter((f) => f.endsWith('.eml')).length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
+      expect(files).toHaveLength(1);
+      expect(readFileSync(`${dir}/${files[0]}`, 'utf8')).toContain('To: fc@example.org');
+    } finally {
+      await hub.stop();
+    }
+  });
+});
