@@ -179,6 +179,35 @@ describe('email escalation', () => {
   });
 });
 
+describe('receipts say what escalation will do', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await TestHub.start({ env: { PARLEY_ESCALATION_DELAY_MS: '60000' } });
+  });
+  afterAll(() => hub.stop());
+
+  it('gives pending, not_notified, not_eligible and disabled where each applies', async () => {
+    await hub.user('writer');
+    await hub.user('quiet');
+    await hub.user('late', {});
+    await hub.user('gone');
+    await hub.customer('cust');
+    await hub.ok('PATCH', '/v1/participants/quiet/preferences', { notifications: { repliesToCustomers: 'none' } });
+    await hub.ok('PATCH', '/v1/participants/late/preferences', { access: { viewConversations: 'mine' } });
+    await hub.ok('PUT', '/v1/items/t9', { kind: 'ticket', title: 'Receipts', customerId: 'cust', followers: ['quiet', 'gone'] });
+    const conv = await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 't9', visibility: 'external' });
+    await new Promise((r) => setTimeout(r, 5));
+    const { message } = await post(hub, conv.id, 'writer', 'status check');
+    // `late` starts following only after the message was written; `gone` is disabled.
+    await hub.ok('PUT', '/v1/items/t9', { kind: 'ticket', title: 'Receipts', customerId: 'cust', followers: ['quiet', 'gone', 'late'] });
+    await hub.ok('PUT', '/v1/participants/gone', { kind: 'user', name: 'gone', email: 'gone@example.com', disabled: true });
+    const { recipients } = await hub.ok('GET', `/v1/messages/${message.id}/receipts`);
+    const email = Object.fromEntries(recipients.map((r: { participantId: string; email: string }) => [r.participantId, r.email]));
+    expect(email).toMatchObject({ cust: 'pending', quiet: 'not_notified', late: 'not_eligible', gone: 'disabled' });
+    expect(email.writer).toBeUndefined();
+  });
+});
+
 describe('notification preferences decide who is emailed', () => {
   let sink: SmtpSink;
   let hub: TestHub;

@@ -13,7 +13,8 @@ export class SmtpMailer implements Mailer {
     this.transport = nodemailer.createTransport({
       url: opts.url,
       pool: true,
-      maxConnections: opts.maxConnections ?? 4,
+      maxConnections: opts.maxConnections ?? 8,
+      maxMessages: 1000,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000,

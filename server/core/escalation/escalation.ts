@@ -34,6 +34,7 @@ export interface EscalationOptions {
 }
 
 const PAGE = 200;
+const MAX_EVALUATING = 32;
 const key = (p: string, c: string) => `${p}\u0000${c}`;
 
 /**
@@ -48,6 +49,9 @@ export class Escalation {
   private readonly driver: WheelDriver<string>;
   private readonly busy = new Set<string>();
   private readonly again = new Set<string>();
+  private ready: string[] = [];
+  private readyHead = 0;
+  private evaluating = 0;
 
   constructor(private readonly o: EscalationOptions) {
     this.wheel = new TimerWheel<string>({ now: o.clock.now(), onFire: (k) => this.fire(k) });
@@ -119,13 +123,32 @@ export class Escalation {
       return;
     }
     this.busy.add(k);
-    const [p, c] = k.split('\u0000') as [string, string];
-    this.evaluate(p, c)
-      .catch((e: unknown) => this.o.logger.error('escalation failed', { participantId: p, conversationId: c, error: e instanceof Error ? e.stack : String(e) }))
-      .finally(() => {
-        this.busy.delete(k);
-        if (this.again.delete(k)) this.fire(k);
-      });
+    this.ready.push(k);
+    this.pump();
+  }
+
+  /**
+   * Evaluate fired pairs, at most MAX_EVALUATING at a time: a restart after an outage may fire tens
+   * of thousands at once, and composing them all together would only buy memory.
+   */
+  private pump(): void {
+    while (this.evaluating < MAX_EVALUATING && this.readyHead < this.ready.length) {
+      const k = this.ready[this.readyHead++]!;
+      if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
+        this.ready = this.ready.slice(this.readyHead);
+        this.readyHead = 0;
+      }
+      this.evaluating++;
+      const [p, c] = k.split('\u0000') as [string, string];
+      this.evaluate(p, c)
+        .catch((e: unknown) => this.o.logger.error('escalation failed', { participantId: p, conversationId: c, error: e instanceof Error ? e.stack : String(e) }))
+        .finally(() => {
+          this.evaluating--;
+          this.busy.delete(k);
+          if (this.again.delete(k)) this.fire(k);
+          this.pump();
+        });
+    }
   }
 
   /** Whether m is email-eligible for p now (SPEC §2). */

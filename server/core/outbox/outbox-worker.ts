@@ -81,7 +81,7 @@ export class OutboxWorker {
 
   private async drain(): Promise<void> {
     const { store, clock } = this.opts;
-    const concurrency = this.opts.concurrency ?? 8;
+    const concurrency = this.opts.concurrency ?? 16;
     for (;;) {
       if (this.stopped) return;
       const due = (await store.dueEmails(clock.now(), concurrency * 4)).filter((r) => !this.inFlight.has(r.id));

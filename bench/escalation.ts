@@ -1,0 +1,180 @@
+/**
+ * bench:escalation — the whole escalation path in one process, through the real parts: HostApi and
+ * Hub (messages committed by SqliteStore), Escalation (timer wheel), LiquidComposer, the outbox
+ * worker and nodemailer's pooled SMTP transport to a local SMTP sink (smtp-server).
+ *
+ * 100,000 messages from customers into 10,000 conversations of 1 customer and 3 agents (10 each).
+ * Before they fall due, every agent sees the first half of each conversation; so each (agent,
+ * conversation) gets one email holding the 5 unseen messages: 30,000 emails.
+ *
+ *   npm run bench:escalation [-- --conversations 10000 --per 10 --delay 8000]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SMTPServer } from 'smtp-server';
+import { LiquidComposer } from '../server/adapters/email/liquid-composer.js';
+import { SmtpMailer } from '../server/adapters/email/smtp-mailer.js';
+import { JoseTokens } from '../server/adapters/jwt/jose-tokens.js';
+import { SqliteStore } from '../server/adapters/sqlite/sqlite-store.js';
+import { SystemClock } from '../server/adapters/system/system-clock.js';
+import { Escalation } from '../server/core/escalation/escalation.js';
+import { HostApi } from '../server/core/host-api.js';
+import { Hub } from '../server/core/hub.js';
+import { DEFAULT_RETRY, OutboxWorker } from '../server/core/outbox/outbox-worker.js';
+import type { Logger, Metrics } from '../server/core/ports/index.js';
+
+const { values } = parseArgs({
+  options: {
+    conversations: { type: 'string', default: '10000' },
+    per: { type: 'string', default: '10' },
+    delay: { type: 'string', default: '8000' },
+    agents: { type: 'string', default: '30' },
+  },
+});
+const CONVERSATIONS = Number(values.conversations);
+const PER = Number(values.per);
+const DELAY_MS = Number(values.delay);
+const AGENTS = Number(values.agents);
+const SEEN = Math.floor(PER / 2);
+const WATCHDOG_MS = 600_000;
+
+const quiet: Logger = { info() {}, warn() {}, error: (m, f) => console.error(m, f) };
+const noop = () => {};
+const metrics: Metrics & ConstructorParameters<typeof Escalation>[0]['metrics'] & ConstructorParameters<typeof OutboxWorker>[0]['metrics'] = {
+  connectionOpened: noop,
+  connectionClosed: noop,
+  frameIn: noop,
+  frameOut: noop,
+  messageStored: noop,
+  deliveries: noop,
+  commitBatch: noop,
+  error: noop,
+  timerArmed: noop,
+  timerFired: noop,
+  emailQueued: noop,
+  pendingTimers: noop,
+  emailSent: noop,
+  emailFailed: noop,
+  emailRetried: noop,
+};
+
+setTimeout(() => {
+  console.error('bench:escalation: watchdog fired');
+  process.exit(1);
+}, WATCHDOG_MS).unref();
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+
+// The SMTP sink: counts messages, keeps nothing.
+let received = 0;
+const sink = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS'],
+  logger: false,
+  onData(stream, _session, cb) {
+    stream.on('data', noop);
+    stream.on('end', () => {
+      received++;
+      cb();
+    });
+  },
+});
+await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+const smtpPort = (sink.server.address() as { port: number }).port;
+
+const dir = mkdtempSync(join(tmpdir(), 'parley-bench-escalation-'));
+const clock = new SystemClock();
+const store = new SqliteStore({ file: join(dir, 'bench.db'), logger: quiet });
+const tokens = new JoseTokens({ secret: 'bench-secret-bench-secret-bench-secret' });
+const hub = new Hub({ store, bus: { publish: noop }, clock, tokens, metrics, logger: quiet });
+await hub.start();
+const api = new HostApi({ hub, store, clock, tokens });
+const mailer = new SmtpMailer({ url: `smtp://127.0.0.1:${smtpPort}`, maxConnections: 16 });
+const outbox = new OutboxWorker({ store, mailer, clock, logger: quiet, metrics, envelopeFrom: 'parley@localhost', retry: DEFAULT_RETRY, concurrency: 32 });
+const escalation = new Escalation({
+  store,
+  clock,
+  directory: hub.directory,
+  composer: new LiquidComposer({ from: 'Parley <parley@localhost>', logger: quiet }),
+  tokens,
+  logger: quiet,
+  metrics,
+  delayMs: DELAY_MS,
+  recoveryMs: 86_400_000,
+  appUrl: 'http://localhost:8080',
+  conversationUrl: 'http://localhost:8080/app/#/c/{conversationId}',
+  onQueued: () => outbox.kick(),
+  onEmailed: (c, p, upTo, at) => hub.publishEmailed(c, p, upTo, at),
+});
+hub.setEscalation(escalation);
+await escalation.start();
+outbox.start();
+
+// Setup (not timed): agents, customers, conversations.
+for (let a = 0; a < AGENTS; a++) await api.putParticipant(`agent${a}`, { kind: 'user', name: `Agent ${a}`, email: `agent${a}@example.com`, timezone: 'Europe/Berlin', locale: 'de' });
+const convs: string[] = [];
+for (let i = 0; i < CONVERSATIONS; i++) {
+  await api.putParticipant(`cust${i}`, { kind: 'customer', name: `Customer ${i}`, email: `cust${i}@example.org` });
+  const agents = [0, 1, 2].map((k) => `agent${(i + k) % AGENTS}`);
+  const c = await api.createConversation({ kind: 'direct', createdBy: agents[0]!, members: [`cust${i}`, agents[1]!, agents[2]!], subject: `Order ${i}` });
+  convs.push(c.id);
+}
+await new Promise((r) => setTimeout(r, 5));
+
+// Post: 100,000 messages, a turn of 1,000 at a time (group commit as under load).
+const t0 = performance.now();
+const total = CONVERSATIONS * PER;
+for (let k = 0; k < total; k += 1000) {
+  const turn: Promise<unknown>[] = [];
+  for (let j = k; j < Math.min(total, k + 1000); j++) {
+    const i = j % CONVERSATIONS;
+    const c = hub.directory.conversations.get(convs[i]!)!;
+    turn.push(hub.post(hub.directory.participants.get(`cust${i}`)!, c, { body: `Message ${j}: where is my order?`, format: 'text', clientMsgId: `m${j}`, source: 'api' }));
+  }
+  await Promise.all(turn);
+}
+const postSeconds = (performance.now() - t0) / 1000;
+const firstDue = Date.now() + DELAY_MS - (performance.now() - t0);
+
+// Half seen before due: every agent sees the first half of each conversation.
+const t1 = performance.now();
+for (let i = 0; i < CONVERSATIONS; i++) {
+  const c = hub.directory.conversations.get(convs[i]!)!;
+  await Promise.all([...c.members.keys()].filter((id) => id.startsWith('agent')).map((id) => hub.markSeen(hub.directory.participants.get(id)!, c, SEEN)));
+}
+const seenSeconds = (performance.now() - t1) / 1000;
+if (Date.now() >= firstDue) console.error('warning: the seen marks took longer than the delay; raise --delay');
+
+const expected = CONVERSATIONS * 3;
+const pendingTimers = escalation.pending;
+while (received < expected) {
+  if (Date.now() > firstDue + WATCHDOG_MS / 2) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+const drainSeconds = (Date.now() - firstDue) / 1000;
+await new Promise((r) => setTimeout(r, 1000));
+const queuedRows = await store.listEmails(0, 1_000_000);
+
+clearInterval(sampler);
+escalation.stop();
+outbox.stop();
+await mailer.close();
+await store.close();
+sink.close();
+rmSync(dir, { recursive: true, force: true });
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+console.log('');
+console.log('bench:escalation — 1 customer + 3 agents per conversation, half of each conversation seen before due');
+console.log('');
+console.log('| messages | conversations | timers pending | emails expected | emails received | outbox rows | post (msg/s) | first due → outbox drained | emails/s | peak RSS |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log(
+  `| ${fmt(total)} | ${fmt(CONVERSATIONS)} | ${fmt(pendingTimers)} | ${fmt(expected)} | ${fmt(received)} | ${fmt(queuedRows.length)} | ${fmt(total / postSeconds)} | ${drainSeconds.toFixed(1)} s | ${fmt(received / drainSeconds)} | ${fmt(peakRss / 1048576)} MB |`,
+);
+console.log('');
+console.log(`(seen marks for ${fmt(CONVERSATIONS * 3)} pairs took ${seenSeconds.toFixed(1)} s)`);
+process.exit(received === expected && queuedRows.length === expected ? 0 : 1);
