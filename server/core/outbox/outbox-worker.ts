@@ -15,7 +15,7 @@ export interface RetryPolicy {
 }
 
 /**
- * 12 attempts: 10 s, 20 s, 40 s, … doubling to a 1 h cap — about 4½ hours of retries in all before an
+ * 12 attempts: 10 s, 20 s, 40 s, … doubling to a 1 h cap — about 3½ hours of retries in all before an
  * email is marked failed. Each delay is jittered to 50–150 % so that a recovering SMTP server is not
  * hit by every queued email at once.
  */
