@@ -339,6 +339,24 @@ describe('TimerWheel', () => {
     expect(Object.is(fired[3]![0], 0)).toBe(true);
   });
 
+  it('finds every int key after heavy arm and cancel churn', () => {
+    const { wheel } = wheelAt<number>(0);
+    const model = new Map<number, number>();
+    let x = 12345;
+    const rand = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n);
+    for (let step = 0; step < 200_000; step++) {
+      const key = rand(20_000) * (step % 2 ? 1 : 4096); // clustered and strided keys
+      if (rand(3) === 0) expect(wheel.cancel(key)).toBe(model.delete(key));
+      else {
+        wheel.arm(key, 1 + rand(1_000_000));
+        model.set(key, wheel.dueAt(key)!);
+      }
+    }
+    expect(wheel.size).toBe(model.size);
+    for (const [key, due] of model) expect(wheel.dueAt(key)).toBe(due);
+    for (let key = 0; key < 20_000; key++) expect(wheel.has(key)).toBe(model.has(key));
+  });
+
   it('grows past its initial capacity and reuses freed entries', () => {
     const { wheel, fired } = wheelAt<number | string>(0);
     for (let i = 0; i < 50_000; i++) wheel.arm(i, 1 + ((i * 7919) % 200_000));
