@@ -25,6 +25,7 @@ const { values } = parseArgs({
     timers: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '3' },
     seed: { type: 'string', default: '42' },
+    warmup: { type: 'string', default: '1' },
   },
 });
 const N = Number(values.timers);
@@ -253,7 +254,7 @@ function warmUp(): void {
   }
 }
 
-warmUp();
+if (values.warmup !== "0") warmUp();
 const started = Date.now();
 for (let r = 0; r < RUNS; r++) {
   // Alternate who goes first, so neither always inherits the other's heap.
