@@ -61,13 +61,13 @@ const INITIAL_TABLE = 1024;
  * classic Linux timer wheel): each timer moves at most once per level and its slot alone is touched
  * when it does, so there is no sweep of far-future timers on every revolution.
  *
- * Memory and speed. A timer is an index, not an object: 16 bytes of node (due time, next, prev) in
- * one typed array, so that a cancel touches one cache line per node, and 8 bytes (arm sequence, int
- * key) in another that only arming and firing read. Slots are the sentinels of circular doubly-linked
- * lists among the same nodes, so unlinking needs no slot lookup; free nodes are chained through next.
- * Keys that are int32 numbers are found through an open-addressing table of (key, node) pairs in an
- * Int32Array (≤ half full: 8–16 bytes a timer); any other key through a `Map<K, node>` plus a
- * `keys[node]` array (about 40 bytes). Arrays double when full and never shrink.
+ * Memory and speed. A timer is an index, not an object, into parallel typed arrays: 8 bytes of links
+ * (next, prev), all that cancel() touches of a node, kept apart so that they stay dense in cache; 8
+ * of due time; 8 of arm sequence and int key, read only by arming and firing. Slots are the sentinels
+ * of circular doubly-linked lists among the same nodes, so unlinking needs no slot lookup; free nodes
+ * are chained through next. Keys that are int32 numbers are found through an open-addressing table of
+ * (key, node) pairs in an Int32Array (≤ half full: 8–16 bytes a timer); any other key through a
+ * `Map<K, node>` plus a `keys[node]` array (about 40 bytes). Arrays double when full, never shrink.
  */
 export class TimerWheel<K> {
   readonly tickMs: number;
@@ -83,9 +83,9 @@ export class TimerWheel<K> {
   private readonly origin: number;
 
   private capacity: number;
-  /** Node i: due[2i] as float64; next = link[4i + 2], prev = link[4i + 3] as int32. One buffer. */
-  private due: Float64Array;
+  /** Node i: next = link[2i], prev = link[2i + 1]. */
   private link: Int32Array;
+  private due: Float64Array;
   /** aux[2i] = arm sequence × 2 + (1 if the key is int32); aux[2i + 1] = that int32 key. */
   private aux: Int32Array;
   /** Next never-used node. */
@@ -136,13 +136,12 @@ export class TimerWheel<K> {
     let capacity = INITIAL_CAPACITY;
     while (capacity < sentinels * 2) capacity *= 2;
     this.capacity = capacity;
-    const buffer = new ArrayBuffer(capacity * 16);
-    this.due = new Float64Array(buffer);
-    this.link = new Int32Array(buffer);
+    this.link = new Int32Array(capacity * 2);
+    this.due = new Float64Array(capacity);
     this.aux = new Int32Array(capacity * 2);
     for (let s = 0; s < sentinels; s++) {
-      this.link[(s << 2) + 2] = s;
-      this.link[(s << 2) + 3] = s;
+      this.link[s << 1] = s;
+      this.link[(s << 1) + 1] = s;
     }
     this.top = sentinels;
 
@@ -164,7 +163,7 @@ export class TimerWheel<K> {
   /** The due time of `key`'s pending timer, or undefined. */
   dueAt(key: K): number | undefined {
     const i = this.find(key);
-    return i < 0 ? undefined : this.due[i << 1];
+    return i < 0 ? undefined : this.due[i];
   }
 
   /**
@@ -185,11 +184,11 @@ export class TimerWheel<K> {
         i = this.alloc();
         this.aux[(i << 1) + 1] = key;
         this.insertAt(o, key, i);
-      } else if (link[(i << 2) + 3]! >= 0) {
+      } else if (link[(i << 1) + 1]! >= 0) {
         this.unlink(i);
       } else {
         // It is waiting in scratch to fire in this very advance: leave that node dead, start afresh.
-        link[(i << 2) + 3] = DEAD;
+        link[(i << 1) + 1] = DEAD;
         i = this.alloc();
         this.aux[(i << 1) + 1] = key;
         this.table[o + 1] = i;
@@ -199,17 +198,17 @@ export class TimerWheel<K> {
       if (found === undefined) {
         i = this.allocKey(key);
         this.index.set(key, i);
-      } else if (link[(found << 2) + 3]! >= 0) {
+      } else if (link[(found << 1) + 1]! >= 0) {
         i = found;
         this.unlink(i);
       } else {
-        link[(found << 2) + 3] = DEAD;
+        link[(found << 1) + 1] = DEAD;
         this.keys![found] = undefined;
         i = this.allocKey(key);
         this.index.set(key, i);
       }
     }
-    this.due[i << 1] = dueAt;
+    this.due[i] = dueAt;
     this.aux[i << 1] = this.armSeq | intFlag;
     this.armSeq = (this.armSeq + 2) | 0;
     const wake = this.place(i);
@@ -228,11 +227,11 @@ export class TimerWheel<K> {
       this.index.delete(key);
       i = found;
     }
-    if (this.link[(i << 2) + 3]! >= 0) {
+    if (this.link[(i << 1) + 1]! >= 0) {
       this.unlink(i);
       this.free(i);
     } else {
-      this.link[(i << 2) + 3] = DEAD;
+      this.link[(i << 1) + 1] = DEAD;
       if (this.keys !== null) this.keys[i] = undefined;
     }
     this.wakeValid = false;
@@ -314,7 +313,7 @@ export class TimerWheel<K> {
 
   /** Links node i into its slot; returns the tick at which it next needs advance() (−∞: now). */
   private place(i: number): number {
-    const dueAt = this.due[i << 1]!;
+    const dueAt = this.due[i]!;
     if (dueAt <= this.time) {
       this.append(i, EXPIRED, this.levels);
       return -Infinity;
@@ -346,14 +345,14 @@ export class TimerWheel<K> {
       const span = this.spans[L]!;
       if (tick % span !== 0 || this.occupied[L] === 0) continue;
       const s = 1 + L * S + (Math.floor(tick / span) % S);
-      let i = link[(s << 2) + 2]!;
+      let i = link[s << 1]!;
       if (i === s) continue;
       // Detach the whole list, then re-place each node (all land on lower levels).
-      link[(s << 2) + 2] = s;
-      link[(s << 2) + 3] = s;
+      link[s << 1] = s;
+      link[(s << 1) + 1] = s;
       this.occupied[L]!--;
       while (i !== s) {
-        const n = link[(i << 2) + 2]!;
+        const n = link[i << 1]!;
         this.place(i);
         i = n;
       }
@@ -365,12 +364,12 @@ export class TimerWheel<K> {
     const link = this.link;
     const due = this.due;
     let n = 0;
-    let i = link[(s << 2) + 2]!;
+    let i = link[s << 1]!;
     while (i !== s) {
-      const nx = link[(i << 2) + 2]!;
-      if (due[i << 1]! <= limit) {
+      const nx = link[i << 1]!;
+      if (due[i]! <= limit) {
         this.unlink(i);
-        link[(i << 2) + 3] = FIRING;
+        link[(i << 1) + 1] = FIRING;
         if (n === this.scratch.length) {
           const grown = new Int32Array(n * 2);
           grown.set(this.scratch);
@@ -385,11 +384,11 @@ export class TimerWheel<K> {
     if (n > 1 && !this.isSorted(n)) scratch.subarray(0, n).sort(this.byDue);
     for (let k = 0; k < n; k++) {
       const j = scratch[k]!;
-      if (this.link[(j << 2) + 3] === DEAD) {
+      if (this.link[(j << 1) + 1] === DEAD) {
         this.free(j);
         continue;
       }
-      const dueAt = this.due[j << 1]!;
+      const dueAt = this.due[j]!;
       let key: K;
       if (this.aux[j << 1]! & 1) {
         const k32 = this.aux[(j << 1) + 1]!;
@@ -408,7 +407,7 @@ export class TimerWheel<K> {
     }
   }
 
-  private readonly byDue = (a: number, b: number): number => this.due[a << 1]! - this.due[b << 1]! || (this.aux[a << 1]! - this.aux[b << 1]!) | 0;
+  private readonly byDue = (a: number, b: number): number => this.due[a]! - this.due[b]! || (this.aux[a << 1]! - this.aux[b << 1]!) | 0;
 
   private isSorted(n: number): boolean {
     const s = this.scratch;
@@ -439,7 +438,7 @@ export class TimerWheel<K> {
       for (let k = 0; k < S; k++) {
         const t = this.cur + k;
         const s = 1 + (t % S);
-        if (link[(s << 2) + 2] !== s) return t;
+        if (link[s << 1] !== s) return t;
       }
     }
     let best = Infinity;
@@ -451,7 +450,7 @@ export class TimerWheel<K> {
       const b0 = Math.floor(this.cur / span);
       for (let k = 1; k <= S; k++) {
         const s = base + ((b0 + k) % S);
-        if (link[(s << 2) + 2] !== s) {
+        if (link[s << 1] !== s) {
           best = Math.min(best, (b0 + k) * span);
           break;
         }
@@ -463,20 +462,20 @@ export class TimerWheel<K> {
   /** Links node i at the tail of list s, which belongs to `level`. */
   private append(i: number, s: number, level: number): void {
     const link = this.link;
-    const tail = link[(s << 2) + 3]!;
+    const tail = link[(s << 1) + 1]!;
     if (tail === s) this.occupied[level]!++;
-    link[(tail << 2) + 2] = i;
-    link[(i << 2) + 3] = tail;
-    link[(i << 2) + 2] = s;
-    link[(s << 2) + 3] = i;
+    link[tail << 1] = i;
+    link[(i << 1) + 1] = tail;
+    link[i << 1] = s;
+    link[(s << 1) + 1] = i;
   }
 
   private unlink(i: number): void {
     const link = this.link;
-    const p = link[(i << 2) + 3]!;
-    const n = link[(i << 2) + 2]!;
-    link[(p << 2) + 2] = n;
-    link[(n << 2) + 3] = p;
+    const p = link[(i << 1) + 1]!;
+    const n = link[i << 1]!;
+    link[p << 1] = n;
+    link[(n << 1) + 1] = p;
     // Only a sentinel can be both neighbours: the slot is now empty.
     if (p === n) this.occupied[p === EXPIRED ? this.levels : Math.floor((p - 1) / this.slots)]!--;
   }
@@ -484,7 +483,7 @@ export class TimerWheel<K> {
   private alloc(): number {
     let i = this.freeHead;
     if (i >= 0) {
-      this.freeHead = this.link[(i << 2) + 2]!;
+      this.freeHead = this.link[i << 1]!;
     } else {
       if (this.top === this.capacity) this.grow();
       i = this.top++;
@@ -501,19 +500,20 @@ export class TimerWheel<K> {
 
   private free(i: number): void {
     if (this.keys !== null) this.keys[i] = undefined;
-    this.link[(i << 2) + 3] = FREE;
-    this.link[(i << 2) + 2] = this.freeHead;
+    this.link[(i << 1) + 1] = FREE;
+    this.link[i << 1] = this.freeHead;
     this.freeHead = i;
   }
 
   private grow(): void {
     const capacity = this.capacity * 2;
     if (capacity > 2 ** 28) throw new RangeError('TimerWheel: more than 2^28 pending timers');
-    const buffer = new ArrayBuffer(capacity * 16);
-    const due = new Float64Array(buffer);
+    const link = new Int32Array(capacity * 2);
+    link.set(this.link);
+    this.link = link;
+    const due = new Float64Array(capacity);
     due.set(this.due);
     this.due = due;
-    this.link = new Int32Array(buffer);
     const aux = new Int32Array(capacity * 2);
     aux.set(this.aux);
     this.aux = aux;

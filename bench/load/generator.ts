@@ -1,0 +1,205 @@
+/**
+ * The load generator: a process of its own that opens every client connection to one target, forms
+ * conversations of one customer and three agents, and on command sends at a fixed aggregate rate,
+ * timestamping each message (performance.now() of this process, which is also where it is
+ * received). Commands arrive as JSON lines on stdin; results leave as JSON lines on stdout.
+ *
+ *   {cmd:'run', rate, durationMs, drainMs}  → {sent, expected, delivered, p50, p99, max, cpuMs, wallMs}
+ *   {cmd:'exit'}
+ *
+ * Every loop is bounded in count and time; it targets 127.0.0.1 only.
+ */
+import { createInterface } from 'node:readline';
+import { SignJWT } from 'jose';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
+
+export interface GeneratorConfig {
+  target: 'parley' | 'socketio' | 'uws-raw';
+  port: number;
+  clients: number;
+  /** Only connect (and authenticate); no conversations, no sending. */
+  idle?: boolean;
+  /** Parley only. */
+  apiKey?: string;
+  jwtSecret?: string;
+}
+
+const config = JSON.parse(process.argv[2]!) as GeneratorConfig;
+const HOST = '127.0.0.1';
+const GROUP = 4;
+const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let phase = 0;
+let latencies: number[] = [];
+let delivered = 0;
+
+function received(selfIndex: number, senderIndex: number, p: number, s: number): void {
+  if (p !== phase || senderIndex === selfIndex) return;
+  delivered++;
+  latencies.push(performance.now() - s);
+}
+
+interface Client {
+  send(conv: number, msgNo: number): void;
+  close(): void;
+}
+
+const secret = new TextEncoder().encode(config.jwtSecret ?? '');
+let convIds: string[] = [];
+
+async function parleyClient(i: number): Promise<Client> {
+  const kind = i % GROUP === 0 ? 'customer' : 'user';
+  const token = await new SignJWT({ kind, name: `Bench ${i}`, email: `b${i}@example.com` })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(`b${i}`)
+    .setExpirationTime('2h')
+    .sign(secret);
+  const ws = new WebSocket(`ws://${HOST}:${config.port}/v1/ws`);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('hello timeout')), 30_000);
+    ws.once('error', reject);
+    ws.once('open', () => ws.send(JSON.stringify({ t: 'hello', v: 1, token })));
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith('{"t":"welcome"')) {
+        clearTimeout(timer);
+        resolve();
+        return;
+      }
+      if (!text.startsWith('{"t":"message"')) return;
+      const m = JSON.parse(text).message as { senderId: string; body: string };
+      const b = JSON.parse(m.body) as { p: number; s: number; i: number };
+      received(i, b.i, b.p, b.s);
+    });
+  });
+  let n = 0;
+  return {
+    send(conv, msgNo) {
+      const body = JSON.stringify({ p: phase, s: performance.now(), i });
+      ws.send(`{"t":"send","id":"s${++n}","conversationId":"${convIds[conv]}","clientMsgId":"${phase}-${msgNo}","body":${JSON.stringify(body)}}`);
+    },
+    close: () => ws.terminate(),
+  };
+}
+
+async function uwsClient(i: number): Promise<Client> {
+  const ws = new WebSocket(`ws://${HOST}:${config.port}/`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () => resolve());
+  });
+  ws.on('message', (data) => {
+    const f = JSON.parse(data.toString()) as { p: number; s: number; i: number };
+    received(i, f.i, f.p, f.s);
+  });
+  if (!config.idle) ws.send(JSON.stringify({ t: 'join', rooms: [`r${Math.floor(i / GROUP)}`] }));
+  return {
+    send(conv) {
+      ws.send(JSON.stringify({ t: 'send', room: `r${conv}`, p: phase, s: performance.now(), i }));
+    },
+    close: () => ws.terminate(),
+  };
+}
+
+async function socketioClient(i: number): Promise<Client> {
+  const socket: Socket = ioClient(`http://${HOST}:${config.port}`, { transports: ['websocket'], reconnection: false, forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  socket.on('message', (m: { p: number; s: number; i: number }) => received(i, m.i, m.p, m.s));
+  if (!config.idle) socket.emit('join', [`r${Math.floor(i / GROUP)}`]);
+  return {
+    send(conv) {
+      socket.emit('send', { room: `r${conv}`, p: phase, s: performance.now(), i });
+    },
+    close: () => socket.disconnect(),
+  };
+}
+
+async function api(method: string, path: string, body: unknown): Promise<{ id: string }> {
+  const res = await fetch(`http://${HOST}:${config.port}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${config.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string };
+}
+
+const make = config.target === 'parley' ? parleyClient : config.target === 'socketio' ? socketioClient : uwsClient;
+const clients: Client[] = [];
+const started = Date.now();
+// Connect in waves so that the accept queue never overflows.
+for (let i = 0; i < config.clients; i += 100) {
+  const wave = await Promise.all(Array.from({ length: Math.min(100, config.clients - i) }, (_, k) => make(i + k)));
+  clients.push(...wave);
+  if (Date.now() - started > 300_000) throw new Error('connecting took too long');
+}
+const conversations = Math.floor(config.clients / GROUP);
+if (config.target === 'parley' && !config.idle) {
+  // One direct conversation per group, opened by its first agent with the customer and two agents.
+  convIds = new Array(conversations);
+  for (let k = 0; k < conversations; k += 25) {
+    await Promise.all(
+      Array.from({ length: Math.min(25, conversations - k) }, async (_, j) => {
+        const c = k + j;
+        const b = c * GROUP;
+        convIds[c] = (await api('POST', '/v1/conversations', { kind: 'direct', createdBy: `b${b + 1}`, members: [`b${b}`, `b${b + 2}`, `b${b + 3}`] })).id;
+      }),
+    );
+  }
+}
+await sleep(500);
+out({ ready: true, clients: clients.length, connectMs: Date.now() - started });
+
+async function run(rate: number, durationMs: number, drainMs: number) {
+  phase++;
+  latencies = [];
+  delivered = 0;
+  let sent = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const TICK_MS = 10;
+  let msgNo = 0;
+  // Send on a fixed schedule: by time t, rate × t messages, whatever the timer's jitter.
+  while (performance.now() - t0 < durationMs) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+    while (sent < due) {
+      const conv = Math.floor(Math.random() * conversations);
+      const member = conv * GROUP + Math.floor(Math.random() * GROUP);
+      clients[member]!.send(conv, msgNo++);
+      sent++;
+    }
+    await sleep(TICK_MS);
+  }
+  const sendWallMs = performance.now() - t0;
+  const expected = sent * (GROUP - 1);
+  const drainEnd = performance.now() + drainMs;
+  while (delivered < expected && performance.now() < drainEnd) await sleep(20);
+  const cpu = process.cpuUsage(cpu0);
+  const sorted = Float64Array.from(latencies).sort();
+  const pct = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN);
+  return {
+    sent,
+    expected,
+    delivered,
+    sendWallMs,
+    p50: pct(0.5),
+    p99: pct(0.99),
+    max: sorted.length ? sorted[sorted.length - 1]! : NaN,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    wallMs: performance.now() - t0,
+  };
+}
+
+const rl = createInterface({ input: process.stdin });
+for await (const line of rl) {
+  const cmd = JSON.parse(line) as { cmd: 'run'; rate: number; durationMs: number; drainMs: number } | { cmd: 'exit' };
+  if (cmd.cmd === 'exit') break;
+  out(await run(cmd.rate, cmd.durationMs, cmd.drainMs));
+}
+for (const c of clients) c.close();
+process.exit(0);
