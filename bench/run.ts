@@ -15,7 +15,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, reps: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, reps: { type: 'string' }, only: { type: 'string' }, 'skip-micro': { type: 'boolean', default: false } } });
 const QUICK = values.quick;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DIST = join(ROOT, 'dist');
@@ -213,10 +213,12 @@ async function idleScenario(target: Target): Promise<void> {
   const server = await startServer(target);
   const pid = server.proc.pid!;
   try {
-    await new Promise((r) => setTimeout(r, 500));
+    const gen = startGenerator(target, server.port, S.idle, true);
+    await gen.next(); // participants exist (Parley), nothing connected yet
+    await new Promise((r) => setTimeout(r, 1000));
     const rss0 = rssBytes(pid);
     const heap0 = await heapBytes(target, server.port);
-    const gen = startGenerator(target, server.port, S.idle, true);
+    gen.send({ cmd: 'connect' });
     await gen.next();
     await new Promise((r) => setTimeout(r, 2000));
     const rss1 = rssBytes(pid);
@@ -236,12 +238,14 @@ const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '—');
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '—');
 
+/** `--only parley,uws-raw` narrows the run (for profiling); the report still lists every target. */
+const RUN = TARGETS.filter((t) => !values.only || values.only.split(',').includes(t));
 for (let rep = 0; rep < S.reps; rep++) {
-  for (const t of TARGETS) {
+  for (const t of RUN) {
     console.error(`rep ${rep + 1}/${S.reps}: ${t} (fixed rate, saturation)`);
     await loadScenarios(t);
   }
-  for (const t of TARGETS) {
+  for (const t of RUN) {
     console.error(`rep ${rep + 1}/${S.reps}: ${t} (idle)`);
     await idleScenario(t);
   }
@@ -297,6 +301,10 @@ say(`| sustainable deliveries/s vs uws-raw | ${f2(P.sat / RAW.sat)}× | ≥ 0.8�
 say(`| sustainable deliveries/s vs Socket.IO | ${f2(P.sat / IO.sat)}× | ≥ 2× |`);
 say(`| idle RSS per session | ${f2(P.rss)} KB | ≤ 3 KB |`);
 say();
+if (values['skip-micro']) {
+  process.stdout.write('\n' + lines.join('\n') + '\n');
+  process.exit(0);
+}
 say('## 4. Store and timers');
 say();
 const store = execFileSync(process.execPath, [join(DIST, 'bench', 'store.js'), ...(QUICK ? ['--messages', '20000', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });

@@ -131,6 +131,23 @@ async function api(method: string, path: string, body: unknown): Promise<{ id: s
 
 const make = config.target === 'parley' ? parleyClient : config.target === 'socketio' ? socketioClient : uwsClient;
 const clients: Client[] = [];
+if (config.idle && config.target === 'parley') {
+  // Idle sessions measure what a session costs, not what creating a participant costs: create them
+  // first, then wait for the word to connect.
+  for (let i = 0; i < config.clients; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, config.clients - i) }, (_, k) =>
+        api('PUT', `/v1/participants/b${i + k}`, { kind: (i + k) % GROUP === 0 ? 'customer' : 'user', name: `Bench ${i + k}`, email: `b${i + k}@example.com` }),
+      ),
+    );
+  }
+}
+if (config.idle) {
+  out({ created: true });
+  const rl0 = createInterface({ input: process.stdin });
+  for await (const line of rl0) if ((JSON.parse(line) as { cmd: string }).cmd === 'connect') break;
+  rl0.close();
+}
 const started = Date.now();
 // Connect in waves so that the accept queue never overflows.
 for (let i = 0; i < config.clients; i += 100) {

@@ -34,7 +34,10 @@ const FREE = -3;
 /** The expired list's sentinel: timers armed with a due time already passed. */
 const EXPIRED = 0;
 const INITIAL_CAPACITY = 8192;
-const INITIAL_TABLE = 1024;
+/** The direct index starts this large and may always grow to this size, whatever its density. */
+const DIRECT_MIN = 65536;
+/** Beyond DIRECT_MIN it grows only while at least 1 in DIRECT_SPARSITY of its entries is in use. */
+const DIRECT_SPARSITY = 8;
 
 /**
  * Keyed one-shot timers on a hierarchical hashed timing wheel (Varghese & Lauck, scheme 7), for a
@@ -65,9 +68,11 @@ const INITIAL_TABLE = 1024;
  * (next, prev), all that cancel() touches of a node, kept apart so that they stay dense in cache; 8
  * of due time; 8 of arm sequence and int key, read only by arming and firing. Slots are the sentinels
  * of circular doubly-linked lists among the same nodes, so unlinking needs no slot lookup; free nodes
- * are chained through next. Keys that are int32 numbers are found through an open-addressing table of
- * (key, node) pairs in an Int32Array (≤ half full: 8–16 bytes a timer); any other key through a
- * `Map<K, node>` plus a `keys[node]` array (about 40 bytes). Arrays double when full, never shrink.
+ * are chained through next. Keys that are small non-negative integers — dense ids, the fast case — are
+ * looked up in a direct Int32Array index (4 bytes per id up to the largest; it grows only while at
+ * least 1 in 8 of its entries is in use); any other key through a `Map<K, node>` plus a `keys[node]`
+ * array (about 40 bytes a timer). About 30 bytes a timer with dense ids. Arrays double when full and
+ * never shrink.
  */
 export class TimerWheel<K> {
   readonly tickMs: number;
@@ -96,11 +101,12 @@ export class TimerWheel<K> {
   /** Keys that are not int32: key → node, and node → key (allocated on first use). */
   private readonly index = new Map<K, number>();
   private keys: (K | undefined)[] | null = null;
-  /** int32 keys: linear probing over (key, node) pairs, node −1 when empty; at most half full. */
-  private table = new Int32Array(2 * INITIAL_TABLE).fill(-1);
-  private tableMask = INITIAL_TABLE - 1;
-  private tableShift = 32 - Math.log2(INITIAL_TABLE);
-  private intCount = 0;
+  /**
+   * Dense ids: direct[id] = node or −1, for integer keys 0 ≤ id < direct.length. Invariant: no key
+   * that this range covers is in `index`.
+   */
+  private direct = new Int32Array(1024).fill(-1);
+  private directCount = 0;
 
   /** The last `now` reached; every timer in a slot (not the expired list) is due after it. */
   private time: number;
@@ -152,7 +158,7 @@ export class TimerWheel<K> {
 
   /** Pending timers, those being fired by the current advance() included until their turn. */
   get size(): number {
-    return this.intCount + this.index.size;
+    return this.directCount + this.index.size;
   }
 
   /** Whether `key` has a pending timer. */
@@ -176,22 +182,23 @@ export class TimerWheel<K> {
     const link = this.link;
     let i: number;
     let intFlag = 0;
-    if (isInt32(key)) {
+    if (this.isDirect(key) || this.growDirectFor(key)) {
+      const id = key as number;
       intFlag = 1;
-      const o = this.probe(key);
-      i = this.table[o + 1]!;
+      i = this.direct[id]!;
       if (i < 0) {
         i = this.alloc();
-        this.aux[(i << 1) + 1] = key;
-        this.insertAt(o, key, i);
+        this.aux[(i << 1) + 1] = id;
+        this.direct[id] = i;
+        this.directCount++;
       } else if (link[(i << 1) + 1]! >= 0) {
         this.unlink(i);
       } else {
         // It is waiting in scratch to fire in this very advance: leave that node dead, start afresh.
         link[(i << 1) + 1] = DEAD;
         i = this.alloc();
-        this.aux[(i << 1) + 1] = key;
-        this.table[o + 1] = i;
+        this.aux[(i << 1) + 1] = id;
+        this.direct[id] = i;
       }
     } else {
       const found = this.index.get(key);
@@ -218,9 +225,11 @@ export class TimerWheel<K> {
   /** Removes `key`'s pending timer; true if there was one. O(1). Safe inside onFire. */
   cancel(key: K): boolean {
     let i: number;
-    if (isInt32(key)) {
-      i = this.removeInt(key);
+    if (this.isDirect(key)) {
+      i = this.direct[key]!;
       if (i < 0) return false;
+      this.direct[key] = -1;
+      this.directCount--;
     } else {
       const found = this.index.get(key);
       if (found === undefined) return false;
@@ -307,7 +316,7 @@ export class TimerWheel<K> {
 
   /** The node of `key`, or −1. */
   private find(key: K): number {
-    if (isInt32(key)) return this.table[this.probe(key) + 1]!;
+    if (this.isDirect(key)) return this.direct[key]!;
     return this.index.get(key) ?? -1;
   }
 
@@ -391,9 +400,10 @@ export class TimerWheel<K> {
       const dueAt = this.due[j]!;
       let key: K;
       if (this.aux[j << 1]! & 1) {
-        const k32 = this.aux[(j << 1) + 1]!;
-        this.removeInt(k32);
-        key = k32 as K;
+        const id = this.aux[(j << 1) + 1]!;
+        this.direct[id] = -1;
+        this.directCount--;
+        key = id as K;
       } else {
         key = this.keys![j] as K;
         this.index.delete(key);
@@ -521,77 +531,35 @@ export class TimerWheel<K> {
     this.capacity = capacity;
   }
 
-  // ---- the int32 key table: linear probing, Fibonacci hashing, backward-shift deletion ----
+  // ---- the direct index of dense ids ----
 
-  private home(key: number): number {
-    return Math.imul(key, 0x9e3779b1) >>> this.tableShift;
+  private isDirect(key: unknown): key is number {
+    return typeof key === 'number' && key >= 0 && key < this.direct.length && (key | 0) === key;
   }
 
-  /** Offset in `table` of key's pair, or of the empty pair where it would go. */
-  private probe(key: number): number {
-    const t = this.table;
-    const mask = this.tableMask;
-    let h = this.home(key);
-    for (;;) {
-      const o = h << 1;
-      if (t[o + 1]! < 0 || t[o] === key) return o;
-      h = (h + 1) & mask;
+  /**
+   * Grows the direct index to cover `key` if it is a non-negative int32 and the index would stay dense
+   * enough; moves the Map's keys that the new range covers. Returns whether `key` is now direct.
+   */
+  private growDirectFor(key: unknown): key is number {
+    if (typeof key !== 'number' || !(key >= 0) || (key | 0) !== key) return false;
+    let length = this.direct.length;
+    while (length <= key) length *= 2;
+    if (length > Math.max(DIRECT_MIN, DIRECT_SPARSITY * (this.directCount + 1))) return false;
+    const direct = new Int32Array(length).fill(-1);
+    direct.set(this.direct);
+    this.direct = direct;
+    for (const [k, i] of this.index) {
+      if (!this.isDirect(k)) continue;
+      this.index.delete(k);
+      direct[k] = i;
+      this.directCount++;
+      this.aux[(i << 1) + 1] = k;
+      this.aux[i << 1] = this.aux[i << 1]! | 1;
+      this.keys![i] = undefined;
     }
+    return true;
   }
-
-  /** Fills the empty pair at offset o, growing the table first if it would be over half full. */
-  private insertAt(o: number, key: number, node: number): void {
-    if (2 * (this.intCount + 1) > this.tableMask + 1) {
-      this.rehash(2 * (this.tableMask + 1));
-      o = this.probe(key);
-    }
-    this.table[o] = key;
-    this.table[o + 1] = node;
-    this.intCount++;
-  }
-
-  /** Removes key; returns its node or −1. */
-  private removeInt(key: number): number {
-    const t = this.table;
-    const mask = this.tableMask;
-    const o = this.probe(key);
-    const node = t[o + 1]!;
-    if (node < 0) return -1;
-    this.intCount--;
-    // Backward shift: pull later entries of the run into the hole when that keeps them reachable.
-    let j = o >> 1;
-    let k = j;
-    for (;;) {
-      k = (k + 1) & mask;
-      const ko = k << 1;
-      if (t[ko + 1]! < 0) break;
-      const h = this.home(t[ko]!);
-      if (((k - h) & mask) >= ((k - j) & mask)) {
-        t[j << 1] = t[ko]!;
-        t[(j << 1) + 1] = t[ko + 1]!;
-        j = k;
-      }
-    }
-    t[(j << 1) + 1] = -1;
-    return node;
-  }
-
-  private rehash(size: number): void {
-    const old = this.table;
-    this.table = new Int32Array(2 * size).fill(-1);
-    this.tableMask = size - 1;
-    this.tableShift = 32 - Math.log2(size);
-    for (let o = 0; o < old.length; o += 2) {
-      if (old[o + 1]! < 0) continue;
-      const p = this.probe(old[o]!);
-      this.table[p] = old[o]!;
-      this.table[p + 1] = old[o + 1]!;
-    }
-  }
-}
-
-function isInt32(key: unknown): key is number {
-  return typeof key === 'number' && (key | 0) === key;
 }
 
 /** Options of {@link WheelDriver}. */

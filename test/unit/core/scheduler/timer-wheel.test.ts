@@ -357,6 +357,36 @@ describe('TimerWheel', () => {
     for (let key = 0; key < 20_000; key++) expect(wheel.has(key)).toBe(model.has(key));
   });
 
+  it('keeps working as sparse integer keys join the dense ones, even mid-advance', () => {
+    const fired: Fired<number> = [];
+    const wheel: TimerWheel<number> = new TimerWheel<number>({
+      now: 0,
+      onFire: (k, d) => {
+        fired.push([k, d]);
+        // Filling ids in while 300_000 and 300_001 wait in the same batch makes the dense range grow over them.
+        if (k === 5) for (let id = 0; id < 200_000; id++) wheel.arm(id, 10_000 + id);
+        if (k === 300_000) expect(wheel.cancel(300_001)).toBe(true);
+      },
+    });
+    wheel.arm(300_000, 60);
+    wheel.arm(300_001, 70);
+    wheel.arm(5, 50);
+    wheel.arm(1_000_000_000, 80);
+    expect(wheel.dueAt(300_000)).toBe(60);
+    wheel.advance(100);
+    expect(fired).toEqual([
+      [5, 50],
+      [300_000, 60],
+      [1_000_000_000, 80],
+    ]);
+    wheel.arm(300_002, 20_000);
+    expect(wheel.has(300_002)).toBe(true);
+    expect(wheel.size).toBe(200_001);
+    wheel.advance(300_000);
+    expect(fired).toHaveLength(3 + 200_001);
+    expect(wheel.size).toBe(0);
+  });
+
   it('grows past its initial capacity and reuses freed entries', () => {
     const { wheel, fired } = wheelAt<number | string>(0);
     for (let i = 0; i < 50_000; i++) wheel.arm(i, 1 + ((i * 7919) % 200_000));
