@@ -109,23 +109,20 @@ function startGenerator(target: Target, port: number, clients: number, idle = fa
   });
   const lines = createInterface({ input: proc.stdout! });
   const queue: any[] = [];
-  const waiters: Array<(v: any) => void> = [];
+  const waiters: Array<{ resolve: (v: any) => void; reject: (e: Error) => void }> = [];
   lines.on('line', (l) => {
     const v = JSON.parse(l);
     const w = waiters.shift();
-    if (w) w(v);
+    if (w) w.resolve(v);
     else queue.push(v);
+  });
+  proc.once('exit', (code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`generator exited with ${code}`));
   });
   return {
     proc,
     lines,
-    next: () =>
-      queue.length
-        ? Promise.resolve(queue.shift())
-        : new Promise((r, reject) => {
-            waiters.push(r);
-            proc.once('exit', (code) => reject(new Error(`generator exited with ${code}`)));
-          }),
+    next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve, reject) => waiters.push({ resolve, reject }))),
     send: (o) => proc.stdin!.write(JSON.stringify(o) + '\n'),
   };
 }

@@ -4,7 +4,8 @@
  *
  * Per run and per contender: arm N timers due uniformly over 60 s, cancel a random 90 % of them in
  * random order, then fire the rest; and the heap with N pending (gc() before and after, heapUsed +
- * arrayBuffers delta, so the wheel's typed arrays are counted).
+ * arrayBuffers delta, so the wheel's typed arrays are counted). The keys of the main table are the
+ * ids 0 … N − 1 (the wheel's direct index); Node's handles sit in an array indexed the same way.
  *
  * A second table repeats arm, cancel and heap with string keys, which is what escalation uses
  * ("participant\0conversation"): the wheel then finds keys through a Map, and Node needs a
@@ -15,7 +16,10 @@
  * timers due over 1–2 s from the arming, the same 90 % cancelled, and we take the process CPU time
  * spent from the end of cancelling until the last one has fired (the wall time is mostly waiting).
  *
- *   npm run bench:timers [-- --timers 1000000 --runs 3]
+ * Before the measured runs, both sides do the same work untimed at a tenth of the size (JIT warm-up;
+ * `--warmup 0` skips it).
+ *
+ *   npm run bench:timers [-- --timers 1000000 --runs 3 --warmup 1]
  */
 import { parseArgs } from 'node:util';
 import { TimerWheel } from '../server/core/scheduler/timer-wheel.js';
@@ -254,7 +258,7 @@ function warmUp(): void {
   }
 }
 
-if (values.warmup !== "0") warmUp();
+if (values.warmup !== '0') warmUp();
 const started = Date.now();
 for (let r = 0; r < RUNS; r++) {
   // Alternate who goes first, so neither always inherits the other's heap.

@@ -351,6 +351,37 @@ describe('escalation across restarts and outages', () => {
     }
   });
 
+  it('prunes sent emails older than the retention at start, and keeps them otherwise', async () => {
+    const sink = await SmtpSink.start();
+    const hub = await hubWithSmtp(sink);
+    try {
+      const conv = await pair(hub, 'pa', 'pc');
+      await post(hub, conv.id, 'pa', 'soon pruned');
+      await sink.waitFor(1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await hub.ok('GET', '/v1/emails')).emails).toHaveLength(1);
+      await hub.killWith('SIGTERM');
+      await hub.launch();
+      expect((await hub.ok('GET', '/v1/emails')).emails).toHaveLength(1);
+      await hub.killWith('SIGTERM');
+      const pruning = await TestHub.start({ dataDir: hub.dataDir, env: { PARLEY_OUTBOX_RETENTION_MS: '1' } });
+      try {
+        const deadline = Date.now() + 5000;
+        let left = 1;
+        while (left > 0 && Date.now() < deadline) {
+          left = (await pruning.ok('GET', '/v1/emails')).emails.length;
+          if (left) await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(left).toBe(0);
+      } finally {
+        await pruning.killWith('SIGTERM');
+      }
+    } finally {
+      await hub.stop();
+      await sink.stop();
+    }
+  });
+
   it('writes .eml files to the data dir when no SMTP server is configured', async () => {
     const hub = await TestHub.start({ env: { PARLEY_ESCALATION_DELAY_MS: String(DELAY_MS) } });
     try {

@@ -54,6 +54,8 @@ interface PendingRise {
  * receipt's deliveredAt is exact for a recipient who was online, within this window otherwise.
  */
 export const DELIVERED_WINDOW_MS = 250;
+/** Delivered rises written per commit once their window is over. */
+const DELIVERED_PER_COMMIT = 256;
 
 type MessageRow = {
   id: string;
@@ -220,10 +222,23 @@ export class SqliteStore implements Store {
     const rises = this.rises;
     let delivered: Map<string, PendingRise> | null = null;
     if (this.deliveredDue || this.closing) {
-      this.deliveredDue = false;
-      if (this.delivered.size) {
-        delivered = this.delivered;
-        this.delivered = new Map();
+      // A window's rises go out DELIVERED_PER_COMMIT at a time, oldest first, one commit per
+      // event-loop turn: writing thousands at once would stall every ack behind them.
+      const take = this.closing ? Infinity : DELIVERED_PER_COMMIT;
+      if (this.delivered.size <= take) {
+        this.deliveredDue = false;
+        if (this.delivered.size) {
+          delivered = this.delivered;
+          this.delivered = new Map();
+        }
+      } else {
+        delivered = new Map();
+        for (const [k, r] of this.delivered) {
+          if (delivered.size >= take) break;
+          delivered.set(k, r);
+        }
+        for (const k of delivered.keys()) this.delivered.delete(k);
+        setImmediate(() => this.schedule());
       }
     }
     if (ops.length === 0 && rises.size === 0 && !delivered) return;

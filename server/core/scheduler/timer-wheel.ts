@@ -66,7 +66,7 @@ const DIRECT_SPARSITY = 8;
  *
  * Memory and speed. A timer is an index, not an object, into parallel typed arrays: 8 bytes of links
  * (next, prev), all that cancel() touches of a node, kept apart so that they stay dense in cache; 8
- * of due time; 8 of arm sequence and int key, read only by arming and firing. Slots are the sentinels
+ * of due time; 8 of arm sequence and id, read only by arming and firing. Slots are the sentinels
  * of circular doubly-linked lists among the same nodes, so unlinking needs no slot lookup; free nodes
  * are chained through next. Keys that are small non-negative integers — dense ids, the fast case — are
  * looked up in a direct Int32Array index (4 bytes per id up to the largest; it grows only while at
@@ -91,14 +91,14 @@ export class TimerWheel<K> {
   /** Node i: next = link[2i], prev = link[2i + 1]. */
   private link: Int32Array;
   private due: Float64Array;
-  /** aux[2i] = arm sequence × 2 + (1 if the key is int32); aux[2i + 1] = that int32 key. */
+  /** aux[2i] = arm sequence × 2 + (1 if the key is a direct id); aux[2i + 1] = that id. */
   private aux: Int32Array;
   /** Next never-used node. */
   private top: number;
   private freeHead = -1;
   private armSeq = 0;
 
-  /** Keys that are not int32: key → node, and node → key (allocated on first use). */
+  /** Every other key: key → node, and node → key (allocated on first use). */
   private readonly index = new Map<K, number>();
   private keys: (K | undefined)[] | null = null;
   /**
