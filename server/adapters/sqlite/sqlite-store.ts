@@ -723,20 +723,8 @@ export class SqliteStore implements Store {
   }
 }
 
-function toEmailSummary(r: {
-  id: string;
-  toAddress: string;
-  subject: string;
-  kind: 'escalation';
-  status: 'queued' | 'sent' | 'failed';
-  attempts: number;
-  createdAt: number;
-  sentAt: number | null;
-  error: string | null;
-  participantId: string;
-  conversationId: string;
-  messageIds: string[];
-}): EmailSummary {
+/** A row of `emails` (the raw MIME left out) as the API shows it: `toAddress` is `to`. */
+function toEmailSummary(r: Omit<EmailSummary, 'to'> & { toAddress: string }): EmailSummary {
   return {
     id: r.id,
     to: r.toAddress,
