@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NotifyReason, UserPreferences, Visibility } from '../../../../protocol/index.js';
+import { DEFAULT_USER_PREFERENCES, type NotifyReason, type UserPreferences, type Visibility } from '../../../../protocol/index.js';
 import type { ConversationRecord, ItemRecord, ParticipantRecord } from '../../../../server/core/model.js';
 import { isFollowing, isMember, mayPostApi, mayPostWs, maySee, notify, relationSince, type RulesContext } from '../../../../server/core/rules/rules.js';
 import { conversation, item, participant, project } from '../../../support/records.js';
@@ -21,6 +21,12 @@ const mineUser = (id: string, notifications: Notifications = {}, over: Partial<P
   user(id, { ...MINE, notifications }, over);
 const customer = (id: string, over: Partial<ParticipantRecord> = {}) => participant(id, 'customer', over);
 const bot = (id: string, over: Partial<ParticipantRecord> = {}) => participant(id, 'bot', over);
+/** User preferences that see and want everything, to show a bot carrying them gains nothing by it. */
+const GREEDY_PREFERENCES: UserPreferences = {
+  ...DEFAULT_USER_PREFERENCES,
+  notifications: { fromCustomers: 'all', repliesToCustomers: 'all', followedInternal: true },
+  access: { viewConversations: 'all', showFromCustomers: true },
+};
 
 const itemConv = (visibility: Visibility, memberIds: string[] = [], over: Partial<ConversationRecord> = {}) =>
   conversation({ kind: 'item', itemId: 'i', visibility, memberIds, ...over });
@@ -37,6 +43,9 @@ const itemCtx = (over: Partial<ItemRecord> & { followerIds?: string[] } = {}, pr
 /** The context of a direct or inbox conversation: no item, no project. */
 const NO_ITEM: RulesContext = { item: null, project: null };
 
+/** Table rows named by their `name`, printed whole as the test's title. */
+const named = <T extends { name: string }>(cases: T[]) => cases.map((c) => [c.name, c] as const);
+
 const at = (entries: Record<string, number>) => new Map(Object.entries(entries));
 
 interface SeeCase {
@@ -49,7 +58,7 @@ interface SeeCase {
 
 describe('maySee', () => {
   describe('for a customer', () => {
-    it.each<SeeCase>([
+    it.each(named<SeeCase>([
       { name: 'a customer listed as a member of an external item conversation may see it', p: customer('x'), c: itemConv('external', ['x']), ctx: itemCtx(), expected: true },
       { name: 'a customer listed as a member of an external direct conversation may see it', p: customer('x'), c: direct('external', ['u', 'x']), ctx: NO_ITEM, expected: true },
       { name: 'a customer listed as a member of an inbox conversation may see it', p: customer('x'), c: inbox(['x']), ctx: NO_ITEM, expected: true },
@@ -73,13 +82,13 @@ describe('maySee', () => {
       },
       { name: 'a customer not a member of an external direct conversation may not see it', p: customer('x'), c: direct('external', ['u', 'y']), ctx: NO_ITEM, expected: false },
       { name: 'a customer not a member of an inbox conversation may not see it', p: customer('x'), c: inbox(['y']), ctx: NO_ITEM, expected: false },
-    ])('$name', ({ p, c, ctx, expected }) => {
+    ]))('%s', (_name, { p, c, ctx, expected }) => {
       expect(maySee(p, c, ctx)).toBe(expected);
     });
   });
 
   describe('for a bot', () => {
-    it.each<SeeCase>([
+    it.each(named<SeeCase>([
       { name: 'a bot member of an internal item conversation may see it', p: bot('b'), c: itemConv('internal', ['b']), ctx: itemCtx(), expected: true },
       { name: 'a bot member of an external item conversation may see it', p: bot('b'), c: itemConv('external', ['b']), ctx: itemCtx(), expected: true },
       { name: 'a bot member of a direct conversation may see it', p: bot('b'), c: direct('internal', ['u', 'b']), ctx: NO_ITEM, expected: true },
@@ -94,19 +103,20 @@ describe('maySee', () => {
       { name: 'a bot not a member of an internal item conversation may not see it', p: bot('b'), c: itemConv('internal', ['u']), ctx: itemCtx(), expected: false },
       { name: 'a bot not a member of a direct conversation may not see it', p: bot('b'), c: direct('internal', ['u']), ctx: NO_ITEM, expected: false },
       { name: 'a bot not a member of an inbox conversation may not see it', p: bot('b'), c: inbox(['x']), ctx: NO_ITEM, expected: false },
-    ])('$name', ({ p, c, ctx, expected }) => {
+      { name: 'a bot not a member may not see an inbox conversation even if it carries user preferences with access all', p: bot('b', { preferences: GREEDY_PREFERENCES }), c: inbox(['x']), ctx: NO_ITEM, expected: false },
+    ]))('%s', (_name, { p, c, ctx, expected }) => {
       expect(maySee(p, c, ctx)).toBe(expected);
     });
   });
 
   describe('for a user in a direct conversation', () => {
-    it.each<SeeCase>([
+    it.each(named<SeeCase>([
       { name: 'a member with access all may see it', p: user('u'), c: direct('internal', ['u', 'v']), ctx: NO_ITEM, expected: true },
       { name: 'a member with access mine may see it', p: mineUser('u'), c: direct('external', ['u', 'x']), ctx: NO_ITEM, expected: true },
       { name: 'a non-member with access all may not see an internal one (access all does not grant direct)', p: user('u'), c: direct('internal', ['v', 'w']), ctx: NO_ITEM, expected: false },
       { name: 'a non-member with access all may not see an external one (access all does not grant direct)', p: user('u'), c: direct('external', ['v', 'x']), ctx: NO_ITEM, expected: false },
       { name: 'a non-member with access mine may not see it', p: mineUser('u'), c: direct('internal', ['v', 'w']), ctx: NO_ITEM, expected: false },
-    ])('$name', ({ p, c, ctx, expected }) => {
+    ]))('%s', (_name, { p, c, ctx, expected }) => {
       expect(maySee(p, c, ctx)).toBe(expected);
     });
   });
@@ -134,24 +144,24 @@ describe('maySee', () => {
         expected: false,
       },
     ];
-    it.each<SeeCase>([...rows('internal'), ...rows('external')])('$name', ({ p, c, ctx, expected }) => {
+    it.each(named<SeeCase>([...rows('internal'), ...rows('external')]))('%s', (_name, { p, c, ctx, expected }) => {
       expect(maySee(p, c, ctx)).toBe(expected);
     });
   });
 
   describe('for a user in an inbox conversation', () => {
-    it.each<SeeCase>([
+    it.each(named<SeeCase>([
       { name: 'a member with access mine may see it', p: mineUser('u'), c: inbox(['x', 'u']), ctx: NO_ITEM, expected: true },
       { name: 'a non-member with access all may see it', p: user('u'), c: inbox(['x']), ctx: NO_ITEM, expected: true },
       { name: 'a non-member with access mine may not see it', p: mineUser('u'), c: inbox(['x']), ctx: NO_ITEM, expected: false },
-    ])('$name', ({ p, c, ctx, expected }) => {
+    ]))('%s', (_name, { p, c, ctx, expected }) => {
       expect(maySee(p, c, ctx)).toBe(expected);
     });
   });
 });
 
 describe('isMember', () => {
-  it.each<SeeCase>([
+  it.each(named<SeeCase>([
     { name: 'the item’s customer is a member of an external item conversation', p: customer('x'), c: itemConv('external'), ctx: itemCtx({ customerId: 'x' }), expected: true },
     { name: 'the item’s customer is not a member of an internal item conversation', p: customer('x'), c: itemConv('internal'), ctx: itemCtx({ customerId: 'x' }), expected: false },
     { name: 'a user named as the item’s customer is not a member of an external item conversation', p: user('x'), c: itemConv('external'), ctx: itemCtx({ customerId: 'x' }), expected: false },
@@ -163,13 +173,13 @@ describe('isMember', () => {
     { name: 'a listed bot is a member', p: bot('b'), c: direct('internal', ['b']), ctx: NO_ITEM, expected: true },
     { name: 'a customer listed in an internal conversation is a member (may-see still keeps it out)', p: customer('x'), c: itemConv('internal', ['x']), ctx: itemCtx(), expected: true },
     { name: 'an item follower, owner and responsible user is not thereby a member', p: user('u'), c: itemConv('external'), ctx: itemCtx({ followerIds: ['u'], ownerId: 'u', responsibleId: 'u' }), expected: false },
-  ])('$name', ({ p, c, ctx, expected }) => {
+  ]))('%s', (_name, { p, c, ctx, expected }) => {
     expect(isMember(p, c, ctx)).toBe(expected);
   });
 });
 
 describe('mayPostWs', () => {
-  it.each<SeeCase>([
+  it.each(named<SeeCase>([
     { name: 'a bot member of an internal item conversation may not post over WebSocket', p: bot('b'), c: itemConv('internal', ['b']), ctx: itemCtx(), expected: false },
     { name: 'a bot member of an external item conversation may not post over WebSocket', p: bot('b'), c: itemConv('external', ['b']), ctx: itemCtx(), expected: false },
     { name: 'a bot member of a direct conversation may not post over WebSocket', p: bot('b'), c: direct('internal', ['u', 'b']), ctx: NO_ITEM, expected: false },
@@ -184,13 +194,13 @@ describe('mayPostWs', () => {
     { name: 'the item’s customer may post in an external item conversation', p: customer('x'), c: itemConv('external'), ctx: itemCtx({ customerId: 'x' }), expected: true },
     { name: 'a customer listed in an internal conversation may not post', p: customer('x'), c: itemConv('internal', ['x']), ctx: itemCtx({ customerId: 'x' }), expected: false },
     { name: 'a customer not a member may not post', p: customer('x'), c: inbox(['y']), ctx: NO_ITEM, expected: false },
-  ])('$name', ({ p, c, ctx, expected }) => {
+  ]))('%s', (_name, { p, c, ctx, expected }) => {
     expect(mayPostWs(p, c, ctx)).toBe(expected);
   });
 });
 
 describe('mayPostApi', () => {
-  it.each<SeeCase>([
+  it.each(named<SeeCase>([
     { name: 'an enabled bot may post into an internal item conversation it is not a member of', p: bot('b'), c: itemConv('internal'), ctx: itemCtx(), expected: true },
     { name: 'an enabled bot may post into an external item conversation it is not a member of', p: bot('b'), c: itemConv('external', ['x']), ctx: itemCtx(), expected: true },
     { name: 'an enabled bot may post into a direct conversation it is not a member of', p: bot('b'), c: direct('internal', ['u', 'v']), ctx: NO_ITEM, expected: true },
@@ -203,13 +213,13 @@ describe('mayPostApi', () => {
     { name: 'an enabled user with access all may not post into a direct conversation it is not a member of', p: user('u'), c: direct('internal', ['v']), ctx: NO_ITEM, expected: false },
     { name: 'an enabled customer member of an external conversation may post', p: customer('x'), c: inbox(['x']), ctx: NO_ITEM, expected: true },
     { name: 'a customer listed in an internal conversation may not post', p: customer('x'), c: itemConv('internal', ['x']), ctx: itemCtx(), expected: false },
-  ])('$name', ({ p, c, ctx, expected }) => {
+  ]))('%s', (_name, { p, c, ctx, expected }) => {
     expect(mayPostApi(p, c, ctx)).toBe(expected);
   });
 });
 
 describe('isFollowing', () => {
-  it.each<SeeCase>([
+  it.each(named<SeeCase>([
     { name: 'a member follows the conversation', p: mineUser('u'), c: itemConv('internal', ['u']), ctx: itemCtx(), expected: true },
     { name: 'an explicit item follower follows the item’s conversation', p: mineUser('u'), c: itemConv('internal'), ctx: itemCtx({ followerIds: ['u'] }), expected: true },
     { name: 'the item’s owner follows the item’s conversation', p: mineUser('u'), c: itemConv('external'), ctx: itemCtx({ ownerId: 'u' }), expected: true },
@@ -220,7 +230,7 @@ describe('isFollowing', () => {
     { name: 'a project follower does not follow the item’s conversation', p: mineUser('u'), c: itemConv('internal'), ctx: itemCtx({}, ['u']), expected: false },
     { name: 'a user with access all does not follow an inbox conversation it is not a member of', p: user('u'), c: inbox(['x']), ctx: NO_ITEM, expected: false },
     { name: 'following an item does not make one follow a conversation that is not an item conversation', p: user('u'), c: direct('internal', ['v']), ctx: itemCtx({ followerIds: ['u'] }), expected: false },
-  ])('$name', ({ p, c, ctx, expected }) => {
+  ]))('%s', (_name, { p, c, ctx, expected }) => {
     expect(isFollowing(p, c, ctx)).toBe(expected);
   });
 });
@@ -236,15 +246,25 @@ describe('notify', () => {
   ] as const;
 
   /**
-   * One item with customer x (member), user sender w and bot sender r, and one recipient of each
-   * relation: m a member, f an explicit item follower, o the owner, rs the responsible user, pf a
-   * project follower with access mine, n a user with access all and no relation (sees, does not follow).
+   * One item whose external and internal conversations have the customer x (external only), the user
+   * sender w and the bot sender r as members, and one recipient of each relation: m a member, f an
+   * explicit item follower, o the owner, rs the responsible user, pf a project follower with access
+   * mine, n a user with access all and no relation (it sees, but does not follow).
    */
   const ext = itemConv('external', ['x', 'w', 'r', 'm']);
   const int = itemConv('internal', ['w', 'r', 'm']);
   const ctx = itemCtx({ customerId: 'x', followerIds: ['f'], ownerId: 'o', responsibleId: 'rs' }, ['pf']);
-  const recipient = (id: 'm' | 'f' | 'o' | 'rs' | 'pf' | 'n', notifications: Notifications) =>
-    id === 'n' ? user(id, { notifications }) : mineUser(id, notifications);
+  const MEMBER = 'a member';
+  const ITEM_FOLLOWER = 'an explicit item follower';
+  const OWNER = 'the item’s owner';
+  const RESPONSIBLE = 'the item’s responsible user';
+  const PROJECT_FOLLOWER = 'a project follower with access mine';
+  const BYSTANDER = 'a user with access all and no relation';
+  const IDS = { [MEMBER]: 'm', [ITEM_FOLLOWER]: 'f', [OWNER]: 'o', [RESPONSIBLE]: 'rs', [PROJECT_FOLLOWER]: 'pf', [BYSTANDER]: 'n' } as const;
+  type Role = keyof typeof IDS;
+  /** The recipient of a role with the given notification preferences; all but the bystander have access mine. */
+  const recipient = (role: Role, notifications: Notifications) =>
+    role === BYSTANDER ? user(IDS[role], { notifications }) : mineUser(IDS[role], notifications);
 
   describe('never notifies', () => {
     interface NeverCase {
@@ -255,7 +275,7 @@ describe('notify', () => {
       ctx: RulesContext;
     }
     const everything: Notifications = { fromCustomers: 'all', repliesToCustomers: 'all', followedInternal: true };
-    it.each<NeverCase>([
+    it.each(named<NeverCase>([
       { name: 'a user of its own message in an external conversation', p: user('m', { notifications: everything }), sender: { id: 'm', kind: 'user' }, c: ext, ctx },
       { name: 'a user of its own message in an internal conversation', p: user('m', { notifications: everything }), sender: { id: 'm', kind: 'user' }, c: int, ctx },
       { name: 'a customer of its own message', p: customer('x'), sender: FROM_CUSTOMER, c: ext, ctx },
@@ -263,13 +283,14 @@ describe('notify', () => {
       { name: 'a disabled customer member', p: customer('x', { disabled: true }), sender: FROM_USER, c: ext, ctx },
       { name: 'a bot member of an external conversation, of a customer’s message', p: bot('r'), sender: FROM_CUSTOMER, c: ext, ctx },
       { name: 'a bot member of an internal conversation, of a user’s message', p: bot('r'), sender: FROM_USER, c: int, ctx },
+      { name: 'a bot member that carries user preferences asking for every message', p: bot('r', { preferences: GREEDY_PREFERENCES }), sender: FROM_CUSTOMER, c: ext, ctx },
       { name: 'a bot member, of another bot’s message', p: bot('b'), sender: FROM_BOT, c: itemConv('internal', ['b', 'r']), ctx },
       { name: 'a customer not a member of the conversation', p: customer('y'), sender: FROM_USER, c: ext, ctx },
       { name: 'a customer listed as a member of an internal conversation', p: customer('x'), sender: FROM_USER, c: itemConv('internal', ['x', 'w']), ctx },
       { name: 'the item’s customer, of a message in an internal conversation', p: customer('x'), sender: FROM_BOT, c: int, ctx },
       { name: 'a user with access mine and no relation, though it wants every message', p: mineUser('u', everything), sender: FROM_CUSTOMER, c: ext, ctx },
       { name: 'a user not a member of a direct conversation, though it wants every message', p: user('u', { notifications: everything }), sender: FROM_CUSTOMER, c: direct('external', ['w', 'x']), ctx: NO_ITEM },
-    ])('$name', ({ p, sender, c, ctx }) => {
+    ]))('%s', (_name, { p, sender, c, ctx }) => {
       expect(notify(p, sender, c, ctx)).toBeNull();
     });
   });
@@ -283,96 +304,96 @@ describe('notify', () => {
       ctx: RulesContext;
       expected: NotifyReason;
     }
-    it.each<CustomerCase>([
-      { name: 'of a user’s message, as a reply to a customer', p: customer('x'), sender: FROM_USER, c: ext, ctx, expected: 'reply_to_customer' },
-      { name: 'of a bot’s message, as a reply to a customer', p: customer('x'), sender: FROM_BOT, c: ext, ctx, expected: 'reply_to_customer' },
-      { name: 'of another customer’s message, as from a customer', p: customer('y'), sender: FROM_CUSTOMER, c: itemConv('external', ['x', 'y']), ctx, expected: 'from_customer' },
-      { name: 'as the item’s customer not listed as a member', p: customer('x'), sender: FROM_USER, c: itemConv('external', ['w']), ctx, expected: 'reply_to_customer' },
-      { name: 'in its inbox conversation', p: customer('x'), sender: FROM_USER, c: inbox(['x', 'w']), ctx: NO_ITEM, expected: 'reply_to_customer' },
-      { name: 'in an external direct conversation, of a bot’s message', p: customer('x'), sender: FROM_BOT, c: direct('external', ['w', 'x', 'r']), ctx: NO_ITEM, expected: 'reply_to_customer' },
-    ])('$name → $expected', ({ p, sender, c, ctx, expected }) => {
+    it.each(named<CustomerCase>([
+      { name: 'of a user’s message, with reason reply_to_customer', p: customer('x'), sender: FROM_USER, c: ext, ctx, expected: 'reply_to_customer' },
+      { name: 'of a bot’s message, with reason reply_to_customer', p: customer('x'), sender: FROM_BOT, c: ext, ctx, expected: 'reply_to_customer' },
+      { name: 'of another customer’s message, with reason from_customer', p: customer('y'), sender: FROM_CUSTOMER, c: itemConv('external', ['x', 'y']), ctx, expected: 'from_customer' },
+      { name: 'as the item’s customer not listed as a member, with reason reply_to_customer', p: customer('x'), sender: FROM_USER, c: itemConv('external', ['w']), ctx, expected: 'reply_to_customer' },
+      { name: 'in its inbox conversation, with reason reply_to_customer', p: customer('x'), sender: FROM_USER, c: inbox(['x', 'w']), ctx: NO_ITEM, expected: 'reply_to_customer' },
+      { name: 'in an external direct conversation, of a bot’s message, with reason reply_to_customer', p: customer('x'), sender: FROM_BOT, c: direct('external', ['w', 'x', 'r']), ctx: NO_ITEM, expected: 'reply_to_customer' },
+    ]))('%s', (_name, { p, sender, c, ctx, expected }) => {
       expect(notify(p, sender, c, ctx)).toBe(expected);
     });
   });
 
   describe('a user, of a customer’s message, by fromCustomers', () => {
     it.each([
-      ['all', 'm', 'from_customer'],
-      ['all', 'n', 'from_customer'],
-      ['all', 'pf', 'from_customer'],
-      ['mine', 'm', 'from_customer'],
-      ['mine', 'f', 'from_customer'],
-      ['mine', 'o', 'from_customer'],
-      ['mine', 'rs', 'from_customer'],
-      ['mine', 'n', null],
-      ['mine', 'pf', null],
-      ['none', 'm', null],
-      ['none', 'f', null],
-      ['none', 'n', null],
-    ] as const)('fromCustomers %s tells recipient %s → %s', (fromCustomers, id, expected) => {
-      expect(notify(recipient(id, { fromCustomers }), FROM_CUSTOMER, ext, ctx)).toBe(expected);
+      ['all', MEMBER, 'from_customer'],
+      ['all', BYSTANDER, 'from_customer'],
+      ['all', PROJECT_FOLLOWER, 'from_customer'],
+      ['mine', MEMBER, 'from_customer'],
+      ['mine', ITEM_FOLLOWER, 'from_customer'],
+      ['mine', OWNER, 'from_customer'],
+      ['mine', RESPONSIBLE, 'from_customer'],
+      ['mine', BYSTANDER, null],
+      ['mine', PROJECT_FOLLOWER, null],
+      ['none', MEMBER, null],
+      ['none', ITEM_FOLLOWER, null],
+      ['none', BYSTANDER, null],
+    ] as const)('fromCustomers %s notifies %s → %s', (fromCustomers, role, expected) => {
+      expect(notify(recipient(role, { fromCustomers }), FROM_CUSTOMER, ext, ctx)).toBe(expected);
     });
 
     it.each([
-      ['all', 'a member', ['x', 'u'], 'from_customer'],
-      ['all', 'a non-member with access all', ['x'], 'from_customer'],
-      ['mine', 'a member', ['x', 'u'], 'from_customer'],
-      ['mine', 'a non-member with access all', ['x'], null],
-      ['none', 'a member', ['x', 'u'], null],
-    ] as const)('fromCustomers %s tells %s of an inbox conversation → %s', (fromCustomers, _who, members, expected) => {
+      ['all', 'a member', 'from_customer', ['x', 'u']],
+      ['all', 'a non-member with access all', 'from_customer', ['x']],
+      ['mine', 'a member', 'from_customer', ['x', 'u']],
+      ['mine', 'a non-member with access all', null, ['x']],
+      ['none', 'a member', null, ['x', 'u']],
+    ] as const)('fromCustomers %s tells %s of an inbox conversation → %s', (fromCustomers, _who, expected, members) => {
       expect(notify(user('u', { notifications: { fromCustomers } }), FROM_CUSTOMER, inbox([...members]), NO_ITEM)).toBe(expected);
     });
   });
 
   describe('a user, of a user’s or bot’s message in an external conversation, by repliesToCustomers', () => {
     const rows = [
-      ['all', 'm', 'reply_to_customer'],
-      ['all', 'n', 'reply_to_customer'],
-      ['all', 'pf', 'reply_to_customer'],
-      ['followed', 'm', 'reply_to_customer'],
-      ['followed', 'f', 'reply_to_customer'],
-      ['followed', 'o', 'reply_to_customer'],
-      ['followed', 'rs', 'reply_to_customer'],
-      ['followed', 'n', null],
-      ['followed', 'pf', null],
-      ['none', 'm', null],
-      ['none', 'f', null],
-      ['none', 'n', null],
+      ['all', MEMBER, 'reply_to_customer'],
+      ['all', BYSTANDER, 'reply_to_customer'],
+      ['all', PROJECT_FOLLOWER, 'reply_to_customer'],
+      ['followed', MEMBER, 'reply_to_customer'],
+      ['followed', ITEM_FOLLOWER, 'reply_to_customer'],
+      ['followed', OWNER, 'reply_to_customer'],
+      ['followed', RESPONSIBLE, 'reply_to_customer'],
+      ['followed', BYSTANDER, null],
+      ['followed', PROJECT_FOLLOWER, null],
+      ['none', MEMBER, null],
+      ['none', ITEM_FOLLOWER, null],
+      ['none', BYSTANDER, null],
     ] as const;
-    it.each(AGENT_SENDERS.flatMap(([kind, sender]) => rows.map(([pref, id, expected]) => [kind, pref, id, expected, sender] as const)))(
-      'from a %s: repliesToCustomers %s tells recipient %s → %s',
-      (_kind, repliesToCustomers, id, expected, sender) => {
-        expect(notify(recipient(id, { repliesToCustomers }), sender, ext, ctx)).toBe(expected);
+    it.each(AGENT_SENDERS.flatMap(([kind, sender]) => rows.map(([pref, role, expected]) => [kind, pref, role, expected, sender] as const)))(
+      'from a %s: repliesToCustomers %s notifies %s → %s',
+      (_kind, repliesToCustomers, role, expected, sender) => {
+        expect(notify(recipient(role, { repliesToCustomers }), sender, ext, ctx)).toBe(expected);
       },
     );
 
     it.each([
-      ['followed', 'a member of an external direct conversation', direct('external', ['u', 'w', 'x']), 'reply_to_customer'],
-      ['none', 'a member of an external direct conversation', direct('external', ['u', 'w', 'x']), null],
-      ['followed', 'a member of an inbox conversation', inbox(['x', 'w', 'u']), 'reply_to_customer'],
-      ['followed', 'a non-member of an inbox conversation with access all', inbox(['x', 'w']), null],
-      ['all', 'a non-member of an inbox conversation with access all', inbox(['x', 'w']), 'reply_to_customer'],
-    ] as const)('repliesToCustomers %s tells %s → %s', (repliesToCustomers, _who, c, expected) => {
+      ['followed', 'a member of an external direct conversation', 'reply_to_customer', direct('external', ['u', 'w', 'x'])],
+      ['none', 'a member of an external direct conversation', null, direct('external', ['u', 'w', 'x'])],
+      ['followed', 'a member of an inbox conversation', 'reply_to_customer', inbox(['x', 'w', 'u'])],
+      ['followed', 'a non-member of an inbox conversation with access all', null, inbox(['x', 'w'])],
+      ['all', 'a non-member of an inbox conversation with access all', 'reply_to_customer', inbox(['x', 'w'])],
+    ] as const)('repliesToCustomers %s tells %s → %s', (repliesToCustomers, _who, expected, c) => {
       expect(notify(user('u', { notifications: { repliesToCustomers } }), FROM_USER, c, NO_ITEM)).toBe(expected);
     });
   });
 
   describe('a user, of a message in an internal conversation, by followedInternal', () => {
     const rows = [
-      [true, 'm', 'internal'],
-      [true, 'f', 'internal'],
-      [true, 'o', 'internal'],
-      [true, 'rs', 'internal'],
-      [true, 'n', null],
-      [true, 'pf', null],
-      [false, 'm', null],
-      [false, 'f', null],
-      [false, 'o', null],
+      [true, MEMBER, 'internal'],
+      [true, ITEM_FOLLOWER, 'internal'],
+      [true, OWNER, 'internal'],
+      [true, RESPONSIBLE, 'internal'],
+      [true, BYSTANDER, null],
+      [true, PROJECT_FOLLOWER, null],
+      [false, MEMBER, null],
+      [false, ITEM_FOLLOWER, null],
+      [false, OWNER, null],
     ] as const;
-    it.each(AGENT_SENDERS.flatMap(([kind, sender]) => rows.map(([pref, id, expected]) => [kind, pref, id, expected, sender] as const)))(
-      'from a %s: followedInternal %s tells recipient %s → %s',
-      (_kind, followedInternal, id, expected, sender) => {
-        expect(notify(recipient(id, { followedInternal }), sender, int, ctx)).toBe(expected);
+    it.each(AGENT_SENDERS.flatMap(([kind, sender]) => rows.map(([pref, role, expected]) => [kind, pref, role, expected, sender] as const)))(
+      'from a %s: followedInternal %s notifies %s → %s',
+      (_kind, followedInternal, role, expected, sender) => {
+        expect(notify(recipient(role, { followedInternal }), sender, int, ctx)).toBe(expected);
       },
     );
 
@@ -386,17 +407,17 @@ describe('notify', () => {
 
   describe('each preference governs only its own case', () => {
     it.each([
-      ['fromCustomers none does not silence a user’s reply', 'n', { fromCustomers: 'none', repliesToCustomers: 'all' }, FROM_USER, ext, 'reply_to_customer'],
-      ['fromCustomers all does not bring a user’s reply', 'm', { fromCustomers: 'all', repliesToCustomers: 'none' }, FROM_USER, ext, null],
-      ['repliesToCustomers all does not bring a customer’s message', 'n', { fromCustomers: 'none', repliesToCustomers: 'all' }, FROM_CUSTOMER, ext, null],
-      ['repliesToCustomers none does not silence a customer’s message', 'm', { fromCustomers: 'all', repliesToCustomers: 'none' }, FROM_CUSTOMER, ext, 'from_customer'],
-      ['followedInternal false does not silence a reply to a customer', 'm', { followedInternal: false, repliesToCustomers: 'followed' }, FROM_BOT, ext, 'reply_to_customer'],
-      ['followedInternal true does not bring a reply the user opted out of', 'm', { followedInternal: true, repliesToCustomers: 'none' }, FROM_USER, ext, null],
-      ['repliesToCustomers none does not silence an internal message', 'm', { followedInternal: true, repliesToCustomers: 'none' }, FROM_USER, int, 'internal'],
-      ['repliesToCustomers all does not bring an internal message to one who does not follow', 'n', { followedInternal: true, repliesToCustomers: 'all' }, FROM_USER, int, null],
-      ['fromCustomers all does not bring an internal message from a bot', 'm', { fromCustomers: 'all', followedInternal: false }, FROM_BOT, int, null],
-    ] as const)('%s', (_name, id, notifications, sender, c, expected) => {
-      expect(notify(recipient(id, notifications), sender, c, ctx)).toBe(expected);
+      ['fromCustomers none does not silence a user’s reply', BYSTANDER, { fromCustomers: 'none', repliesToCustomers: 'all' }, FROM_USER, ext, 'reply_to_customer'],
+      ['fromCustomers all does not bring a user’s reply', MEMBER, { fromCustomers: 'all', repliesToCustomers: 'none' }, FROM_USER, ext, null],
+      ['repliesToCustomers all does not bring a customer’s message', BYSTANDER, { fromCustomers: 'none', repliesToCustomers: 'all' }, FROM_CUSTOMER, ext, null],
+      ['repliesToCustomers none does not silence a customer’s message', MEMBER, { fromCustomers: 'all', repliesToCustomers: 'none' }, FROM_CUSTOMER, ext, 'from_customer'],
+      ['followedInternal false does not silence a reply to a customer', MEMBER, { followedInternal: false, repliesToCustomers: 'followed' }, FROM_BOT, ext, 'reply_to_customer'],
+      ['followedInternal true does not bring a reply the user opted out of', MEMBER, { followedInternal: true, repliesToCustomers: 'none' }, FROM_USER, ext, null],
+      ['repliesToCustomers none does not silence an internal message', MEMBER, { followedInternal: true, repliesToCustomers: 'none' }, FROM_USER, int, 'internal'],
+      ['repliesToCustomers all does not bring an internal message to one who does not follow', BYSTANDER, { followedInternal: true, repliesToCustomers: 'all' }, FROM_USER, int, null],
+      ['fromCustomers all does not bring an internal message from a bot', MEMBER, { fromCustomers: 'all', followedInternal: false }, FROM_BOT, int, null],
+    ] as const)('%s', (_name, role, notifications, sender, c, expected) => {
+      expect(notify(recipient(role, notifications), sender, c, ctx)).toBe(expected);
     });
   });
 });
@@ -411,7 +432,7 @@ describe('relationSince', () => {
   }
   const mine = (id: string, createdAt = 0) => mineUser(id, {}, { createdAt });
 
-  it.each<SinceCase>([
+  it.each(named<SinceCase>([
     { name: 'is the membership time for a member', p: mine('u'), c: itemConv('internal', [], { members: at({ u: 15 }) }), ctx: itemCtx(), expected: 15 },
     { name: 'is the item follow time for an explicit item follower', p: mine('u'), c: itemConv('internal'), ctx: itemCtx({ followers: at({ u: 25 }) }), expected: 25 },
     { name: 'is the owner’s roleSince for the owner', p: mine('u'), c: itemConv('external'), ctx: itemCtx({ ownerId: 'u' }), expected: 40 },
@@ -461,7 +482,7 @@ describe('relationSince', () => {
     { name: 'is null for a customer listed as a member of an internal conversation', p: customer('x'), c: itemConv('internal', ['x']), ctx: itemCtx({ customerId: 'x' }), expected: null },
     { name: 'is null for the item’s customer in an internal item conversation', p: customer('x'), c: itemConv('internal'), ctx: itemCtx({ customerId: 'x' }), expected: null },
     { name: 'is null for a customer not a member of an external conversation', p: customer('x'), c: itemConv('external', ['y']), ctx: itemCtx({ customerId: 'y', followerIds: ['x'] }), expected: null },
-  ])('$name', ({ p, c, ctx, expected }) => {
+  ]))('%s', (_name, { p, c, ctx, expected }) => {
     expect(relationSince(p, c, ctx)).toBe(expected);
   });
 });
