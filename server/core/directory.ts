@@ -62,24 +62,38 @@ export class Directory {
     else this.seeAll.delete(p.id);
   }
 
+  deleteParticipant(id: string): void {
+    this.participants.delete(id);
+    this.seeAll.delete(id);
+  }
+
   setProject(p: ProjectRecord): void {
-    const old = this.projects.get(p.id);
-    if (old) for (const f of old.followers.keys()) removeFrom(this.projectsByFollower, f, p.id);
+    this.deleteProject(p.id);
     this.projects.set(p.id, p);
     for (const f of p.followers.keys()) addTo(this.projectsByFollower, f, p.id);
   }
 
+  deleteProject(id: string): void {
+    const old = this.projects.get(id);
+    if (old) for (const f of old.followers.keys()) removeFrom(this.projectsByFollower, f, id);
+    this.projects.delete(id);
+  }
+
   setItem(i: ItemRecord): void {
-    const old = this.items.get(i.id);
-    if (old) {
-      for (const f of itemFollowerIds(old)) removeFrom(this.itemsByFollower, f, old.id);
-      if (old.customerId) removeFrom(this.itemsByCustomer, old.customerId, old.id);
-      if (old.projectId) removeFrom(this.itemsByProject, old.projectId, old.id);
-    }
+    this.deleteItem(i.id);
     this.items.set(i.id, i);
     for (const f of itemFollowerIds(i)) addTo(this.itemsByFollower, f, i.id);
     if (i.customerId) addTo(this.itemsByCustomer, i.customerId, i.id);
     if (i.projectId) addTo(this.itemsByProject, i.projectId, i.id);
+  }
+
+  deleteItem(id: string): void {
+    const old = this.items.get(id);
+    if (!old) return;
+    for (const f of itemFollowerIds(old)) removeFrom(this.itemsByFollower, f, id);
+    if (old.customerId) removeFrom(this.itemsByCustomer, old.customerId, id);
+    if (old.projectId) removeFrom(this.itemsByProject, old.projectId, id);
+    this.items.delete(id);
   }
 
   addConversation(c: ConversationRecord): void {

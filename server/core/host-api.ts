@@ -64,6 +64,21 @@ export class HostApi {
     return this.hub.directory;
   }
 
+  /**
+   * Apply a change to the in-memory directory before the write is awaited, so that a concurrent request
+   * checks against it (kind conflicts, preference merges) rather than a stale copy; undo it if the write
+   * fails. The caller refreshes subscriptions once the write is durable.
+   */
+  private async applyThenPersist(apply: () => void, undo: () => void, write: () => Promise<void>): Promise<void> {
+    apply();
+    try {
+      await write();
+    } catch (err) {
+      undo();
+      throw err;
+    }
+  }
+
   private participant(id: string): ParticipantRecord {
     const p = this.dir.participants.get(id);
     if (!p) throw new ProtocolError('not_found', `no such participant: ${id}`);
@@ -87,8 +102,11 @@ export class HostApi {
       createdAt: old?.createdAt ?? this.clock.now(),
       preferences: old?.preferences ?? structuredClone(body.kind === 'user' ? DEFAULT_USER_PREFERENCES : DEFAULT_CUSTOMER_PREFERENCES),
     };
-    await this.store.putParticipant(p);
-    this.dir.setParticipant(p);
+    await this.applyThenPersist(
+      () => this.dir.setParticipant(p),
+      () => (old ? this.dir.setParticipant(old) : this.dir.deleteParticipant(id)),
+      () => this.store.putParticipant(p),
+    );
     this.hub.refreshParticipants([id]);
     return publicParticipant(p);
   }
@@ -120,9 +138,11 @@ export class HostApi {
       if (!parsed.success) throw new ProtocolError('invalid', `invalid preferences for a ${p.kind}`, parsed.error.issues);
       next = { email: { ...old.email, ...parsed.data.email } };
     }
-    await this.store.putPreferences(id, next);
-    const updated = { ...p, preferences: next };
-    this.dir.setParticipant(updated);
+    await this.applyThenPersist(
+      () => this.dir.setParticipant({ ...p, preferences: next }),
+      () => this.dir.setParticipant(p),
+      () => this.store.putPreferences(id, next),
+    );
     this.hub.refreshParticipants([id]);
     return next;
   }
@@ -131,8 +151,11 @@ export class HostApi {
     const old = this.dir.projects.get(id);
     const now = this.clock.now();
     const p: ProjectRecord = { id, name: body.name, followers: relations(body.followers, old?.followers, now), createdAt: old?.createdAt ?? now };
-    await this.store.putProject(p);
-    this.dir.setProject(p);
+    await this.applyThenPersist(
+      () => this.dir.setProject(p),
+      () => (old ? this.dir.setProject(old) : this.dir.deleteProject(id)),
+      () => this.store.putProject(p),
+    );
     this.hub.refreshParticipants(new Set([...(old?.followers.keys() ?? []), ...p.followers.keys()]));
     return { id, name: p.name, followers: [...p.followers.keys()], createdAt: p.createdAt };
   }
@@ -176,9 +199,12 @@ export class HostApi {
         responsible: since(responsibleId, old?.responsibleId, old?.roleSince.responsible),
       },
     };
-    await this.store.putItem(item);
     const audience = old ? this.dir.itemAudience(old) : new Set<string>();
-    this.dir.setItem(item);
+    await this.applyThenPersist(
+      () => this.dir.setItem(item),
+      () => (old ? this.dir.setItem(old) : this.dir.deleteItem(id)),
+      () => this.store.putItem(item),
+    );
     for (const id of this.dir.itemAudience(item)) audience.add(id);
     this.hub.refreshParticipants(audience);
     const { roleSince: _roleSince, followers, ...rest } = item;

@@ -68,6 +68,50 @@ describe('durability', () => {
     expect(new Set(full.messages.map((m) => m.clientMsgId)).size).toBe(N);
   });
 
+  it('keeps one gapless sequence when two clients and the API write into one conversation until a kill -9', async () => {
+    hub = await TestHub.start({ env: { PARLEY_RATE_SEND_PER_S: '1000', PARLEY_RATE_SEND_BURST: '1000' } });
+    await hub.user('two-a');
+    await hub.customer('two-b');
+    const conv = await hub.ok('POST', '/v1/conversations', { kind: 'direct', createdBy: 'two-a', members: ['two-b'] });
+    const a = await hub.connect('two-a');
+    const b = await hub.connect('two-b');
+    const acked = new Map<string, { seq: number; messageId: string }>();
+    for (const [who, client] of [['a', a], ['b', b]] as const) {
+      client.ws.on('message', (data) => {
+        const f = JSON.parse(data.toString());
+        if (f.t === 'ack') acked.set(`${who}:${f.re}`, { seq: f.seq, messageId: f.messageId });
+      });
+    }
+    for (let i = 0; i < 100; i++) {
+      a.send({ t: 'send', id: `q${i}`, conversationId: conv.id, clientMsgId: `a-${i}`, body: `a ${i}` });
+      b.send({ t: 'send', id: `q${i}`, conversationId: conv.id, clientMsgId: `b-${i}`, body: `b ${i}` });
+    }
+    const apiAcked: Array<{ seq: number; id: string }> = [];
+    const apiPosts = (async () => {
+      for (let i = 0; i < 50; i++) {
+        const r = await hub!.api('POST', `/v1/conversations/${conv.id}/messages`, { senderId: 'two-a', body: `api ${i}`, clientMsgId: `api-${i}` }).catch(() => null);
+        if (!r || r.status !== 201) return;
+        apiAcked.push({ seq: r.body.message.seq, id: r.body.message.id });
+      }
+    })();
+    const deadline = Date.now() + 10_000;
+    while (acked.size < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    await hub.crash();
+    await apiPosts;
+    const snapshot = new Map(acked);
+    expect(snapshot.size).toBeGreaterThanOrEqual(30);
+
+    await hub.launch();
+    const page = await hub.ok<{ messages: Msg[]; hasMore: boolean }>('GET', `/v1/conversations/${conv.id}/messages?after=0&limit=200`);
+    const more = page.hasMore ? (await hub.ok<{ messages: Msg[] }>('GET', `/v1/conversations/${conv.id}/messages?after=200&limit=200`)).messages : [];
+    const stored = [...page.messages, ...more];
+    expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
+    expect(new Set(stored.map((m) => `${m.senderId}/${m.clientMsgId}`)).size).toBe(stored.length);
+    const bySeq = new Map(stored.map((m) => [m.seq, m.id]));
+    for (const ack of snapshot.values()) expect(bySeq.get(ack.seq)).toBe(ack.messageId);
+    for (const ack of apiAcked) expect(bySeq.get(ack.seq)).toBe(ack.id);
+  });
+
   it('keeps an API-posted message, and its seq, across a kill -9 right after the 201', async () => {
     hub = await TestHub.start();
     await hub.user('api-a');
@@ -155,6 +199,32 @@ describe('durability', () => {
     // The item still names its customer: the customer still receives the external conversation.
     await hub.ok('POST', `/v1/conversations/${ext.id}/messages`, { senderId: 'rs-poster', body: 'after restart', clientMsgId: 'e4' });
     expect(await again.next('message')).toMatchObject({ message: { conversationId: ext.id, seq: 4, body: 'after restart' } });
+  });
+
+  it('keeps project and item followers across a restart: a user with access mine still gets what it follows, and only that', async () => {
+    hub = await TestHub.start();
+    await hub.user('fw-writer');
+    await hub.user('fw-pm');
+    await hub.user('fw-itemfan');
+    for (const id of ['fw-pm', 'fw-itemfan']) await hub.ok('PATCH', `/v1/participants/${id}/preferences`, { access: { viewConversations: 'mine' } });
+    await hub.ok('PUT', '/v1/projects/fw-p', { name: 'P', followers: ['fw-pm'] });
+    await hub.ok('PUT', '/v1/items/fw-in-p', { kind: 'ticket', title: 'in P', projectId: 'fw-p' });
+    await hub.ok('PUT', '/v1/items/fw-fanned', { kind: 'ticket', title: 'fanned', followers: ['fw-itemfan'] });
+    const inP = (await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 'fw-in-p', visibility: 'internal' })).id;
+    const fanned = (await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 'fw-fanned', visibility: 'internal' })).id;
+    expect(await hub.killWith('SIGTERM')).toBe(0);
+    await hub.launch();
+
+    const pm = await hub.connect('fw-pm');
+    const fan = await hub.connect('fw-itemfan');
+    await hub.ok('POST', `/v1/conversations/${inP}/messages`, { senderId: 'fw-writer', body: 'project news', clientMsgId: 'p1' });
+    await hub.ok('POST', `/v1/conversations/${fanned}/messages`, { senderId: 'fw-writer', body: 'item news', clientMsgId: 'f1' });
+    expect(await pm.next('message')).toMatchObject({ message: { conversationId: inP, body: 'project news' } });
+    expect(await fan.next('message')).toMatchObject({ message: { conversationId: fanned, body: 'item news' } });
+    await pm.sync();
+    await fan.sync();
+    expect(pm.queued('message')).toEqual([]);
+    expect(fan.queued('message')).toEqual([]);
   });
 
   it('keeps a seen watermark and delivery times across a kill -9 once the seen receipt was sent', async () => {

@@ -104,6 +104,31 @@ describe('PUT /v1/participants/{id}', () => {
     expect(await hub.ok('GET', '/v1/participants/put-kind')).toEqual(original);
   });
 
+  it('never changes a kind when PUTs of different kinds for a new id race: the 200s share one kind, the others are 409', async () => {
+    for (let k = 0; k < 20; k++) {
+      const id = `put-race-${k}`;
+      const kinds = Array.from({ length: 10 }, (_, i) => (i % 2 ? 'customer' : 'user'));
+      const rs = await Promise.all(kinds.map((kind) => hub.api('PUT', `/v1/participants/${id}`, { kind, name: 'racer' })));
+      const winners = new Set(rs.filter((r) => r.status === 200).map((r) => r.body.kind));
+      expect({ iteration: k, kindsAnswered200: [...winners] }).toEqual({ iteration: k, kindsAnswered200: [expect.any(String)] });
+      const kind = [...winners][0];
+      rs.forEach((r, i) => expect(r.status).toBe(kinds[i] === kind ? 200 : 409));
+      expect((await hub.ok('GET', `/v1/participants/${id}`)).kind).toBe(kind);
+    }
+  });
+
+  it('keeps what a PUT set when preference patches race with it: the participant ends renamed and disabled', async () => {
+    for (let k = 0; k < 20; k++) {
+      const id = `put-vs-patch-${k}`;
+      await hub.user(id);
+      const reqs = [hub.api('PUT', `/v1/participants/${id}`, { kind: 'user', name: 'renamed', disabled: true })];
+      for (let j = 0; j < 4; j++) reqs.push(hub.api('PATCH', `/v1/participants/${id}/preferences`, { email: { optOut: j % 2 === 0 } }));
+      const rs = await Promise.all(reqs);
+      expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      expect({ iteration: k, ...(await hub.ok('GET', `/v1/participants/${id}`)) }).toMatchObject({ iteration: k, name: 'renamed', disabled: true });
+    }
+  });
+
   it('accepts every allowed id character and an id of 128 characters', async () => {
     const odd = 'Az09._:@-';
     expect((await hub.api('PUT', `/v1/participants/${encodeURIComponent(odd)}`, { kind: 'bot', name: 'odd' })).body).toMatchObject({ id: odd });
@@ -223,6 +248,29 @@ describe('PATCH /v1/participants/{id}/preferences', () => {
     expect(await hub.ok('PATCH', '/v1/participants/patch-user/preferences', {})).toEqual(expected);
   });
 
+  it('deep-merges concurrent patches of different keys without losing any', async () => {
+    for (let k = 0; k < 5; k++) {
+      const id = `patch-race-${k}`;
+      await hub.user(id);
+      const patches = [
+        { notifications: { fromCustomers: 'none' } },
+        { notifications: { repliesToCustomers: 'all' } },
+        { notifications: { followedInternal: false } },
+        { email: { optOut: true } },
+        { email: { assignmentChanges: false } },
+        { access: { viewConversations: 'mine' } },
+      ];
+      const rs = await Promise.all(patches.map((p) => hub.api('PATCH', `/v1/participants/${id}/preferences`, p)));
+      expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+      expect({ iteration: k, ...(await hub.ok('GET', `/v1/participants/${id}/preferences`)) }).toEqual({
+        iteration: k,
+        notifications: { fromCustomers: 'none', repliesToCustomers: 'all', followedInternal: false },
+        email: { optOut: true, assignmentChanges: false, newMembersInMyProjects: false, autoAcceptInvitations: true },
+        access: { viewConversations: 'mine', showFromCustomers: true },
+      });
+    }
+  });
+
   it('sets a customer’s email opt-out', async () => {
     await hub.customer('patch-cust');
     const r = await hub.api('PATCH', '/v1/participants/patch-cust/preferences', { email: { optOut: true } });
@@ -252,6 +300,15 @@ describe('PATCH /v1/participants/{id}/preferences', () => {
     const before = await hub.ok('GET', '/v1/participants/patch-user2/preferences');
     expectHttpError(await hub.api('PATCH', '/v1/participants/patch-user2/preferences', patch), 400, 'invalid');
     expect(await hub.ok('GET', '/v1/participants/patch-user2/preferences')).toEqual(before);
+  });
+
+  it.each([
+    ['null', 'null'],
+    ['an array', '[]'],
+    ['a string', '"optOut"'],
+  ])('answers a body that is %s with 400 invalid', async (_what, body) => {
+    await hub.user('patch-user3');
+    expectHttpError(await hub.api('PATCH', '/v1/participants/patch-user3/preferences', body), 400, 'invalid');
   });
 
   it('answers an unknown participant with 404 not_found', async () => {
@@ -460,6 +517,17 @@ describe('GET /v1/conversations/{id}', () => {
     expect(after).toEqual({ ...created, members: ['getc-u2'], lastSeq: 1, lastMessageAt: message.createdAt });
   });
 
+  it('lists the item’s customer once among the members of an external item conversation, also after it posted', async () => {
+    await hub.customer('getc-cust');
+    await hub.ok('PUT', '/v1/items/getc-item2', { kind: 'ticket', title: 'x', customerId: 'getc-cust' });
+    const ext = await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 'getc-item2', visibility: 'external' });
+    await hub.ok('POST', `/v1/conversations/${ext.id}/messages`, { senderId: 'getc-cust', body: 'hello', clientMsgId: 'gc1' });
+    await hub.ok('POST', `/v1/conversations/${ext.id}/messages`, { senderId: 'getc-u1', body: 'hi', clientMsgId: 'gc2' });
+    const r = await hub.ok('GET', `/v1/conversations/${ext.id}`);
+    expect(sorted(r.members)).toEqual(['getc-cust', 'getc-u1']);
+    expect(r.lastSeq).toBe(2);
+  });
+
   it('answers an unknown id with 404 not_found', async () => {
     expectHttpError(await hub.api('GET', '/v1/conversations/no-such-conversation'), 404, 'not_found');
   });
@@ -522,11 +590,49 @@ describe('POST /v1/conversations/{id}/messages', () => {
     expect((await hub.ok('GET', `/v1/conversations/${direct}`)).lastSeq).toBe(first.body.message.seq);
   });
 
+  it('stores one message when the same clientMsgId is posted ten times at once: one 201, nine 200 duplicates, one id', async () => {
+    const before = (await hub.ok('GET', `/v1/conversations/${direct}`)).lastSeq;
+    const rs = await Promise.all(Array.from({ length: 10 }, () => hub.api('POST', `/v1/conversations/${direct}/messages`, { senderId: 'msg-u1', body: 'burst', clientMsgId: 'burst-1' })));
+    expect(rs.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(new Set(rs.map((r) => r.body.message.id)).size).toBe(1);
+    expect(rs.filter((r) => r.status === 200).every((r) => r.body.duplicate === true)).toBe(true);
+    expect((await hub.ok('GET', `/v1/conversations/${direct}`)).lastSeq).toBe(before + 1);
+  });
+
+  it('gives concurrent posts consecutive seqs without gap or repeat', async () => {
+    const conv = (await hub.ok('POST', '/v1/conversations', { kind: 'direct', createdBy: 'msg-u1', members: ['msg-cust'] })).id;
+    const rs = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => hub.api('POST', `/v1/conversations/${conv}/messages`, { senderId: i % 2 ? 'msg-u1' : 'msg-cust', body: `c${i}`, clientMsgId: `conc-${i}` })),
+    );
+    expect(rs.every((r) => r.status === 201)).toBe(true);
+    expect(rs.map((r) => r.body.message.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
   it('treats the same clientMsgId from another sender as a new message', async () => {
     const a = await hub.ok('POST', `/v1/conversations/${direct}/messages`, { senderId: 'msg-u1', body: 'a', clientMsgId: 'shared-id' });
     const b = await hub.api('POST', `/v1/conversations/${direct}/messages`, { senderId: 'msg-cust', body: 'b', clientMsgId: 'shared-id' });
     expect(b.status).toBe(201);
     expect(b.body.message.seq).toBe(a.message.seq + 1);
+  });
+
+  it('treats the same clientMsgId from the same sender in another conversation as a new message', async () => {
+    const other = (await hub.ok('POST', '/v1/conversations', { kind: 'direct', createdBy: 'msg-u1', members: [] })).id;
+    await hub.ok('POST', `/v1/conversations/${direct}/messages`, { senderId: 'msg-u1', body: 'here', clientMsgId: 'per-conv' });
+    const r = await hub.api('POST', `/v1/conversations/${other}/messages`, { senderId: 'msg-u1', body: 'there', clientMsgId: 'per-conv' });
+    expect(r.status).toBe(201);
+    expect(r.body.message).toMatchObject({ conversationId: other, seq: 1, body: 'there' });
+  });
+
+  it('answers a message first sent over WebSocket and repeated through the API as a duplicate of it', async () => {
+    const ws = await hub.connect('msg-u1');
+    const ack = await ws.request({ t: 'send', conversationId: direct, clientMsgId: 'ws-then-api', body: 'typed in the app' }, 'ack');
+    expect(ack.t).toBe('ack');
+    const r = await hub.api('POST', `/v1/conversations/${direct}/messages`, { senderId: 'msg-u1', body: 'typed in the app', clientMsgId: 'ws-then-api' });
+    expect(r.status).toBe(200);
+    expect(r.body.duplicate).toBe(true);
+    expect(r.body.message).toMatchObject({ id: ack.t === 'ack' ? ack.messageId : '?', seq: ack.t === 'ack' ? ack.seq : -1, source: 'ws' });
+    ws.close();
+    await ws.waitClose();
   });
 
   it('answers a customer posting into an internal conversation with 403 forbidden and stores nothing', async () => {
@@ -719,6 +825,36 @@ describe('GET /v1/messages/{id}/receipts', () => {
     expect(ids).not.toContain('rc-cust');
     expect(ids).not.toContain('rc-mine');
     expect(ids).not.toContain('rc-sender');
+  });
+
+  it('sets deliveredAt for a connected user who sees an item conversation through access alone', async () => {
+    await hub.user('rc-viewer');
+    await hub.ok('PUT', '/v1/items/rc-item2', { kind: 'ticket', title: 'y' });
+    const conv = await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 'rc-item2', visibility: 'internal' });
+    const viewer = await hub.connect('rc-viewer');
+    const { message } = await hub.ok('POST', `/v1/conversations/${conv.id}/messages`, { senderId: 'rc-sender', body: 'for all', clientMsgId: 'rc-v1' });
+    await viewer.next((f) => f.t === 'message' && f.message.id === message.id);
+    const r = await hub.ok('GET', `/v1/messages/${message.id}/receipts`);
+    const v = r.recipients.find((x: { participantId: string }) => x.participantId === 'rc-viewer');
+    expect(v).toMatchObject({ deliveredAt: expect.any(Number), seenAt: null });
+    viewer.close();
+    await viewer.waitClose();
+  });
+
+  it('sets deliveredAt with seenAt for a recipient who was offline when the message came and later said seen', async () => {
+    const conv2 = await hub.ok('POST', '/v1/conversations', { kind: 'direct', createdBy: 'rc-sender', members: ['rc-offline'] });
+    const { message } = await hub.ok('POST', `/v1/conversations/${conv2.id}/messages`, { senderId: 'rc-sender', body: 'while you were away', clientMsgId: 'rc-off1' });
+    const before = (await hub.ok('GET', `/v1/messages/${message.id}/receipts`)).recipients.find((x: { participantId: string }) => x.participantId === 'rc-offline');
+    expect(before).toMatchObject({ deliveredAt: null, seenAt: null });
+    const late = await hub.connect('rc-offline');
+    late.send({ t: 'seen', conversationId: conv2.id, upTo: message.seq });
+    await late.next((f) => f.t === 'receipt' && f.conversationId === conv2.id && f.participantId === 'rc-offline');
+    const after = (await hub.ok('GET', `/v1/messages/${message.id}/receipts`)).recipients.find((x: { participantId: string }) => x.participantId === 'rc-offline');
+    expect(after.seenAt).toEqual(expect.any(Number));
+    expect(after.deliveredAt).toEqual(expect.any(Number));
+    expect(after.deliveredAt).toBeLessThanOrEqual(after.seenAt);
+    late.close();
+    await late.waitClose();
   });
 
   it('answers an unknown message with 404 not_found', async () => {

@@ -269,13 +269,15 @@ describe('notify frames', () => {
   let ext: string;
   let int: string;
   const c: Record<string, TestClient> = {};
-  const ids = ['cust', 'follower', 'noInternal', 'plain', 'quiet', 'loud', 'mineOnly', 'bot'] as const;
+  const ids = ['cust', 'follower', 'noInternal', 'owner', 'resp', 'plain', 'quiet', 'loud', 'mineOnly', 'bot'] as const;
 
   beforeAll(async () => {
     hub = await TestHub.start();
     await hub.customer('cust');
     await hub.user('follower'); // follows the item, default preferences
     await hub.user('noInternal'); // follows the item, followedInternal false
+    await hub.user('owner'); // the item's owner: follows it implicitly
+    await hub.user('resp'); // the item's responsible user: follows it implicitly
     await hub.user('plain'); // default preferences, follows nothing
     await hub.user('quiet'); // fromCustomers none
     await hub.user('loud'); // repliesToCustomers all
@@ -285,7 +287,7 @@ describe('notify frames', () => {
     await hub.ok('PATCH', '/v1/participants/quiet/preferences', { notifications: { fromCustomers: 'none' } });
     await hub.ok('PATCH', '/v1/participants/loud/preferences', { notifications: { repliesToCustomers: 'all' } });
     await hub.ok('PATCH', '/v1/participants/mineOnly/preferences', { notifications: { fromCustomers: 'mine' } });
-    await hub.ok('PUT', '/v1/items/n1', { kind: 'ticket', title: 'Noise', customerId: 'cust', followers: ['follower', 'noInternal'] });
+    await hub.ok('PUT', '/v1/items/n1', { kind: 'ticket', title: 'Noise', customerId: 'cust', ownerId: 'owner', responsibleId: 'resp', followers: ['follower', 'noInternal'] });
     ext = (await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 'n1', visibility: 'external' })).id;
     int = (await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 'n1', visibility: 'internal' })).id;
     // The bot joins the external conversation by posting, before anyone is connected.
@@ -320,6 +322,8 @@ describe('notify frames', () => {
       cust: null, // the sender
       follower: 'from_customer', // fromCustomers all
       noInternal: 'from_customer',
+      owner: 'from_customer',
+      resp: 'from_customer',
       plain: 'from_customer', // all: following is not needed
       quiet: null, // fromCustomers none: gets the message, no notify
       loud: 'from_customer',
@@ -335,6 +339,8 @@ describe('notify frames', () => {
       cust: 'reply_to_customer', // a customer is notified of every message from others
       follower: null, // the sender
       noInternal: 'reply_to_customer', // followed, and it follows the item
+      owner: 'reply_to_customer', // followed, and the owner follows implicitly
+      resp: 'reply_to_customer', // likewise the responsible user
       plain: null, // followed, and it does not follow
       quiet: null,
       loud: 'reply_to_customer', // all
@@ -346,17 +352,17 @@ describe('notify frames', () => {
   it('on a bot’s message in the external conversation: reply_to_customer by the same rules', async () => {
     await hub.ok('POST', `/v1/conversations/${ext}/messages`, { senderId: 'bot', body: 'Status: solved', clientMsgId: 'bot-1' });
     const got = await notified(ext, 'bot-1', ids);
-    expect(got).toEqual({ cust: 'reply_to_customer', follower: 'reply_to_customer', noInternal: 'reply_to_customer', plain: null, quiet: null, loud: 'reply_to_customer', mineOnly: null, bot: null });
+    expect(got).toEqual({ cust: 'reply_to_customer', follower: 'reply_to_customer', noInternal: 'reply_to_customer', owner: 'reply_to_customer', resp: 'reply_to_customer', plain: null, quiet: null, loud: 'reply_to_customer', mineOnly: null, bot: null });
   });
 
-  it('on an internal message: internal to followers with followedInternal, to nobody else, and none to the customer', async () => {
+  it('on an internal message: internal to followers (owner and responsible included) with followedInternal, to nobody else, and none to the customer', async () => {
     await c.follower!.request({ t: 'send', conversationId: int, clientMsgId: 'int-1', body: 'note to self' }, 'ack');
-    const got = await notified(int, 'int-1', ['follower', 'noInternal', 'plain', 'quiet', 'loud', 'mineOnly']);
-    expect(got).toEqual({ cust: null, follower: null, noInternal: null, plain: null, quiet: null, loud: null, mineOnly: null, bot: null });
+    const got = await notified(int, 'int-1', ['follower', 'noInternal', 'owner', 'resp', 'plain', 'quiet', 'loud', 'mineOnly']);
+    expect(got).toEqual({ cust: null, follower: null, noInternal: null, owner: 'internal', resp: 'internal', plain: null, quiet: null, loud: null, mineOnly: null, bot: null });
     // Now one who follows and keeps followedInternal: the noInternal user writes, the follower is notified.
     await c.noInternal!.request({ t: 'send', conversationId: int, clientMsgId: 'int-2', body: 'seen the note' }, 'ack');
     const got2 = await notified(int, 'int-2', ['follower', 'noInternal', 'plain']);
-    expect(got2).toEqual({ cust: null, follower: 'internal', noInternal: null, plain: null, quiet: null, loud: null, mineOnly: null, bot: null });
+    expect(got2).toEqual({ cust: null, follower: 'internal', noInternal: null, owner: 'internal', resp: 'internal', plain: null, quiet: null, loud: null, mineOnly: null, bot: null });
   });
 
   it('never notifies the sender about its own message, whether it posts over WebSocket or through the API', async () => {
