@@ -24,6 +24,13 @@ function imports(dir: string): Array<{ file: string; spec: string; target: strin
   return out;
 }
 
+/** Whether every import of `spec` in `file` is `import type` / `export type` (erased at build). */
+function typeOnly(file: string, spec: string): boolean {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const statements = [...text.matchAll(/(import|export)\s([^;]*?)from\s+['"]([^'"]+)['"]/g)].filter((m) => m[3] === spec);
+  return statements.every((m) => m[2]!.trimStart().startsWith('type '));
+}
+
 const isOurs = (t: string) => /^(server|protocol|client-sdk|bench|test)\//.test(t);
 
 describe('the dependency rule (DESIGN §2)', () => {
@@ -53,6 +60,18 @@ describe('the dependency rule (DESIGN §2)', () => {
     const drivers = /^(better-sqlite3|drizzle-orm)/;
     const bad = imports('server').filter((i) => drivers.test(i.spec) && !i.file.startsWith('server/adapters/sqlite/'));
     expect(bad).toEqual([]);
+  });
+
+  it('keeps client-sdk/ to itself and protocol types; only its Node entry imports ws', () => {
+    const found = imports('client-sdk').filter((i) => !i.file.startsWith('client-sdk/examples/'));
+    const bad = found.filter((i) => {
+      if (i.target.startsWith('client-sdk/')) return false;
+      if (i.target.startsWith('protocol/')) return !typeOnly(i.file, i.spec);
+      // 'parley/client' is the package's own export, named in the Node entry's @example.
+      return !((i.spec === 'ws' || i.spec === 'parley/client') && i.file === 'client-sdk/node.ts');
+    });
+    expect(bad).toEqual([]);
+    expect(found.some((i) => i.target.startsWith('protocol/'))).toBe(true);
   });
 
   it('keeps adapters from importing the transport', () => {
