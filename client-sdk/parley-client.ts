@@ -791,8 +791,10 @@ function chainSettle(out: Outgoing, resolve: (ack: Ack) => void, reject: (err: P
   };
 }
 
+/** 128 random bits as 22 url-safe characters. getRandomValues, unlike randomUUID, works on http:// pages too. */
 function newClientMsgId(): string {
-  return globalThis.crypto.randomUUID();
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 /** Whether a JWT's `exp` has passed or passes within 5 s (the payload is read, not verified). */
