@@ -1,7 +1,7 @@
 /**
  * The Parley client for browsers: `ParleyClient` on the browser's WebSocket, and helpers that turn
  * what the page knows (visibility, focus, input) into `seen` and `presence`. Imports nothing from
- * `node:`; bundled to dist/web/parley-client.js.
+ * `node:`; bundled to dist/assets/sdk/parley-client.js.
  */
 import { ParleyClient as BaseClient, type ParleyClientOptions, type WebSocketLike } from './parley-client.js';
 

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config.js';
 import { Hub } from './core/hub.js';
 import { HostApi } from './core/host-api.js';
@@ -8,6 +9,7 @@ import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { ConsoleLogger } from './adapters/system/console-logger.js';
 import { SystemClock } from './adapters/system/system-clock.js';
 import { HttpRouter } from './transport/http.js';
+import { registerStaticRoutes } from './transport/static.js';
 import { registerHostRoutes, registerOpsRoutes, registerUnsubscribeRoutes } from './transport/routes.js';
 import { Escalation } from './core/escalation/escalation.js';
 import { DEFAULT_RETRY, OutboxWorker } from './core/outbox/outbox-worker.js';
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
     ready: () => store.isReady(),
     metrics: async () => ({ text: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
   });
+  registerStaticRoutes(transport.app, { root: join(dirname(fileURLToPath(import.meta.url)), '..', 'assets'), logger });
   router.fallback();
 
   const port = await transport.listen(config.host, config.port);

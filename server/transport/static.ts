@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, relative, sep } from 'node:path';
+import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from '../core/ports/index.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+interface Asset {
+  body: Buffer;
+  contentType: string;
+  etag: string;
+}
+
+/**
+ * The built front ends (dist/assets: the widget script, the SDK bundle, the agent app), read into memory at
+ * start and served at fixed paths. Only files that exist at start are routes, so no request path ever
+ * reaches the file system. Assets are not content-hashed: browsers revalidate with the ETag.
+ */
+export function registerStaticRoutes(app: TemplatedApp, opts: { root: string; logger: Logger }): void {
+  if (!existsSync(opts.root)) {
+    opts.logger.warn('front ends not built; the widget and agent app are not served', { root: opts.root });
+    return;
+  }
+  const assets = new Map<string, Asset>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const file = join(dir, name);
+      if (statSync(file).isDirectory()) walk(file);
+      else {
+        const body = readFileSync(file);
+        const path = `/${relative(opts.root, file).split(sep).join('/')}`;
+        assets.set(path, { body, contentType: CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', etag: `"${createHash('sha1').update(body).digest('base64url')}"` });
+      }
+    }
+  };
+  walk(opts.root);
+  // The agent app lives under /app/; its index answers /app/ itself.
+  const index = assets.get('/app/index.html');
+  if (index) assets.set('/app/', index);
+
+  for (const [path, asset] of assets) {
+    const serve = (head: boolean) => (res: HttpResponse, req: { getHeader(name: string): string }) => {
+      const fresh = req.getHeader('if-none-match') === asset.etag;
+      res.cork(() => {
+        res.writeStatus(fresh ? '304 Not Modified' : '200 OK');
+        res.writeHeader('content-type', asset.contentType);
+        res.writeHeader('etag', asset.etag);
+        res.writeHeader('cache-control', 'no-cache');
+        res.writeHeader('x-content-type-options', 'nosniff');
+        // The widget script and SDK are loaded by other sites' pages.
+        if (!path.startsWith('/app/')) res.writeHeader('access-control-allow-origin', '*');
+        if (fresh) res.endWithoutBody();
+        else if (head) res.endWithoutBody(asset.body.length);
+        else res.end(asset.body);
+      });
+    };
+    app.get(path, serve(false));
+    app.head(path, serve(true));
+  }
+  app.get('/app', (res) => {
+    res.cork(() => {
+      res.writeStatus('308 Permanent Redirect').writeHeader('location', '/app/').end();
+    });
+  });
+  opts.logger.info('front ends', { widget: '/widget.js', agentApp: '/app/', sdk: '/sdk/parley-client.js' });
+}
