@@ -609,7 +609,16 @@ export class Hub {
       const t = times.get(v.id);
       if (view === 'customer') out.push({ participantId: v.id, deliveredAt: t?.deliveredAt ?? null, seenAt: t?.seenAt ?? null });
       else {
-        const r: Receipt = { participantId: v.id, deliveredAt: t?.deliveredAt ?? null, seenAt: t?.seenAt ?? null, emailedAt: t?.emailedAt ?? null, emailId: t?.emailId ?? null };
+        // An email carries what was unseen when it went: a message seen before then was not in it,
+        // though the emailed watermark, which rose past it, covers it.
+        const seenFirst = t?.seenAt != null && t.emailedAt != null && t.seenAt <= t.emailedAt;
+        const r: Receipt = {
+          participantId: v.id,
+          deliveredAt: t?.deliveredAt ?? null,
+          seenAt: t?.seenAt ?? null,
+          emailedAt: seenFirst ? null : (t?.emailedAt ?? null),
+          emailId: seenFirst ? null : (t?.emailId ?? null),
+        };
         if (this.escalation) r.email = this.escalation.emailStatus(v, c, m, r);
         out.push(r);
       }

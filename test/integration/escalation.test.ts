@@ -92,6 +92,20 @@ describe('email escalation', () => {
     expect(text).not.toContain('old news');
   });
 
+  it('reports a message seen before the email went as seen in time, not emailed, though the email covers later ones', async () => {
+    const conv = await pair(hub, 'a4b', 'c4b');
+    const customer = await hub.connect('c4b');
+    const agent = await hub.connect('a4b');
+    const first = await post(hub, conv.id, 'a4b', 'read at once');
+    customer.send({ t: 'seen', conversationId: conv.id, upTo: first.message.seq });
+    await customer.sync();
+    const second = await post(hub, conv.id, 'a4b', 'left unread');
+    await agent.next((f) => f.t === 'receipt' && f.kind === 'emailed' && f.upTo === second.message.seq);
+    const of = async (id: string) => (await hub.ok('GET', `/v1/messages/${id}/receipts`)).recipients.find((x: { participantId: string }) => x.participantId === 'c4b');
+    expect(await of(first.message.id)).toMatchObject({ email: 'seen_in_time', emailedAt: null, emailId: null, seenAt: expect.any(Number) });
+    expect(await of(second.message.id)).toMatchObject({ email: 'emailed', emailedAt: expect.any(Number), emailId: expect.any(String), seenAt: null });
+  });
+
   it('escapes message bodies in the HTML part', async () => {
     const conv = await pair(hub, 'a5', 'c5');
     const before = sink.received.length;

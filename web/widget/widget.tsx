@@ -105,7 +105,7 @@ export function Widget({ client, markSeen }: Props) {
                 {agentsOnline ? 'An agent is online' : 'We reply as soon as we can'}
               </span>
             </div>
-            <button class="close" aria-label="Close chat" onClick={() => setOpen(false)}>
+            <button class="close" aria-label="Minimize chat" onClick={() => setOpen(false)}>
               ×
             </button>
           </header>
