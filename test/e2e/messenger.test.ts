@@ -84,7 +84,12 @@ describe('agent messenger and customer widget in a browser', () => {
     await agent.getByTestId('message').filter({ hasText: 'Hello, my printer is smoking again.' }).waitFor();
     await agentWrites('Hi Carol, please unplug it. I am on it.');
     await widget().getByTestId('message').filter({ hasText: 'Hi Carol, please unplug it. I am on it.' }).waitFor();
+    // Alice is a member now: the widget watches her presence.
+    await widget().getByTestId('agent-status').filter({ hasText: 'An agent is online' }).waitFor();
+    await widget().getByLabel('Your message').pressSequentially('Thank');
+    await agent.locator('.typing', { hasText: 'Carol Diaz is typing…' }).waitFor();
     await shoot('agent-replies');
+    await widget().getByLabel('Your message').fill('');
   });
 
   it('seen ticks appear on both sides', async () => {
