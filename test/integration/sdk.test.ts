@@ -302,8 +302,10 @@ describe('client SDK', () => {
       const conv = await alice.client.open(['bob'], { subject: 'Lunch' });
       expect(conv).toMatchObject({ kind: 'direct', visibility: 'internal', subject: 'Lunch' });
       expect([...conv.members].sort()).toEqual(['alice', 'bob']);
+      const atBob = bob.next('message', (x) => x.conversationId === conv.id);
       const ack = await alice.client.send(conv.id, 'Noon?');
-      const [m] = await bob.next('message', (x) => x.id === ack.messageId);
+      const [m] = await atBob;
+      expect(m.id).toBe(ack.messageId);
       bob.client.seen(conv.id, m.seq);
       await alice.next('receipt', (r) => r.conversationId === conv.id && r.kind === 'seen');
       const recipients = await alice.client.receipts(ack.messageId);

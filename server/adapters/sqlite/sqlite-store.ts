@@ -128,6 +128,11 @@ export class SqliteStore implements Store {
     this.log = opts.logger;
     this.metrics = opts.metrics;
     this.sqlite = new Database(opts.file);
+    // 16 KiB pages: a commit costs per page it dirties, and each message dirties a leaf of the
+    // per-conversation indexes; bigger leaves hold more conversations, so a batch dirties fewer pages.
+    // Measured in bench:store: +15 % over 4 KiB (64 KiB: +25 % there, but the hub's small commits then
+    // write 10 % more CPU). Takes effect on a new database only; an existing one keeps its page size.
+    this.sqlite.pragma('page_size = 16384');
     this.sqlite.pragma('journal_mode = WAL');
     this.sqlite.pragma('synchronous = NORMAL');
     this.sqlite.pragma('foreign_keys = ON');
