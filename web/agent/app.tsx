@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { markSeenWhileVisible, type ConnectionState, type Message, type ParleyClient, type Presence, type Receipt, type Summary } from '../../client-sdk/browser.js';
+import { Composer } from '../shared/composer.js';
 import { ConversationFeed, TypingTracker, formatTime } from '../shared/conversation.js';
 import type { Directory, Helpdesk } from './helpdesk.js';
 import { Alerts } from './alerts.js';
@@ -177,7 +178,6 @@ function ConversationView({ client, conversation, title, nameOf, dot, typists }:
   const [, bump] = useReducer((n: number, _: void) => n + 1, 0);
   const feed = useMemo(() => new ConversationFeed(client, conversation.id), [client, conversation.id]);
   const [receipts, setReceipts] = useState<Map<string, Receipt[]>>(new Map());
-  const [text, setText] = useState('');
   const end = useRef<HTMLDivElement>(null);
   const me = client.participant?.id;
 
@@ -212,13 +212,6 @@ function ConversationView({ client, conversation, title, nameOf, dot, typists }:
   const rows = feed.rows();
   useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [rows.length]);
 
-  const submit = () => {
-    const body = text.trim();
-    if (!body) return;
-    setText('');
-    client.send(conversation.id, body).catch(() => {}); // the row shows the failure
-  };
-
   return (
     <section class="conversation" data-testid="conversation">
       <header>
@@ -249,30 +242,8 @@ function ConversationView({ client, conversation, title, nameOf, dot, typists }:
         <div ref={end} />
       </div>
       <div class="typing">{typists.length > 0 && `${typists.map(nameOf).join(', ')} ${typists.length > 1 ? 'are' : 'is'} typing…`}</div>
-      <form
-        class="composer"
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit();
-        }}
-      >
-        <textarea
-          aria-label="Message"
-          placeholder="Write a message…"
-          value={text}
-          onInput={(e) => {
-            setText((e.target as HTMLTextAreaElement).value);
-            client.typing(conversation.id);
-          }}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey) {
-              e.preventDefault();
-              submit();
-            }
-          }}
-        />
-        <button type="submit">Send</button>
-      </form>
+      {/* A refused send shows as a failed row (the outgoing event), so its rejection needs no handler here. */}
+      <Composer label="Message" onSend={(body) => client.send(conversation.id, body).catch(() => {})} onTyping={() => client.typing(conversation.id)} />
     </section>
   );
 }

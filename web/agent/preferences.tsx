@@ -40,34 +40,14 @@ export function Preferences({ helpdesk, onClose }: { helpdesk: Helpdesk; onClose
       }}
     >
       <h2>Notifications</h2>
-      <label>
-        Messages from customers
-        <select name="fromCustomers" value={n.fromCustomers} onChange={(e) => setN({ fromCustomers: (e.target as HTMLSelectElement).value as Notifications['fromCustomers'] })}>
-          <option value="all">All</option>
-          <option value="mine">Only my tickets</option>
-          <option value="none">None</option>
-        </select>
-      </label>
-      <label>
-        Replies to customers
-        <select name="repliesToCustomers" value={n.repliesToCustomers} onChange={(e) => setN({ repliesToCustomers: (e.target as HTMLSelectElement).value as Notifications['repliesToCustomers'] })}>
-          <option value="all">All</option>
-          <option value="followed">What I follow</option>
-          <option value="none">None</option>
-        </select>
-      </label>
+      <Choice label="Messages from customers" name="fromCustomers" value={n.fromCustomers} options={[['all', 'All'], ['mine', 'Only my tickets'], ['none', 'None']]} onChange={(v) => setN({ fromCustomers: v })} />
+      <Choice label="Replies to customers" name="repliesToCustomers" value={n.repliesToCustomers} options={[['all', 'All'], ['followed', 'What I follow'], ['none', 'None']]} onChange={(v) => setN({ repliesToCustomers: v })} />
       <label class="check">
         <input type="checkbox" name="followedInternal" checked={n.followedInternal} onChange={(e) => setN({ followedInternal: (e.target as HTMLInputElement).checked })} />
         Internal messages in what I follow
       </label>
       <h2>Access</h2>
-      <label>
-        Conversations I can view
-        <select name="viewConversations" value={a.viewConversations} onChange={(e) => setA({ viewConversations: (e.target as HTMLSelectElement).value as Access['viewConversations'] })}>
-          <option value="all">All</option>
-          <option value="mine">Only mine</option>
-        </select>
-      </label>
+      <Choice label="Conversations I can view" name="viewConversations" value={a.viewConversations} options={[['all', 'All'], ['mine', 'Only mine']]} onChange={(v) => setA({ viewConversations: v })} />
       <label class="check">
         <input type="checkbox" name="showFromCustomers" checked={a.showFromCustomers} onChange={(e) => setA({ showFromCustomers: (e.target as HTMLInputElement).checked })} />
         Show “From customers”
@@ -84,5 +64,20 @@ export function Preferences({ helpdesk, onClose }: { helpdesk: Helpdesk; onClose
         </span>
       </div>
     </form>
+  );
+}
+
+function Choice<T extends string>({ label, name, value, options, onChange }: { label: string; name: string; value: T; options: Array<[T, string]>; onChange: (value: T) => void }) {
+  return (
+    <label>
+      {label}
+      <select name={name} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value as T)}>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

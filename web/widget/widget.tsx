@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import type { ConnectionState, ParleyClient, Presence, Summary } from '../../client-sdk/browser.js';
+import { Composer } from '../shared/composer.js';
 import { ConversationFeed, TypingTracker, formatTime, type Row } from '../shared/conversation.js';
 
 interface Props {
@@ -112,7 +113,7 @@ export function Widget({ client, markSeen }: Props) {
           <Messages rows={feed?.rows() ?? []} me={me} seenUpTo={seenUpTo} />
           {typists.length > 0 && <div class="typing">An agent is typing…</div>}
           {state !== 'open' && <div class="offline">{state === 'closed' ? 'Chat is unavailable.' : 'Reconnecting…'}</div>}
-          <Composer onSend={send} onTyping={() => conversation && client.typing(conversation.id)} />
+          <Composer label="Your message" onSend={(body) => void send(body)} onTyping={() => conversation && client.typing(conversation.id)} />
           <footer>Replies also come by email, so you can close this page.</footer>
         </section>
       )}
@@ -151,44 +152,5 @@ function Messages({ rows, me, seenUpTo }: { rows: Row[]; me: string | null; seen
       })}
       <div ref={end} />
     </div>
-  );
-}
-
-function Composer({ onSend, onTyping }: { onSend: (body: string) => Promise<void>; onTyping: () => void }) {
-  const [text, setText] = useState('');
-  const submit = () => {
-    const body = text.trim();
-    if (!body) return;
-    setText('');
-    void onSend(body);
-  };
-  return (
-    <form
-      class="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <textarea
-        aria-label="Your message"
-        placeholder="Write a message…"
-        rows={2}
-        value={text}
-        onInput={(e) => {
-          setText((e.target as HTMLTextAreaElement).value);
-          onTyping();
-        }}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey) {
-            e.preventDefault();
-            submit();
-          }
-        }}
-      />
-      <button type="submit" aria-label="Send">
-        Send
-      </button>
-    </form>
   );
 }
