@@ -720,10 +720,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const id = this.newRequestId();
     out.requestId = id;
     const timer = setTimeout(() => {
-      // No ack in time: the connection is probably dead; the heartbeat will replace it, and the
-      // resend after the reconnect carries the same clientMsgId.
-      if (out.requestId === id) out.requestId = null;
+      // No ack in time: send it again with the same clientMsgId (the hub stores it once). If the
+      // connection is dead, the heartbeat replaces it and the resend happens after the reconnect.
       this.requests.delete(id);
+      if (out.requestId !== id) return;
+      out.requestId = null;
+      if (this.currentState === 'open' && out.state === 'pending') this.transmit(out);
     }, this.opts.requestTimeoutMs);
     this.requests.set(id, {
       send: true,

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ParleyClient, ParleyClientError, ParleyServerError, type Message, type OutgoingMessage } from '../../client-sdk/node.js';
+import WebSocket from 'ws';
+import { ParleyClient, ParleyClientError, ParleyServerError, type Message, type OutgoingMessage, type WebSocketLike } from '../../client-sdk/node.js';
 import { TestHub } from '../support/hub.js';
 import { SdkHarness } from '../support/sdk.js';
 import { direct, post, signToken } from '../support/ws.js';
@@ -144,6 +145,40 @@ describe('client SDK', () => {
       const ack = await alice.client.send(conv.id, 'once', { clientMsgId: 'retry-1' });
       expect(ack).toMatchObject({ duplicate: true, seq: stored.message.seq, messageId: stored.message.id });
       expect((await alice.client.history(conv.id)).messages).toHaveLength(1);
+    });
+
+    it('sends again, with the same clientMsgId, when no ack comes in time on a live connection', async () => {
+      const conv = await direct(hub, 'alice', ['bob']);
+      const sent: string[] = [];
+      const client = new ParleyClient({
+        url: `ws://127.0.0.1:${hub.port}/v1/ws`,
+        token: await hub.token('alice'),
+        requestTimeoutMs: 300,
+        // A socket that loses the first send frame on the way, as a broken proxy might.
+        webSocket: (url) => {
+          const ws = new WebSocket(url);
+          const send = ws.send.bind(ws);
+          let dropped = false;
+          ws.send = ((data: string) => {
+            if (!dropped && data.includes('"t":"send"')) {
+              dropped = true;
+              return;
+            }
+            sent.push(data);
+            send(data);
+          }) as typeof ws.send;
+          return ws as unknown as WebSocketLike;
+        },
+      });
+      try {
+        await client.connect();
+        const ack = await client.send(conv.id, 'lost once');
+        expect(ack).toMatchObject({ seq: 1, duplicate: false });
+        expect(sent.filter((f) => f.includes('"t":"send"'))).toHaveLength(1);
+        expect((await client.history(conv.id)).messages.map((m) => m.body)).toEqual(['lost once']);
+      } finally {
+        client.close();
+      }
     });
   });
 

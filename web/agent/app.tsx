@@ -94,7 +94,15 @@ export function App({ client, helpdesk }: Props) {
   }
 
   const recent = useRef(new Map<string, Message>());
-  useEffect(() => client.on('message', (m) => void recent.current.set(m.id, m)), [client]);
+  useEffect(
+    () =>
+      client.on('message', (m) => {
+        // The bubble quotes the message its notify names; only the latest few are ever asked for.
+        recent.current.set(m.id, m);
+        if (recent.current.size > 200) recent.current.delete(recent.current.keys().next().value!);
+      }),
+    [client],
+  );
   function describeNotify(dir: Directory, conversationId: string, messageId: string): string {
     const m = recent.current.get(messageId);
     const c = conversations.get(conversationId);
