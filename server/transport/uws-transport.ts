@@ -28,8 +28,9 @@ class UwsConnection implements Connection {
   ) {}
   send(frame: string): boolean {
     if (!this.open) return false;
-    // Outside a uWS callback (after an await) a send is not corked: cork it, or it costs a syscall of its own.
-    this.ws.cork(() => this.ws.send(frame, false));
+    // No cork: inside a uWS callback the socket is corked already, and outside one (after an await) a
+    // single frame is one write either way; wrapping it cost 3 % of server CPU at the fixed rate.
+    this.ws.send(frame, false);
     return !this.cutIfSlow();
   }
   /**
