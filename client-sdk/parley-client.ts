@@ -176,6 +176,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private seenTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly typingSentAt = new Map<string, number>();
   private presenceWanted: 'active' | 'away' = 'active';
+  /** The ids of the last `who` with `watch: true`, watched again after a reconnect. */
+  private whoWatch: string[] | null = null;
   private firstWelcome: { resolve: (w: Welcome) => void; reject: (e: ParleyError) => void; promise: Promise<Welcome> } | null = null;
 
   constructor(options: ParleyClientOptions) {
@@ -408,7 +410,6 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (options.watch !== undefined) this.whoWatch = options.watch ? [...participantIds] : null;
     return (await this.request({ t: 'who', participantIds, ...options }, 'who')).presence;
   }
-  private whoWatch: string[] | null = null;
 
   /**
    * Round trip to the hub; resolves with the hub's clock.
@@ -440,7 +441,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
       return;
     }
     if (generation !== this.generation || this.currentState === 'closed') return;
-    const ws = this.opts.webSocket(this.opts.url);
+    let ws: WebSocketLike;
+    try {
+      ws = this.opts.webSocket(this.opts.url);
+    } catch (err) {
+      // A malformed URL: no retry can mend it.
+      this.terminate(new ParleyClientError('closed', `cannot open ${this.opts.url}: ${String(err)}`));
+      return;
+    }
     this.socket = ws;
     let refusal: ParleyServerError | null = null;
     ws.onopen = () => {
@@ -456,7 +464,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
       } catch {
         return; // the hub sends JSON only; a proxy's noise is not ours to act on
       }
-      if (frame.t === 'error' && !frame.re && !this.welcome) refusal = new ParleyServerError(frame.code, frame.message);
+      if (frame.t === 'error' && !frame.re && !this.welcome) {
+        // The hub refused the hello; its close follows, and dropped() decides with this reason.
+        refusal = new ParleyServerError(frame.code, frame.message);
+        return;
+      }
       this.handle(frame, generation);
     };
     ws.onerror = () => {}; // always followed by onclose, which decides

@@ -73,6 +73,14 @@ describe('client SDK', () => {
       expect(h.client.state).toBe('closed');
     });
 
+    it('gives up at once on a URL no socket can open', async () => {
+      const client = new ParleyClient({ url: 'not a url', token: 'x' });
+      const err = await client.connect().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ParleyClientError);
+      expect((err as ParleyClientError).code).toBe('closed');
+      expect(client.state).toBe('closed');
+    });
+
     it('answers requests made while not connected with not_connected, and after close with closed', async () => {
       const h = await connect('alice');
       h.block();
