@@ -384,7 +384,10 @@ export class Hub {
     const c = this.visible(p, f.conversationId);
     if (!mayPostWs(p, c, this.directory.context(c))) throw new ProtocolError('forbidden', 'you may not post here');
     const { message, duplicate } = await this.post(p, c, { body: f.body, format: f.format ?? 'text', clientMsgId: f.clientMsgId, source: 'ws' });
-    this.sendTo(s, { t: 'ack', re: f.id, conversationId: c.id, messageId: message.id, seq: message.seq, createdAt: message.createdAt, duplicate });
+    // After the fan-out: the ack leaves in the same write as the sender's own copy of the message.
+    if (s.phase === 'closed') return;
+    this.metrics.frameOut('ack');
+    s.conn.sendAfterPublished(encode({ t: 'ack', re: f.id, conversationId: c.id, messageId: message.id, seq: message.seq, createdAt: message.createdAt, duplicate }));
   }
 
   /**
