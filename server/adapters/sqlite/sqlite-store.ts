@@ -74,6 +74,10 @@ type MessageRow = {
 const COMMIT_INTERVAL_MS = 2;
 /** Time from a commit to the checkpoint cycle that copies it (see checkpointCycle). */
 const CHECKPOINT_INTERVAL_MS = 250;
+/** Concurrent checkpoint passes at most per cycle before the held one. */
+const CHECKPOINT_MAX_PASSES = 4;
+/** A pass that found at most this many new frames is the last concurrent one. */
+const CHECKPOINT_HOLD_FRAMES = 64;
 /** What a WAL file is cut back to when it starts over. */
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 /** Rows per multi-row watermark upsert. */
@@ -243,18 +247,27 @@ export class SqliteStore implements Store {
    * Copy the WAL into the database and let it start over, so that it stays small under any load.
    * SQLite starts a WAL over only when a write begins after every frame was checkpointed; a
    * checkpoint running beside a steady stream of commits never gets there, and the WAL would grow
-   * without bound (a gigabyte in half a minute at 3,000 messages/s). So a cycle is two checkpoints
-   * on the worker: the first copies the bulk while commits go on; if commits landed meanwhile, the
-   * second copies just those while new commits wait (writes queue, the event loop runs on; about a
-   * millisecond), and the next commit starts the WAL over.
+   * without bound (a gigabyte in half a minute at 3,000 messages/s). So a cycle is a few checkpoints
+   * on the worker: the first copies the bulk while commits go on, each next one what arrived during
+   * the one before; once that is little, a last one copies the rest while new commits wait (writes
+   * queue, the event loop runs on; a millisecond or two), and the next commit starts the WAL over.
    */
   private async checkpointCycle(): Promise<void> {
     const cp = this.checkpointer;
     if (!cp || this.closing) return;
     this.checkpoint = 'running';
     try {
-      const before = this.commits;
-      await cp.checkpoint();
+      // Copy alongside the commits until a pass finds little new (each pass copies what arrived
+      // during the one before, and copying is far faster than writing), so that the held pass is short.
+      let before = this.commits;
+      let last = await cp.checkpoint();
+      for (let pass = 1; pass < CHECKPOINT_MAX_PASSES && this.commits !== before && !this.closing; pass++) {
+        before = this.commits;
+        const r = await cp.checkpoint();
+        const copied = r.log - last.log;
+        last = r;
+        if (copied <= CHECKPOINT_HOLD_FRAMES) break;
+      }
       if (this.commits !== before && !this.closing) {
         this.holdingCommits = true;
         try {

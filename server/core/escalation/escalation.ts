@@ -91,7 +91,7 @@ export class Escalation {
 
   private arm(p: string, c: string, dueAt: number): void {
     const k = key(p, c);
-    const current = this.wheel.has(k) ? this.wheel.dueAt(k) : undefined;
+    const current = this.wheel.dueAt(k);
     if (current !== undefined && current <= dueAt) return;
     this.wheel.arm(k, dueAt);
     this.driver.poke();
