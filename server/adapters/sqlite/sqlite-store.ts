@@ -122,7 +122,8 @@ export class SqliteStore implements Store {
   private readonly metrics: SqliteStoreOptions['metrics'];
   private ops: QueuedOp[] = [];
   private rises = new Map<string, PendingRise>();
-  private delivered = new Map<string, PendingRise>();
+  /** Delivered rises waiting for their window, by conversation then participant (existing ids as keys: no key to build). */
+  private delivered = new Map<string, Map<string, PendingRise>>();
   private deliveredTimer: NodeJS.Timeout | null = null;
   private deliveredDue = false;
   private flushScheduled = false;
@@ -301,26 +302,20 @@ export class SqliteStore implements Store {
     this.lastFlushAt = performance.now();
     const ops = this.ops;
     const rises = this.rises;
-    let delivered: Map<string, PendingRise> | null = null;
+    let delivered: PendingRise[] | null = null;
     if (this.deliveredDue || this.closing) {
-      // A window's rises go out DELIVERED_PER_COMMIT at a time, oldest first, one commit per
-      // event-loop turn: writing thousands at once would stall every ack behind them.
+      // A window's rises go out about DELIVERED_PER_COMMIT at a time (whole conversations), oldest
+      // first, one commit per event-loop turn: writing thousands at once would stall every ack.
       const take = this.closing ? Infinity : DELIVERED_PER_COMMIT;
-      if (this.delivered.size <= take) {
-        this.deliveredDue = false;
-        if (this.delivered.size) {
-          delivered = this.delivered;
-          this.delivered = new Map();
-        }
-      } else {
-        delivered = new Map();
-        for (const [k, r] of this.delivered) {
-          if (delivered.size >= take) break;
-          delivered.set(k, r);
-        }
-        for (const k of delivered.keys()) this.delivered.delete(k);
-        setImmediate(() => this.schedule());
+      delivered = [];
+      for (const [c, byParticipant] of this.delivered) {
+        if (delivered.length >= take) break;
+        for (const r of byParticipant.values()) delivered.push(r);
+        this.delivered.delete(c);
       }
+      if (this.delivered.size === 0) this.deliveredDue = false;
+      else setImmediate(() => this.schedule());
+      if (delivered.length === 0) delivered = null;
     }
     if (ops.length === 0 && rises.size === 0 && !delivered) return;
     this.ops = [];
@@ -339,7 +334,7 @@ export class SqliteStore implements Store {
             results[i] = { ok: false, error };
           }
         }
-        if (delivered) this.applyRises('delivered', [...delivered.values()], riseResults);
+        if (delivered) this.applyDelivered(delivered);
         if (rises.size) this.applyRises('seen', [...rises.values()], riseResults);
       })();
     } catch (error) {
@@ -355,7 +350,7 @@ export class SqliteStore implements Store {
     this.pendingSeq = null;
     this.commits++;
     this.armCheckpoint();
-    this.metrics?.commitBatch(ops.length + rises.size + (delivered?.size ?? 0), Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics?.commitBatch(ops.length + rises.size + (delivered?.length ?? 0), Number(process.hrtime.bigint() - started) / 1e9);
     for (let i = 0; i < ops.length; i++) {
       const r = results[i]!;
       if (r.ok) ops[i]!.resolve(r.value as never);
@@ -380,7 +375,7 @@ export class SqliteStore implements Store {
    * Write rises as multi-row upserts (RISE_CHUNK rows a statement): the WHERE keeps a watermark from
    * ever falling, RETURNING says which rows rose, and those rises go to the log in one insert.
    */
-  private applyRises(kind: PendingRise['kind'], rows: PendingRise[], rose: Map<PendingRise, boolean>): void {
+  private applyRises(kind: 'seen', rows: PendingRise[], rose: Map<PendingRise, boolean>): void {
     for (let i = 0; i < rows.length; i += RISE_CHUNK) {
       const chunk = rows.slice(i, i + RISE_CHUNK);
       const params: Array<string | number> = [];
@@ -397,7 +392,26 @@ export class SqliteStore implements Store {
         rose.set(r, up);
         if (up) log.push(r.conversationId, r.upTo, r.participantId, r.at);
       }
-      this.chunkStatement(kind === 'delivered' ? 'logDelivered' : 'logSeen', log.length / 4).run(...log);
+      this.chunkStatement('logSeen', log.length / 4).run(...log);
+    }
+  }
+
+  /**
+   * Write delivered rises: the upsert's WHERE keeps each watermark from falling, and every rise goes
+   * to the log, even one the watermark had already passed (through a seen rise, say): its time is
+   * then a later candidate for min(at) in receiptTimes and changes nothing. No RETURNING needed.
+   */
+  private applyDelivered(rows: PendingRise[]): void {
+    for (let i = 0; i < rows.length; i += RISE_CHUNK) {
+      const chunk = rows.slice(i, i + RISE_CHUNK);
+      const marks: Array<string | number> = [];
+      const log: Array<string | number> = [];
+      for (const r of chunk) {
+        marks.push(r.participantId, r.conversationId, r.upTo, r.at);
+        log.push(r.conversationId, r.upTo, r.participantId, r.at);
+      }
+      this.chunkStatement('delivered', chunk.length).run(...marks);
+      this.chunkStatement('logDelivered', chunk.length).run(...log);
     }
   }
 
@@ -415,8 +429,7 @@ export class SqliteStore implements Store {
     } else if (kind === 'delivered') {
       sql = `INSERT INTO watermarks (participant_id, conversation_id, delivered_up_to, delivered_at) VALUES ${values('(?, ?, ?, ?)')}
         ON CONFLICT (participant_id, conversation_id) DO UPDATE SET delivered_up_to = excluded.delivered_up_to, delivered_at = excluded.delivered_at
-        WHERE excluded.delivered_up_to > watermarks.delivered_up_to
-        RETURNING participant_id, conversation_id`;
+        WHERE excluded.delivered_up_to > watermarks.delivered_up_to`;
     } else {
       // Seeing implies delivery: a seen rise lifts delivered with it.
       sql = `INSERT INTO watermarks (participant_id, conversation_id, seen_up_to, seen_at) VALUES ${values('(?, ?, ?, ?)')}
@@ -432,22 +445,13 @@ export class SqliteStore implements Store {
     return st;
   }
 
-  private queueRise(kind: PendingRise['kind'], participantId: string, conversationId: string, upTo: number, at: number): PendingRise {
+  private queueSeen(participantId: string, conversationId: string, upTo: number, at: number): PendingRise {
     const key = `${participantId}\u0000${conversationId}`;
-    const pending = kind === 'seen' ? this.rises : this.delivered;
-    let r = pending.get(key);
+    let r = this.rises.get(key);
     if (!r) {
-      r = { kind, participantId, conversationId, upTo, at, waiters: [] };
-      pending.set(key, r);
-      if (kind === 'seen') this.schedule();
-      else if (!this.deliveredTimer) {
-        this.deliveredTimer = setTimeout(() => {
-          this.deliveredTimer = null;
-          this.deliveredDue = true;
-          this.schedule();
-        }, DELIVERED_WINDOW_MS);
-        this.deliveredTimer.unref();
-      }
+      r = { kind: 'seen', participantId, conversationId, upTo, at, waiters: [] };
+      this.rises.set(key, r);
+      this.schedule();
     } else if (upTo > r.upTo) {
       r.upTo = upTo;
     }
@@ -485,12 +489,29 @@ export class SqliteStore implements Store {
 
   recordDelivered(conversationId: string, participantIds: readonly string[], upTo: number, at: number): void {
     if (this.closed) return;
-    for (const p of participantIds) this.queueRise('delivered', p, conversationId, upTo, at);
+    let byParticipant = this.delivered.get(conversationId);
+    if (!byParticipant) this.delivered.set(conversationId, (byParticipant = new Map()));
+    for (const p of participantIds) {
+      const r = byParticipant.get(p);
+      if (r) {
+        if (upTo > r.upTo) r.upTo = upTo;
+        continue;
+      }
+      byParticipant.set(p, { kind: 'delivered', participantId: p, conversationId, upTo, at, waiters: [] });
+    }
+    if (!this.deliveredTimer && !this.deliveredDue) {
+      this.deliveredTimer = setTimeout(() => {
+        this.deliveredTimer = null;
+        this.deliveredDue = true;
+        this.schedule();
+      }, DELIVERED_WINDOW_MS);
+      this.deliveredTimer.unref();
+    }
   }
 
   raiseSeen(participantId: string, conversationId: string, upTo: number, at: number): Promise<boolean> {
     if (this.closed) return Promise.reject(new ProtocolError('unavailable', 'storage is closed'));
-    return new Promise((resolve) => this.queueRise('seen', participantId, conversationId, upTo, at).waiters.push(resolve));
+    return new Promise((resolve) => this.queueSeen(participantId, conversationId, upTo, at).waiters.push(resolve));
   }
 
   putParticipant(p: ParticipantRecord): Promise<void> {
@@ -684,8 +705,8 @@ export class SqliteStore implements Store {
       }
     }
     // Delivered rises still waiting for their write-behind window count already.
-    for (const r of this.delivered.values()) {
-      if (r.conversationId !== m.conversationId || r.upTo < m.seq) continue;
+    for (const r of this.delivered.get(m.conversationId)?.values() ?? []) {
+      if (r.upTo < m.seq) continue;
       let t = out.get(r.participantId);
       if (!t) out.set(r.participantId, (t = { participantId: r.participantId, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null }));
       const at = Math.max(r.at, m.createdAt);
