@@ -26,11 +26,10 @@ class UwsConnection implements Connection {
     private readonly ws: WebSocket<SocketData>,
     private readonly maxBackpressure: number,
     private readonly app: TemplatedApp,
-    /** This connection's own topic: what is published to it is drained with its other topics' frames. */
+    /** This connection's own topic, subscribed at its first use (an idle session does not pay for it). */
     private readonly topic: string,
-  ) {
-    ws.subscribe(topic);
-  }
+  ) {}
+  private ownTopic = false;
   send(frame: string): boolean {
     if (!this.open) return false;
     // No cork: inside a uWS callback the socket is corked already, and outside one (after an await) a
@@ -41,7 +40,9 @@ class UwsConnection implements Connection {
   sendAfterPublished(frame: string): void {
     // uWS buffers published frames per socket and writes each socket's share once, after this turn of
     // the loop; a frame published to the connection's own topic joins that write, in publish order.
-    if (this.open) this.app.publish(this.topic, frame, false);
+    if (!this.open) return;
+    if (!this.ownTopic) this.ownTopic = this.ws.subscribe(this.topic);
+    this.app.publish(this.topic, frame, false);
   }
   /**
    * Past our bound the client is too slow to follow: close it with 1008 (it resumes from history)

@@ -45,6 +45,15 @@ describe('send and ack', () => {
     expectNoViolations(alice);
   });
 
+  it("the sender's own copy of its message comes before the ack, every time", async () => {
+    const conv = await direct(hub, 'alice', ['bob']);
+    const alice = await hub.connect('alice');
+    const order: string[] = [];
+    alice.ws.on('message', (data) => order.push(JSON.parse(data.toString()).t));
+    for (let i = 0; i < 5; i++) await send(alice, conv.id, `in order ${i}`, `order-${i}`);
+    expect(order).toEqual(Array.from({ length: 5 }, () => ['message', 'ack']).flat());
+  });
+
   it('the ack echoes exactly the id the client chose', async () => {
     const conv = await direct(hub, 'alice', ['bob']);
     const alice = await hub.connect('alice');
