@@ -256,7 +256,6 @@ export class SqliteStore implements Store {
   private async checkpointCycle(): Promise<void> {
     const cp = this.checkpointer;
     if (!cp || this.closing) return;
-    this.checkpoint = 'running';
     try {
       // Copy alongside the commits until a pass finds little new (each pass copies what arrived
       // during the one before, and copying is far faster than writing), so that the held pass is short.
@@ -282,14 +281,15 @@ export class SqliteStore implements Store {
       if (!this.closing) this.log.warn('checkpoint failed', { error: String(error) });
     }
     // The next commit arms the next cycle; an idle store has nothing to copy.
-    this.checkpoint = 'idle';
+    this.checkpointArmed = false;
   }
   private armCheckpoint(): void {
-    if (this.checkpoint !== 'idle' || !this.checkpointer || this.closing) return;
-    this.checkpoint = 'armed';
+    if (this.checkpointArmed || !this.checkpointer || this.closing) return;
+    this.checkpointArmed = true;
     setTimeout(() => void this.checkpointCycle(), CHECKPOINT_INTERVAL_MS).unref();
   }
-  private checkpoint: 'idle' | 'armed' | 'running' = 'idle';
+  /** A cycle is due or running. */
+  private checkpointArmed = false;
   /** Commits so far: a cycle compares it before and after its first checkpoint. */
   private commits = 0;
   /** While true, flush() waits: the checkpointer is copying the last frames (see checkpointCycle). */
@@ -335,7 +335,7 @@ export class SqliteStore implements Store {
           }
         }
         if (delivered) this.applyDelivered(delivered);
-        if (rises.size) this.applyRises('seen', [...rises.values()], riseResults);
+        if (rises.size) this.applySeen([...rises.values()], riseResults);
       })();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
@@ -372,15 +372,16 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Write rises as multi-row upserts (RISE_CHUNK rows a statement): the WHERE keeps a watermark from
-   * ever falling, RETURNING says which rows rose, and those rises go to the log in one insert.
+   * Write seen rises as multi-row upserts (RISE_CHUNK rows a statement): the WHERE keeps a watermark
+   * from ever falling, RETURNING says which rows rose (their waiters learn it), and those rises go to
+   * the log in one insert.
    */
-  private applyRises(kind: 'seen', rows: PendingRise[], rose: Map<PendingRise, boolean>): void {
+  private applySeen(rows: PendingRise[], rose: Map<PendingRise, boolean>): void {
     for (let i = 0; i < rows.length; i += RISE_CHUNK) {
       const chunk = rows.slice(i, i + RISE_CHUNK);
       const params: Array<string | number> = [];
       for (const r of chunk) params.push(r.participantId, r.conversationId, r.upTo, r.at);
-      const returned = this.chunkStatement(kind, chunk.length).all(...params) as Array<{ participant_id: string; conversation_id: string }>;
+      const returned = this.chunkStatement('seen', chunk.length).all(...params) as Array<{ participant_id: string; conversation_id: string }>;
       if (returned.length === 0) {
         for (const r of chunk) rose.set(r, false);
         continue;
