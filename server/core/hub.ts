@@ -70,7 +70,8 @@ export interface HubOptions {
 
 /** What the hub tells escalation, and asks of it (see escalation/escalation.ts). */
 export interface EscalationHooks {
-  onMessage(c: ConversationRecord, m: Message, sender: ParticipantRecord): void;
+  /** m was committed in c; `notified` is everybody it notifies (SPEC §2), online or not. */
+  onMessage(c: ConversationRecord, m: Message, notified: readonly ParticipantRecord[]): void;
   onSeen(participantId: string, c: ConversationRecord, upTo: number): void;
   emailStatus(p: ParticipantRecord, c: ConversationRecord, m: Message, r: Pick<Receipt, 'seenAt' | 'emailedAt'>): EmailStatus;
 }
@@ -411,29 +412,37 @@ export class Hub {
     this.metrics.messageStored(m.source);
     const joined = joins && !c.members.has(p.id);
     if (joined) this.directory.addMember(c, p.id, now);
-    this.fanOut(c, message, p);
-    this.escalation?.onMessage(c, message, p);
+    const notified = this.fanOut(c, message, p);
+    this.escalation?.onMessage(c, message, notified);
     if (joined) void this.pushConversation(c).catch((e: unknown) => this.log.error('conversation push failed', { error: String(e) }));
     return result;
   }
 
-  /** Publish a committed message: one encoded frame per topic, then per-recipient notify frames. */
-  private fanOut(c: ConversationRecord, m: Message, sender: ParticipantRecord): void {
+  /**
+   * Publish a committed message: one encoded frame per topic, then a notify frame to each online
+   * viewer it notifies. The rules run once per viewer, online or not: the result, everybody the
+   * message notifies, is what escalation arms its timers for.
+   */
+  private fanOut(c: ConversationRecord, m: Message, sender: ParticipantRecord): ParticipantRecord[] {
     this.publishToConversation(c, encode({ t: 'message', message: m }));
     const ctx = this.directory.context(c);
     const online: string[] = [];
-    const frames = new Map<string, string>();
-    for (const p of this.onlineViewers(c)) {
-      online.push(p.id);
+    const notified: ParticipantRecord[] = [];
+    // The reason depends on the sender and the conversation only: one frame serves every viewer.
+    let frame: string | undefined;
+    for (const p of this.directory.allViewers(c)) {
       const reason = notify(p, sender, c, ctx);
+      if (reason) notified.push(p);
+      if (!this.sessions.has(p.id)) continue;
+      online.push(p.id);
       if (!reason) continue;
-      let frame = frames.get(reason);
-      if (!frame) frames.set(reason, (frame = encode({ t: 'notify', conversationId: c.id, messageId: m.id, seq: m.seq, reason })));
+      frame ??= encode({ t: 'notify', conversationId: c.id, messageId: m.id, seq: m.seq, reason });
       this.bus.publish(`p:${p.id}`, frame);
       this.metrics.frameOut('notify');
     }
     this.metrics.deliveries(online.length);
     if (online.length) this.store.recordDelivered(c.id, online, m.seq, this.clock.now());
+    return notified;
   }
 
   private publishToConversation(c: ConversationRecord, frame: string): void {

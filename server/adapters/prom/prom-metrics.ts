@@ -8,10 +8,41 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
   readonly registry = new Registry();
   private readonly connections = new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers: [this.registry] });
   private readonly connectionsTotal = new Counter({ name: 'parley_connections_total', help: 'WebSocket connections accepted', registers: [this.registry] });
-  private readonly framesIn = new Counter({ name: 'parley_frames_in_total', help: 'Client frames received, by type', labelNames: ['type'], registers: [this.registry] });
-  private readonly framesOut = new Counter({ name: 'parley_frames_out_total', help: 'Frames sent or published, by type', labelNames: ['type'], registers: [this.registry] });
-  private readonly messages = new Counter({ name: 'parley_messages_total', help: 'Messages stored, by source', labelNames: ['source'], registers: [this.registry] });
-  private readonly deliveriesTotal = new Counter({ name: 'parley_deliveries_total', help: 'Messages pushed to participants with an open session', registers: [this.registry] });
+  // The counters bumped per frame and per message are plain numbers, handed to prom-client when the
+  // registry is read: its inc() validates and hashes labels and allocates on every call.
+  private readonly inByType = new Map<string, number>();
+  private readonly outByType = new Map<string, number>();
+  private readonly bySource = new Map<string, number>();
+  private deliveryCount = 0;
+  private armedCount = 0;
+  private pendingCount = 0;
+  private readonly framesIn: Counter<'type'> = new Counter({
+    name: 'parley_frames_in_total',
+    help: 'Client frames received, by type',
+    labelNames: ['type'],
+    registers: [this.registry],
+    collect: (): void => publish(this.framesIn, 'type', this.inByType),
+  });
+  private readonly framesOut: Counter<'type'> = new Counter({
+    name: 'parley_frames_out_total',
+    help: 'Frames sent or published, by type',
+    labelNames: ['type'],
+    registers: [this.registry],
+    collect: (): void => publish(this.framesOut, 'type', this.outByType),
+  });
+  private readonly messages: Counter<'source'> = new Counter({
+    name: 'parley_messages_total',
+    help: 'Messages stored, by source',
+    labelNames: ['source'],
+    registers: [this.registry],
+    collect: (): void => publish(this.messages, 'source', this.bySource),
+  });
+  private readonly deliveriesTotal: Counter<string> = new Counter({
+    name: 'parley_deliveries_total',
+    help: 'Messages pushed to participants with an open session',
+    registers: [this.registry],
+    collect: (): void => publish(this.deliveriesTotal, null, this.deliveryCount),
+  });
   private readonly errors = new Counter({ name: 'parley_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers: [this.registry] });
   private readonly batchSize = new Histogram({
     name: 'parley_commit_batch_size',
@@ -26,9 +57,19 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
     registers: [this.registry],
   });
 
-  private readonly timersArmed = new Counter({ name: 'parley_escalation_timers_armed_total', help: 'Escalation timers armed or moved earlier', registers: [this.registry] });
+  private readonly timersArmed: Counter<string> = new Counter({
+    name: 'parley_escalation_timers_armed_total',
+    help: 'Escalation timers armed or moved earlier',
+    registers: [this.registry],
+    collect: (): void => publish(this.timersArmed, null, this.armedCount),
+  });
   private readonly timersFired = new Counter({ name: 'parley_escalation_timers_fired_total', help: 'Escalation timers fired', registers: [this.registry] });
-  private readonly timersPending = new Gauge({ name: 'parley_escalation_timers_pending', help: 'Escalation timers pending', registers: [this.registry] });
+  private readonly timersPending = new Gauge({
+    name: 'parley_escalation_timers_pending',
+    help: 'Escalation timers pending',
+    registers: [this.registry],
+    collect: (): void => this.timersPending.set(this.pendingCount),
+  });
   private readonly emails = new Counter({ name: 'parley_emails_total', help: 'Emails by outcome: queued, sent, failed, retried', labelNames: ['status'], registers: [this.registry] });
   private readonly sendSeconds = new Histogram({
     name: 'parley_email_send_seconds',
@@ -48,37 +89,30 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
   connectionClosed(): void {
     this.connections.dec();
   }
-  // Label children are cached: a labelled inc() hashes its labels on every call, and these run per frame.
-  private readonly inByType = new Map<string, { inc(n?: number): void }>();
-  private readonly outByType = new Map<string, { inc(n?: number): void }>();
   frameIn(type: string): void {
-    let c = this.inByType.get(type);
-    if (!c) this.inByType.set(type, (c = this.framesIn.labels(type)));
-    c.inc();
+    this.inByType.set(type, (this.inByType.get(type) ?? 0) + 1);
   }
   frameOut(type: string, count = 1): void {
-    let c = this.outByType.get(type);
-    if (!c) this.outByType.set(type, (c = this.framesOut.labels(type)));
-    c.inc(count);
+    this.outByType.set(type, (this.outByType.get(type) ?? 0) + count);
   }
   messageStored(source: string): void {
-    this.messages.inc({ source });
+    this.bySource.set(source, (this.bySource.get(source) ?? 0) + 1);
   }
   deliveries(count: number): void {
-    if (count) this.deliveriesTotal.inc(count);
+    this.deliveryCount += count;
   }
   commitBatch(size: number, seconds: number): void {
     this.batchSize.observe(size);
     this.commitSeconds.observe(seconds);
   }
   timerArmed(): void {
-    this.timersArmed.inc();
+    this.armedCount++;
   }
   timerFired(): void {
     this.timersFired.inc();
   }
   pendingTimers(n: number): void {
-    this.timersPending.set(n);
+    this.pendingCount = n;
   }
   emailQueued(): void {
     this.emails.inc({ status: 'queued' });
@@ -96,4 +130,11 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
   error(code: string): void {
     this.errors.inc({ code });
   }
+}
+
+/** Sets a counter to the running totals kept beside it (by one label, or a single total). */
+function publish(counter: Counter<string>, label: string | null, totals: Map<string, number> | number): void {
+  counter.reset();
+  if (typeof totals === 'number') counter.inc(totals);
+  else for (const [value, n] of totals) counter.inc({ [label!]: value }, n);
 }

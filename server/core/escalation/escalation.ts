@@ -99,11 +99,13 @@ export class Escalation {
     this.o.metrics.pendingTimers(this.wheel.size);
   }
 
-  /** A message was committed: arm a timer for everyone it is email-eligible for. */
-  onMessage(c: ConversationRecord, m: Message, sender: ParticipantRecord): void {
+  /**
+   * A message was committed: arm a timer for each participant it notifies (the hub's fan-out
+   * applied notify(), the sender excluded) whose relation to c began before it.
+   */
+  onMessage(c: ConversationRecord, m: Message, notified: readonly ParticipantRecord[]): void {
     const ctx = this.o.directory.context(c);
-    for (const p of this.o.directory.allViewers(c)) {
-      if (p.id === sender.id || !notify(p, sender, c, ctx)) continue;
+    for (const p of notified) {
       const since = relationSince(p, c, ctx);
       if (since === null || since >= m.createdAt) continue;
       this.arm(p.id, c.id, m.createdAt + this.o.delayMs);
