@@ -95,7 +95,8 @@ for (const mix of ['fanout', 'seen'] as const) {
     results.push(r.perSecond);
     console.error(`${mix} run ${i + 1}: ${Math.round(r.perSecond).toLocaleString('en')} messages/s (${r.seconds.toFixed(2)} s, ${r.batches} commits)`);
   }
-  rows.push(`| ${MIX_LABEL[mix]} | ${MESSAGES.toLocaleString('en')} | ${RUNS} | **${Math.round(median(results)).toLocaleString('en')}** | 50,000 |`);
+  // The target (issue 2) is set for the fan-out mix; the seen mix is shown beside it.
+  rows.push(`| ${MIX_LABEL[mix]} | ${MESSAGES.toLocaleString('en')} | ${RUNS} | **${Math.round(median(results)).toLocaleString('en')}** | ${mix === 'fanout' ? '50,000' : '—'} |`);
 }
 console.log('');
 console.log('bench:store — messages committed per second through SqliteStore (group commit, prepared statements)');
