@@ -1028,4 +1028,29 @@ describe('GET /metrics', () => {
     c.close();
     await c.waitClose();
   });
+
+  it('counts frames by type and deliveries, as of each scrape', async () => {
+    await hub.user('met-a');
+    await hub.user('met-b');
+    const conv = await hub.ok('POST', '/v1/conversations', { kind: 'direct', createdBy: 'met-a', members: ['met-b'] });
+    const a = await hub.connect('met-a');
+    const b = await hub.connect('met-b');
+    const t0 = await (await fetch(hub.url + '/metrics')).text();
+    for (const n of [1, 2]) {
+      await a.request({ t: 'send', conversationId: conv.id, clientMsgId: `met-frames-${n}`, body: `counted ${n}` }, 'ack');
+      await b.next((f) => f.t === 'notify' && f.seq === n);
+    }
+    const t1 = await (await fetch(hub.url + '/metrics')).text();
+    const delta = (series: string) => value(t1, series) - value(t0, series);
+    expect(delta('parley_frames_in_total{type="send"}')).toBe(2);
+    expect(delta('parley_frames_out_total{type="ack"}')).toBe(2);
+    // The sender is not notified of its own message: one notify frame per message, to met-b.
+    expect(delta('parley_frames_out_total{type="notify"}')).toBe(2);
+    // Every online viewer, the sender's own session included, has each message delivered.
+    expect(delta('parley_deliveries_total')).toBe(4);
+    expect(delta('parley_messages_total{source="ws"}')).toBe(2);
+    a.close();
+    b.close();
+    await Promise.all([a.waitClose(), b.waitClose()]);
+  });
 });
