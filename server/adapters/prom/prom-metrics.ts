@@ -9,40 +9,13 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
   private readonly connections = new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers: [this.registry] });
   private readonly connectionsTotal = new Counter({ name: 'parley_connections_total', help: 'WebSocket connections accepted', registers: [this.registry] });
   // The counters bumped per frame and per message are plain numbers, handed to prom-client when the
-  // registry is read: its inc() validates and hashes labels and allocates on every call.
+  // registry is read (see tally()): its inc() validates and hashes labels and allocates on every call.
   private readonly inByType = new Map<string, number>();
   private readonly outByType = new Map<string, number>();
   private readonly bySource = new Map<string, number>();
   private deliveryCount = 0;
   private armedCount = 0;
   private pendingCount = 0;
-  private readonly framesIn: Counter<'type'> = new Counter({
-    name: 'parley_frames_in_total',
-    help: 'Client frames received, by type',
-    labelNames: ['type'],
-    registers: [this.registry],
-    collect: (): void => publish(this.framesIn, 'type', this.inByType),
-  });
-  private readonly framesOut: Counter<'type'> = new Counter({
-    name: 'parley_frames_out_total',
-    help: 'Frames sent or published, by type',
-    labelNames: ['type'],
-    registers: [this.registry],
-    collect: (): void => publish(this.framesOut, 'type', this.outByType),
-  });
-  private readonly messages: Counter<'source'> = new Counter({
-    name: 'parley_messages_total',
-    help: 'Messages stored, by source',
-    labelNames: ['source'],
-    registers: [this.registry],
-    collect: (): void => publish(this.messages, 'source', this.bySource),
-  });
-  private readonly deliveriesTotal: Counter<string> = new Counter({
-    name: 'parley_deliveries_total',
-    help: 'Messages pushed to participants with an open session',
-    registers: [this.registry],
-    collect: (): void => publish(this.deliveriesTotal, null, this.deliveryCount),
-  });
   private readonly errors = new Counter({ name: 'parley_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers: [this.registry] });
   private readonly batchSize = new Histogram({
     name: 'parley_commit_batch_size',
@@ -57,12 +30,6 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
     registers: [this.registry],
   });
 
-  private readonly timersArmed: Counter<string> = new Counter({
-    name: 'parley_escalation_timers_armed_total',
-    help: 'Escalation timers armed or moved earlier',
-    registers: [this.registry],
-    collect: (): void => publish(this.timersArmed, null, this.armedCount),
-  });
   private readonly timersFired = new Counter({ name: 'parley_escalation_timers_fired_total', help: 'Escalation timers fired', registers: [this.registry] });
   private readonly timersPending = new Gauge({
     name: 'parley_escalation_timers_pending',
@@ -80,6 +47,11 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_process_' });
+    tally(this.registry, 'parley_frames_in_total', 'Client frames received, by type', 'type', () => this.inByType);
+    tally(this.registry, 'parley_frames_out_total', 'Frames sent or published, by type', 'type', () => this.outByType);
+    tally(this.registry, 'parley_messages_total', 'Messages stored, by source', 'source', () => this.bySource);
+    tally(this.registry, 'parley_deliveries_total', 'Messages pushed to participants with an open session', null, () => this.deliveryCount);
+    tally(this.registry, 'parley_escalation_timers_armed_total', 'Escalation timers armed or moved earlier', null, () => this.armedCount);
   }
 
   connectionOpened(): void {
@@ -132,9 +104,18 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
   }
 }
 
-/** Sets a counter to the running totals kept beside it (by one label, or a single total). */
-function publish(counter: Counter<string>, label: string | null, totals: Map<string, number> | number): void {
-  counter.reset();
-  if (typeof totals === 'number') counter.inc(totals);
-  else for (const [value, n] of totals) counter.inc({ [label!]: value }, n);
+/** A counter whose running totals are kept by the caller, by one label or as a single total, and set at each scrape. */
+function tally(registry: Registry, name: string, help: string, label: string | null, totals: () => Map<string, number> | number): void {
+  const counter: Counter<string> = new Counter({
+    name,
+    help,
+    labelNames: label === null ? [] : [label],
+    registers: [registry],
+    collect(): void {
+      counter.reset();
+      const t = totals();
+      if (typeof t === 'number') counter.inc(t);
+      else for (const [value, n] of t) counter.inc({ [label!]: value }, n);
+    },
+  });
 }
