@@ -5,7 +5,7 @@
  * asserts nothing).
  *
  * Scenarios: (1) a fixed rate; (2) saturation, ×1.5 a step until p99 > 50 ms or < 95 % delivered;
- * (3) idle authenticated sessions; (4) the store and timer benchmarks.
+ * (3) idle authenticated sessions; (4) the store, hub-without-sockets and timer benchmarks.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -302,10 +302,13 @@ if (values['skip-micro']) {
   process.stdout.write('\n' + lines.join('\n') + '\n');
   process.exit(0);
 }
-say('## 4. Store and timers');
+say('## 4. Store, the hub without sockets, and timers');
 say();
 const store = execFileSync(process.execPath, [join(DIST, 'bench', 'store.js'), ...(QUICK ? ['--messages', '20000', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 say(store.trim());
+say();
+const hubOnly = execFileSync(process.execPath, [join(DIST, 'bench', 'hub.js'), ...(QUICK ? ['--clients', '400', '--rate', '600', '--seconds', '2', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+say(hubOnly.trim());
 say();
 const timers = execFileSync(process.execPath, ['--expose-gc', join(DIST, 'bench', 'timers.js'), ...(QUICK ? ['--timers', '100000', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 say(timers.trim());

@@ -174,28 +174,34 @@ export class Directory {
    * everybody who may see c.
    */
   explicitViewers(c: ConversationRecord): ParticipantRecord[] {
-    const ids = new Set(this.membersOf(c));
-    const { item, project } = this.context(c);
-    if (item) {
-      for (const f of itemFollowerIds(item)) ids.add(f);
-      if (project) for (const f of project.followers.keys()) ids.add(f);
-    }
+    const ctx = this.context(c);
     const out: ParticipantRecord[] = [];
-    for (const id of ids) {
+    const add = (id: string) => {
       const p = this.participants.get(id);
-      if (p && this.maySee(p, c)) out.push(p);
+      if (p && maySee(p, c, ctx)) out.push(p);
+    };
+    const { item, project } = ctx;
+    if (!item) {
+      // Explicit members only (every direct and inbox conversation, on the hot path of each message).
+      for (const id of c.members.keys()) add(id);
+      return out;
     }
+    const ids = new Set(this.membersOf(c));
+    for (const f of itemFollowerIds(item)) ids.add(f);
+    if (project) for (const f of project.followers.keys()) ids.add(f);
+    for (const id of ids) add(id);
     return out;
   }
 
   /** Everybody who may see c, online or not (receipts, escalation). */
   allViewers(c: ConversationRecord): ParticipantRecord[] {
     const out = this.explicitViewers(c);
-    if (c.kind === 'direct') return out;
+    if (c.kind === 'direct' || this.seeAll.size === 0) return out;
+    const ctx = this.context(c);
     const seen = new Set(out.map((p) => p.id));
     for (const id of this.seeAll) {
       const p = this.participants.get(id)!;
-      if (!seen.has(id) && this.maySee(p, c)) out.push(p);
+      if (!seen.has(id) && maySee(p, c, ctx)) out.push(p);
     }
     return out;
   }
