@@ -82,6 +82,8 @@ export const WhoFrameSchema = z.strictObject({
   watch: z.boolean().optional(),
 });
 export const PingFrameSchema = z.strictObject({ t: z.literal('ping'), id: RequestIdSchema });
+/** Extend the session with a newer token for the same participant; without one, the session ends at the token's `exp`. */
+export const RefreshFrameSchema = z.strictObject({ t: z.literal('refresh'), id: RequestIdSchema, token: z.string().min(1).max(8192) });
 
 export const CLIENT_FRAME_SCHEMAS = {
   hello: HelloFrameSchema,
@@ -95,6 +97,7 @@ export const CLIENT_FRAME_SCHEMAS = {
   receipts: ReceiptsFrameSchema,
   who: WhoFrameSchema,
   ping: PingFrameSchema,
+  refresh: RefreshFrameSchema,
 } as const;
 export type ClientFrameType = keyof typeof CLIENT_FRAME_SCHEMAS;
 export type HelloFrame = z.infer<typeof HelloFrameSchema>;
@@ -108,6 +111,7 @@ export type HistoryFrame = z.infer<typeof HistoryFrameSchema>;
 export type ReceiptsFrame = z.infer<typeof ReceiptsFrameSchema>;
 export type WhoFrame = z.infer<typeof WhoFrameSchema>;
 export type PingFrame = z.infer<typeof PingFrameSchema>;
+export type RefreshFrame = z.infer<typeof RefreshFrameSchema>;
 export type ClientFrame = { [K in ClientFrameType]: z.infer<(typeof CLIENT_FRAME_SCHEMAS)[K]> }[ClientFrameType];
 
 // ─── Server → client ────────────────────────────────────────────────────────────────────────────
@@ -173,6 +177,7 @@ export const ReceiptsReplyFrameSchema = z.object({
 });
 export const WhoReplyFrameSchema = z.object({ t: z.literal('who'), re: z.string(), presence: z.array(PresenceSchema) });
 export const PongFrameSchema = z.object({ t: z.literal('pong'), re: z.string(), serverTime: TimeSchema });
+export const RefreshedFrameSchema = z.object({ t: z.literal('refreshed'), re: z.string(), expiresAt: TimeSchema });
 export const ErrorFrameSchema = z.object({ t: z.literal('error'), re: z.string().optional(), code: z.enum(ERROR_CODES), message: z.string() });
 
 export const ServerFrameSchema = z.discriminatedUnion('t', [
@@ -189,6 +194,7 @@ export const ServerFrameSchema = z.discriminatedUnion('t', [
   ReceiptsReplyFrameSchema,
   WhoReplyFrameSchema,
   PongFrameSchema,
+  RefreshedFrameSchema,
   ErrorFrameSchema,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrameSchema>;
@@ -205,6 +211,7 @@ export type HistoryReplyFrame = z.infer<typeof HistoryReplyFrameSchema>;
 export type ReceiptsReplyFrame = z.infer<typeof ReceiptsReplyFrameSchema>;
 export type WhoReplyFrame = z.infer<typeof WhoReplyFrameSchema>;
 export type PongFrame = z.infer<typeof PongFrameSchema>;
+export type RefreshedFrame = z.infer<typeof RefreshedFrameSchema>;
 export type ErrorFrame = z.infer<typeof ErrorFrameSchema>;
 
 export { PresenceStateSchema };

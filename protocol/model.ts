@@ -125,11 +125,13 @@ export type Summary = z.infer<typeof SummarySchema>;
 /** What escalation did or will do for one recipient of one message (SPEC §3 Receipt.email). */
 export const EmailStatusSchema = z.enum([
   'emailed',
+  'summarized',
   'seen_in_time',
   'disabled',
   'not_notified',
   'not_eligible',
   'opted_out',
+  'bounced',
   'no_address',
   'pending',
 ]);
