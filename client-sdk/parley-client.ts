@@ -15,7 +15,7 @@ import type {
   WelcomeFrame,
 } from '../protocol/index.js';
 import { Emitter } from './emitter.js';
-import { ParleyClientError, ParleyServerError, type ParleyError } from './errors.js';
+import { ParleyClientError, ParleyError, ParleyServerError } from './errors.js';
 
 // Only types come from protocol/: the browser bundle carries no zod. The few numbers the client acts
 // on are restated here; test/unit/client-sdk checks them against protocol/codes.ts.
@@ -118,7 +118,9 @@ export interface ClientEvents {
   outgoing: [OutgoingMessage];
   /** After a reconnect: every conversation with its current counts, once catching up has begun. */
   resumed: [Summary[]];
-  /** A server error that answers no request, or why the connection was given up. */
+  /** The hub extended the session with a newer token from the provider; `expiresAt` is the hub's (ms). */
+  refreshed: [{ expiresAt: number }];
+  /** A server error that answers no request, a token refresh that failed for good, or why the connection was given up. */
   error: [ParleyError];
 }
 
@@ -141,6 +143,13 @@ type Reply<T extends ServerFrame['t']> = Extract<ServerFrame, { t: T }>;
 
 const RESUME_MAX_PAGES = 50;
 const HISTORY_PAGE = 200;
+/** Token refresh: ask at 80% of the remaining lifetime, at least 5 s before exp (half the lifetime for tokens shorter than 10 s). */
+const REFRESH_AT = 0.8;
+const REFRESH_LEAD_MS = 5_000;
+/** Refresh attempts per token (the first and two retries) before the session is left to end at exp. */
+const REFRESH_ATTEMPTS = 3;
+/** setTimeout's ceiling (about 24.8 days); a later refresh waits in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A Parley session that survives drops: it reconnects with backoff, resends what was not
@@ -161,6 +170,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private lastHeardAt = 0;
   private token: string | null = null;
   private nextRequestId = 0;
@@ -484,6 +494,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.welcome = null;
     this.generation++;
     this.stopHeartbeat();
+    this.stopRefresh();
     this.catching.clear();
     this.catchingUp.clear();
     for (const out of this.outbox.values()) out.requestId = null;
@@ -524,6 +535,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.socket = null;
     this.welcome = null;
     this.stopHeartbeat();
+    this.stopRefresh();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.seenTimer) clearTimeout(this.seenTimer);
     wasOpen?.close(1000, 'client closed');
@@ -563,6 +575,74 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.heartbeat = null;
   }
 
+  // ─── Token refresh ───────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The hub ends a session at its token's `exp` unless it gets `refresh` with a newer token first
+   * (SPEC §3 Token). With a provider and a token that has `exp`, ask the provider some time before and
+   * send the new token on the live connection. A static token, or one without `exp`, is left alone.
+   */
+  private armRefresh(generation: number): void {
+    this.stopRefresh();
+    if (typeof this.opts.token === 'string' || this.token === null) return;
+    const exp = tokenExpiry(this.token);
+    if (exp === null) return;
+    const remaining = exp - Date.now();
+    if (remaining <= 0) return; // already past: the hub ends the session, the reconnect asks the provider
+    const lead = Math.max(remaining * (1 - REFRESH_AT), Math.min(REFRESH_LEAD_MS, remaining / 2));
+    this.scheduleRefresh(generation, Date.now() + remaining - lead, exp, 1);
+  }
+
+  /** Runs refresh attempt `attempt` at `at` (epoch ms) for the session's token expiring at `exp`. */
+  private scheduleRefresh(generation: number, at: number, exp: number, attempt: number): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    const wait = Math.max(0, at - Date.now());
+    const timer = setTimeout(() => {
+      if (this.refreshTimer !== timer) return;
+      this.refreshTimer = null;
+      if (generation !== this.generation) return;
+      if (Date.now() < at) return this.scheduleRefresh(generation, at, exp, attempt); // waited in steps
+      void this.refresh(generation, exp, attempt);
+    }, Math.min(wait, MAX_TIMER_MS));
+    // A pending refresh must not keep a Node process alive (browsers' timers are numbers).
+    (timer as { unref?: () => void }).unref?.();
+    this.refreshTimer = timer;
+  }
+
+  private async refresh(generation: number, exp: number, attempt: number): Promise<void> {
+    let failure: ParleyError;
+    try {
+      const token = await (this.opts.token as TokenProvider)();
+      if (generation !== this.generation) return;
+      const newExp = tokenExpiry(token);
+      if (newExp !== null && newExp <= exp) throw new Error('the token provider returned no newer token');
+      const reply = await this.request({ t: 'refresh', token }, 'refreshed');
+      if (generation !== this.generation) return;
+      this.token = token; // also what the next reconnect says hello with
+      this.emit('refreshed', { expiresAt: reply.expiresAt });
+      this.armRefresh(generation);
+      return;
+    } catch (err) {
+      if (generation !== this.generation) return; // dropped or closed meanwhile: nothing to extend
+      failure = err instanceof ParleyError ? err : new ParleyClientError('not_connected', `the token provider failed: ${String(err)}`);
+    }
+    const remaining = exp - Date.now();
+    // A hub that predates `refresh` answers bad_frame: retrying cannot help, and bad frames count towards close 4400.
+    const hopeless = failure instanceof ParleyServerError && failure.code === 'bad_frame';
+    if (attempt < REFRESH_ATTEMPTS && remaining > 0 && !hopeless) {
+      // Try again soon enough that the remaining attempts fit before exp.
+      this.scheduleRefresh(generation, Date.now() + Math.min(1_000, remaining / (REFRESH_ATTEMPTS - attempt + 1)), exp, attempt + 1);
+      return;
+    }
+    // Given up: the session ends at exp and the reconnect asks the provider for a fresh token.
+    this.emit('error', failure);
+  }
+
+  private stopRefresh(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+  }
+
   // ─── Frames ──────────────────────────────────────────────────────────────────────────────────
 
   private handle(frame: ServerFrame, generation: number): void {
@@ -596,6 +676,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
       case 'error':
         if (!frame.re) this.emit('error', new ParleyServerError(frame.code, frame.message));
         return;
+      case 'refreshed':
+        return; // answers refresh(), which re-arms; here only when that request timed out
       default:
         return; // a reply whose request timed out
     }
@@ -608,6 +690,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const resumed = this.firstWelcome !== null && this.currentState === 'reconnecting';
     this.setState('open');
     this.startHeartbeat(welcome.heartbeatMs);
+    this.armRefresh(generation);
     if (this.presenceWanted === 'away') this.transmitFrame({ t: 'presence', state: 'away' });
     if (this.whoWatch) this.request({ t: 'who', participantIds: this.whoWatch, watch: true }, 'who').catch(() => {});
     for (const out of this.outbox.values()) if (out.state === 'pending') this.transmit(out);
@@ -811,13 +894,19 @@ function newClientMsgId(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** Whether a JWT's `exp` has passed or passes within 5 s (the payload is read, not verified). */
+/** Whether a JWT's `exp` has passed or passes within 5 s. */
 function expiresSoon(token: string): boolean {
+  const exp = tokenExpiry(token);
+  return exp !== null && exp <= Date.now() + 5_000;
+}
+
+/** A JWT's `exp` in epoch ms, or null when it has none or is no JWT (the payload is read, not verified). */
+function tokenExpiry(token: string): number | null {
   try {
     const payload = token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
     const { exp } = JSON.parse(atob(payload)) as { exp?: unknown };
-    return typeof exp === 'number' && exp * 1000 <= Date.now() + 5_000;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
   } catch {
-    return false;
+    return null;
   }
 }
