@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'conflict',
   'internal',
   'unavailable',
+  /** HTTP only: a request body that is not `application/json` (SPEC §4). */
+  'unsupported_media_type',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -30,6 +32,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,

@@ -5,24 +5,27 @@ import {
   EntityIdSchema,
   FormatSchema,
   LocaleSchema,
+  NameSchema,
   ParticipantIdSchema,
   ParticipantKindSchema,
   TimezoneSchema,
   UserPreferencesSchema,
   text,
+  wellFormed,
 } from './model.js';
 
 /**
  * HTTP bodies of the host API (SPEC §4). Every object is strict: an unknown field is 400 `invalid`.
- * `PUT` replaces the whole resource; omitted optional fields take their defaults.
+ * `PUT` replaces the whole resource; omitted optional fields take their defaults. Every string the hub
+ * stores or echoes is well-formed Unicode (SPEC §3 Text); names and bodies are also not blank.
  */
 
-const label = z.string().min(1).max(200);
+const label = wellFormed(200).min(1);
 const followers = z.array(ParticipantIdSchema).max(10_000);
 
 export const ParticipantPutSchema = z.strictObject({
   kind: ParticipantKindSchema,
-  name: text(1, 200),
+  name: NameSchema,
   email: z.email().max(254).nullable().optional(),
   locale: LocaleSchema.optional(),
   timezone: TimezoneSchema.optional(),
@@ -45,10 +48,10 @@ export const CustomerPreferencesPatchSchema = z.strictObject({
 });
 export type CustomerPreferencesPatch = z.infer<typeof CustomerPreferencesPatchSchema>;
 
-export const ProjectPutSchema = z.strictObject({ name: text(1, 200), followers: followers.optional() });
+export const ProjectPutSchema = z.strictObject({ name: NameSchema, followers: followers.optional() });
 export type ProjectPut = z.infer<typeof ProjectPutSchema>;
 
-const optionalString = z.string().max(200).nullable().optional();
+const optionalString = wellFormed(200).nullable().optional();
 export const ItemPutSchema = z.strictObject({
   kind: label,
   title: text(1, 500),
@@ -61,7 +64,7 @@ export const ItemPutSchema = z.strictObject({
   ownerId: ParticipantIdSchema.nullable().optional(),
   responsibleId: ParticipantIdSchema.nullable().optional(),
   followers: followers.optional(),
-  fields: z.record(z.string().min(1).max(100), z.string().max(10_000)).optional(),
+  fields: z.record(wellFormed(100).min(1), wellFormed(10_000)).optional(),
 });
 export type ItemPut = z.infer<typeof ItemPutSchema>;
 
@@ -84,7 +87,7 @@ export type ConversationCreate = z.infer<typeof ConversationCreateSchema>;
 export const MessagePostSchema = z.strictObject({
   senderId: ParticipantIdSchema,
   body: BodySchema,
-  clientMsgId: z.string().min(1).max(64),
+  clientMsgId: wellFormed(64).min(1),
   format: FormatSchema.optional(),
 });
 export type MessagePost = z.infer<typeof MessagePostSchema>;

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { BodySchema, text } from './text.js';
+import { BodySchema, NameSchema, illFormedPath, isBlank, isWellFormed, nonBlankText, text, wellFormed } from './text.js';
 
 /** A participant id from the host app: 1–128 chars of `[A-Za-z0-9._:@-]` (SPEC §1). */
 export const ParticipantIdSchema = z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'an id is 1–128 chars of [A-Za-z0-9._:@-]');
 /** Host-owned ids of projects and items follow the participant id rule. */
 export const EntityIdSchema = ParticipantIdSchema;
-/** A server-made id (conversations, messages): we accept any short id and answer not_found for unknown ones. */
-export const ServerIdSchema = z.string().min(1).max(128);
+/** A server-made id (conversations, messages): we accept any short well-formed id and answer not_found for unknown ones. */
+export const ServerIdSchema = wellFormed(128).min(1);
 /** Milliseconds since the Unix epoch. */
 export const TimeSchema = z.number().int();
 export const SeqSchema = z.number().int().nonnegative();
@@ -173,4 +173,4 @@ export const ItemSchema = z.object({
 });
 export type Item = z.infer<typeof ItemSchema>;
 
-export { BodySchema, text };
+export { BodySchema, NameSchema, illFormedPath, isBlank, isWellFormed, nonBlankText, text, wellFormed };

@@ -18,6 +18,12 @@ const EnvSchema = z.object({
   PARLEY_MAIL_FROM: z.string().default('Parley <parley@localhost>'),
   PARLEY_APP_URL: z.url().optional(),
   PARLEY_CONVERSATION_URL: z.string().optional(),
+  // CSP frame-ancestors sources: 'none', 'self', or space-separated hosts/schemes; nothing that could end the directive.
+  PARLEY_FRAME_ANCESTORS: z
+    .string()
+    .trim()
+    .default("'none'")
+    .refine((v) => /^(?:'none'|(?:'self'|[^\s;,']+)(?:\s+(?:'self'|[^\s;,']+))*)$/.test(v), "PARLEY_FRAME_ANCESTORS must be 'none' or space-separated CSP sources"),
   PARLEY_MAX_FRAME_BYTES: int(65_536, 1024),
   PARLEY_OUTBOX_RETENTION_MS: int(259_200_000),
   PARLEY_MAX_BACKPRESSURE_BYTES: int(1_048_576, 1024),
@@ -45,6 +51,8 @@ export interface Config {
   mailFrom: string;
   appUrl: string;
   conversationUrl: string;
+  /** CSP `frame-ancestors` of the hub's pages (PARLEY_FRAME_ANCESTORS). */
+  frameAncestors: string;
   maxFrameBytes: number;
   maxBackpressureBytes: number;
   outboxRetentionMs: number;
@@ -98,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.PARLEY_MAIL_FROM,
     appUrl,
     conversationUrl: e.PARLEY_CONVERSATION_URL ?? `${appUrl}/app/#/c/{conversationId}`,
+    frameAncestors: e.PARLEY_FRAME_ANCESTORS,
     maxFrameBytes: e.PARLEY_MAX_FRAME_BYTES,
     maxBackpressureBytes: e.PARLEY_MAX_BACKPRESSURE_BYTES,
     outboxRetentionMs: e.PARLEY_OUTBOX_RETENTION_MS,

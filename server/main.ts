@@ -82,12 +82,12 @@ async function main(): Promise<void> {
   transport.attachHub(hub);
   const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
   registerHostRoutes(router, api);
-  registerUnsubscribeRoutes(router, api);
+  registerUnsubscribeRoutes(router, api, { frameAncestors: config.frameAncestors });
   registerOpsRoutes(router, {
     ready: () => store.isReady(),
     metrics: async () => ({ text: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
   });
-  registerStaticRoutes(transport.app, { root: join(dirname(fileURLToPath(import.meta.url)), '..', 'assets'), logger });
+  registerStaticRoutes(transport.app, { root: join(dirname(fileURLToPath(import.meta.url)), '..', 'assets'), logger, frameAncestors: config.frameAncestors });
   router.fallback();
 
   const port = await transport.listen(config.host, config.port);

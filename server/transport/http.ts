@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { z } from 'zod';
-import { HTTP_STATUS, ProtocolError, type ErrorCode } from '../../protocol/index.js';
+import { HTTP_STATUS, ProtocolError, illFormedPath, type ErrorCode } from '../../protocol/index.js';
+import { DEFAULT_FRAME_ANCESTORS, pageHeaders } from './page-headers.js';
 import type { Logger } from '../core/ports/index.js';
 
 export type Method = 'get' | 'put' | 'post' | 'patch';
@@ -19,6 +20,8 @@ export interface Reply {
   body: unknown;
   /** Defaults to application/json; a string body is sent as is. */
   contentType?: string;
+  /** More response headers (a page's Content-Security-Policy). */
+  headers?: Record<string, string>;
 }
 
 export interface Route<B = unknown, Q = unknown> {
@@ -28,7 +31,10 @@ export interface Route<B = unknown, Q = unknown> {
   auth: boolean;
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
-  /** Parse the body as form data or JSON leniently (the one-click unsubscribe POST). */
+  /**
+   * Hand the handler the body text as is, whatever its media type (the one-click unsubscribe POST,
+   * RFC 8058 form data). Every other route with a body takes only `application/json` (SPEC §4).
+   */
   rawBody?: boolean;
   /** Header names the handler reads (uWS headers must be copied before the first await). */
   headers?: string[];
@@ -36,6 +42,15 @@ export interface Route<B = unknown, Q = unknown> {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/** `application/json`, optionally with `charset=utf-8` (JSON is UTF-8, RFC 8259); no other parameter. */
+const JSON_MEDIA_TYPE = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(?:utf-8|"utf-8")[ \t]*)?$/i;
+export function isJsonMediaType(contentType: string): boolean {
+  return JSON_MEDIA_TYPE.test(contentType.trim());
+}
+
+/** Pages made by a handler without their own policy get the strictest one (no framing at all). */
+const DEFAULT_PAGE_HEADERS = pageHeaders({ frameAncestors: DEFAULT_FRAME_ANCESTORS });
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -136,12 +151,16 @@ export class HttpRouter {
         body = rawBody ?? '';
       } else if (route.body) {
         if (!rawBody) throw new ProtocolError('invalid', 'a JSON body is required');
+        if (!isJsonMediaType(contentType)) throw new ProtocolError('unsupported_media_type', 'a body must be application/json');
         let json: unknown;
         try {
           json = JSON.parse(rawBody);
         } catch {
           throw new ProtocolError('invalid', 'the body is not valid JSON');
         }
+        // SPEC §3 Text: every string the hub stores or echoes is well-formed, whatever the route's schema.
+        const bad = illFormedPath(rawBody, json);
+        if (bad !== null) throw new ProtocolError('invalid', `invalid body: ${bad}: not well-formed Unicode (a lone surrogate)`, [{ path: bad === '(root)' ? 'body' : `body.${bad}`, message: 'not well-formed Unicode (a lone surrogate)' }]);
         body = validate(route.body, json, 'body');
       }
       const query = route.query ? validate(route.query, Object.fromEntries(new URLSearchParams(rawQuery)), 'query') : undefined;
@@ -159,12 +178,15 @@ export class HttpRouter {
   private send(res: HttpResponse, reply: Reply, state?: { aborted: boolean }): void {
     if (state?.aborted) return;
     const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const contentType = reply.contentType ?? 'application/json; charset=utf-8';
+    // Every answer: nosniff. A page (HTML): SPEC §4's page headers, the strictest unless the route gave its own.
+    const headers: Record<string, string> = { 'x-content-type-options': 'nosniff' };
+    if (/^text\/html\b/i.test(contentType)) Object.assign(headers, DEFAULT_PAGE_HEADERS);
+    Object.assign(headers, reply.headers);
     res.cork(() => {
-      res
-        .writeStatus(statusLine(reply.status))
-        .writeHeader('content-type', reply.contentType ?? 'application/json; charset=utf-8')
-        .writeHeader('cache-control', 'no-store')
-        .end(text);
+      res.writeStatus(statusLine(reply.status)).writeHeader('content-type', contentType).writeHeader('cache-control', 'no-store');
+      for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+      res.end(text);
     });
   }
 }
@@ -191,6 +213,7 @@ const REASONS: Record<number, string> = {
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',

@@ -15,6 +15,7 @@ import {
 } from '../../protocol/index.js';
 import type { HostApi } from '../core/host-api.js';
 import type { HttpRouter } from './http.js';
+import { DEFAULT_FRAME_ANCESTORS, pageHeaders, styleHash } from './page-headers.js';
 
 function id(schema: z.ZodType<string>, value: string | undefined, what: string): string {
   const r = schema.safeParse(value);
@@ -119,17 +120,21 @@ export function registerHostRoutes(router: HttpRouter, api: HostApi): void {
   });
 }
 
+/** The one inline style block of the unsubscribe pages, allowed by its hash in their CSP. */
+const UNSUBSCRIBE_STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}button{font:inherit;padding:.5rem 1rem}';
+
 /**
  * The unsubscribe link of customers' emails (SPEC §4, RFC 8058). GET shows a page with a confirm
  * button and changes nothing (link scanners follow GETs); POST — the button, or a mail provider's
- * one-click `List-Unsubscribe=One-Click` — sets the participant's email.optOut.
+ * one-click `List-Unsubscribe=One-Click` — sets the participant's email.optOut. POST takes its body
+ * as is: RFC 8058 sends form data, not JSON. Every page carries SPEC §4's page headers.
  */
-export function registerUnsubscribeRoutes(router: HttpRouter, api: HostApi): void {
+export function registerUnsubscribeRoutes(router: HttpRouter, api: HostApi, opts: { frameAncestors?: string } = {}): void {
+  const headers = pageHeaders({ frameAncestors: opts.frameAncestors ?? DEFAULT_FRAME_ANCESTORS, styleSources: [styleHash(UNSUBSCRIBE_STYLE)] });
   const page = (title: string, body: string) =>
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-    `<title>${title}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}` +
-    `button{font:inherit;padding:.5rem 1rem}</style></head><body>${body}</body></html>`;
-  const html = (status: number, title: string, body: string) => ({ status, body: page(title, body), contentType: 'text/html; charset=utf-8' });
+    `<title>${title}</title><style>${UNSUBSCRIBE_STYLE}</style></head><body>${body}</body></html>`;
+  const html = (status: number, title: string, body: string) => ({ status, body: page(title, body), contentType: 'text/html; charset=utf-8', headers });
   router.add({
     method: 'get',
     pattern: '/u/:token',

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from '../core/ports/index.js';
+import { DEFAULT_FRAME_ANCESTORS, pageHeaders } from './page-headers.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -24,7 +25,7 @@ interface Asset {
  * start and served at fixed paths. Only files that exist at start are routes, so no request path ever
  * reaches the file system. Assets are not content-hashed: browsers revalidate with the ETag.
  */
-export function registerStaticRoutes(app: TemplatedApp, opts: { root: string; logger: Logger }): void {
+export function registerStaticRoutes(app: TemplatedApp, opts: { root: string; logger: Logger; frameAncestors?: string }): void {
   if (!existsSync(opts.root)) {
     opts.logger.warn('front ends not built; the widget and agent app are not served', { root: opts.root });
     return;
@@ -46,6 +47,10 @@ export function registerStaticRoutes(app: TemplatedApp, opts: { root: string; lo
   const index = assets.get('/app/index.html');
   if (index) assets.set('/app/', index);
 
+  // SPEC §4 pages: every file carries the page headers (a CSP only acts on documents, but an SVG or a
+  // mistyped file opened directly is one). The agent app calls its helpdesk, an origin it learns at
+  // run time from its URL, so connect-src must allow other http(s) origins; scripts stay 'self' only.
+  const headers = Object.entries(pageHeaders({ frameAncestors: opts.frameAncestors ?? DEFAULT_FRAME_ANCESTORS, connectSources: ['http:', 'https:'] }));
   for (const [path, asset] of assets) {
     const serve = (head: boolean) => (res: HttpResponse, req: { getHeader(name: string): string }) => {
       const fresh = req.getHeader('if-none-match') === asset.etag;
@@ -54,11 +59,12 @@ export function registerStaticRoutes(app: TemplatedApp, opts: { root: string; lo
         res.writeHeader('content-type', asset.contentType);
         res.writeHeader('etag', asset.etag);
         res.writeHeader('cache-control', 'no-cache');
-        res.writeHeader('x-content-type-options', 'nosniff');
+        for (const [name, value] of headers) res.writeHeader(name, value);
         // The widget script and SDK are loaded by other sites' pages.
         if (!path.startsWith('/app/')) res.writeHeader('access-control-allow-origin', '*');
         if (fresh) res.endWithoutBody();
-        else if (head) res.endWithoutBody(asset.body.length);
+        // endWithoutBody(length) aborts the process in this uWS build: HEAD states its length itself.
+        else if (head) res.writeHeader('content-length', String(asset.body.length)).endWithoutBody();
         else res.end(asset.body);
       });
     };
@@ -67,7 +73,7 @@ export function registerStaticRoutes(app: TemplatedApp, opts: { root: string; lo
   }
   app.get('/app', (res) => {
     res.cork(() => {
-      res.writeStatus('308 Permanent Redirect').writeHeader('location', '/app/').end();
+      res.writeStatus('308 Permanent Redirect').writeHeader('location', '/app/').writeHeader('x-content-type-options', 'nosniff').end();
     });
   });
   opts.logger.info('front ends', { widget: '/widget.js', agentApp: '/app/', sdk: '/sdk/parley-client.js' });

@@ -1,14 +1,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { LocaleSchema, ParticipantIdSchema, ProtocolError } from '../../../protocol/index.js';
+import { LocaleSchema, NameSchema, ParticipantIdSchema, ProtocolError } from '../../../protocol/index.js';
 import type { TokenClaims, Tokens } from '../../core/ports/index.js';
 
 const ClaimsSchema = z.object({
   sub: ParticipantIdSchema,
   exp: z.number().int(),
   kind: z.enum(['user', 'customer', 'bot']).optional(),
-  name: z.string().min(1).max(200).optional(),
+  // Well-formed and not blank, like a name given over HTTP (SPEC §3 Text).
+  name: NameSchema.optional(),
   email: z.email().max(254).optional(),
   locale: LocaleSchema.optional(),
 });
