@@ -47,10 +47,21 @@ async function rawHttp(method: string, path: string, body: string | undefined, c
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
+/**
+ * A fresh user with one session and a direct conversation with bob: limits are per participant
+ * (SPEC §3), so every test writes as someone of its own.
+ */
+let writers = 0;
+async function writer() {
+  const id = `writer-${++writers}`;
+  await hub.user(id);
+  const conv = await direct(hub, id, ['bob']);
+  return { conv, alice: await hub.connect(id) };
+}
+
 describe('SPEC §3 Text over WebSocket', () => {
   it('a send with a lone surrogate in the body is answered invalid with re and stores nothing', async () => {
-    const conv = await direct(hub, 'alice', ['bob']);
-    const alice = await hub.connect('alice');
+    const { conv, alice } = await writer();
     // JSON.stringify writes a lone surrogate as the escape \ud800, which JSON.parse turns back into one.
     expectError(await alice.request({ t: 'send', id: 'ls-1', conversationId: conv.id, clientMsgId: 'ls1', body: 'broken \ud800 text' }), 'invalid', 'ls-1');
     expectError(await alice.request({ t: 'send', id: 'ls-2', conversationId: conv.id, clientMsgId: 'ls2', body: '\udc00' }), 'invalid', 'ls-2');
@@ -60,21 +71,19 @@ describe('SPEC §3 Text over WebSocket', () => {
   });
 
   it('a send with a lone surrogate in the clientMsgId is answered invalid, not stored, not echoed', async () => {
-    const conv = await direct(hub, 'alice', ['bob']);
-    const alice = await hub.connect('alice');
+    const { conv, alice } = await writer();
     expectError(await alice.request({ t: 'send', id: 'lc-1', conversationId: conv.id, clientMsgId: 'm\ud83d', body: 'fine text' }), 'invalid', 'lc-1');
     const h = expectType(await alice.request({ t: 'history', conversationId: conv.id }, 'history'), 'history');
     expect(h.messages).toEqual([]);
   });
 
   it('an open with a lone surrogate in the subject is answered invalid', async () => {
-    const alice = await hub.connect('alice');
+    const { alice } = await writer();
     expectError(await alice.request({ t: 'open', id: 'lo-1', members: ['bob'], subject: 'Re: \ud800' }), 'invalid', 'lo-1');
   });
 
   it.each(BLANKS)('a body of only %s is answered invalid with re and stores nothing', async (_name, body) => {
-    const conv = await direct(hub, 'alice', ['bob']);
-    const alice = await hub.connect('alice');
+    const { conv, alice } = await writer();
     expectError(await alice.request({ t: 'send', id: 'blank-1', conversationId: conv.id, clientMsgId: 'b1', body }), 'invalid', 'blank-1');
     const h = expectType(await alice.request({ t: 'history', conversationId: conv.id }, 'history'), 'history');
     expect(h.messages).toEqual([]);
@@ -82,8 +91,7 @@ describe('SPEC §3 Text over WebSocket', () => {
   });
 
   it('bodies with visible text among invisible code points, emoji sequences and astral text pass unchanged', async () => {
-    const conv = await direct(hub, 'alice', ['bob']);
-    const alice = await hub.connect('alice');
+    const { conv, alice } = await writer();
     for (const [i, body] of ['\u200bhi\u200b', '❤\ufe0f', '👩\u200d💻', '𝒳 \u{1f600}'].entries()) {
       const ack = await send(alice, conv.id, body, `ok-${i}`);
       expect(ack.t).toBe('ack');
