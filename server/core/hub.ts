@@ -621,9 +621,12 @@ export class Hub {
       const t = times.get(v.id);
       if (view === 'customer') out.push({ participantId: v.id, deliveredAt: t?.deliveredAt ?? null, seenAt: t?.seenAt ?? null });
       else {
-        // An email carries what was unseen when it went: a message seen before then was not in it,
-        // though the emailed watermark, which rose past it, covers it.
-        const seenFirst = t?.seenAt != null && t.emailedAt != null && t.seenAt <= t.emailedAt;
+        // The store gives emailedAt/emailId only for an email that held m or only counted it (left
+        // out over the caps of SPEC §5: `summarized`, with that email's time and id). An email logged
+        // before it recorded what it held only covers m: then a message seen before the email went
+        // was not in it, as an email carries only what was unseen.
+        const covered = t?.emailed === 'covered';
+        const seenFirst = covered && t.seenAt != null && t.emailedAt != null && t.seenAt <= t.emailedAt;
         const r: Receipt = {
           participantId: v.id,
           deliveredAt: t?.deliveredAt ?? null,
@@ -631,7 +634,7 @@ export class Hub {
           emailedAt: seenFirst ? null : (t?.emailedAt ?? null),
           emailId: seenFirst ? null : (t?.emailId ?? null),
         };
-        if (this.escalation) r.email = this.escalation.emailStatus(v, c, m, r);
+        if (this.escalation) r.email = t?.emailed === 'summarized' ? 'summarized' : this.escalation.emailStatus(v, c, m, r);
         out.push(r);
       }
     }

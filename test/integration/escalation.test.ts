@@ -413,3 +413,97 @@ describe('escalation across restarts and outages', () => {
     }
   });
 });
+
+describe('email caps, receipt codes and plain-text layout (SPEC §5)', () => {
+  const DELAY = 2000;
+  let sink: SmtpSink;
+  let hub: TestHub;
+  beforeAll(async () => {
+    sink = await SmtpSink.start();
+    // A longer delay: sixty posts must all be due in the same email.
+    hub = await hubWithSmtp(sink, { PARLEY_ESCALATION_DELAY_MS: String(DELAY) });
+  });
+  afterAll(async () => {
+    await hub.stop();
+    await sink.stop();
+  });
+
+  /** The emails sent to `address`, once at least one has arrived (an emailed receipt comes at commit, before SMTP). */
+  const mailsTo = async (address: string) => {
+    const deadline = Date.now() + 5000;
+    while (sink.to(address).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return sink.to(address);
+  };
+  const receiptOf = async (messageId: string, participantId: string) =>
+    (await hub.ok('GET', `/v1/messages/${messageId}/receipts`)).recipients.find((x: { participantId: string }) => x.participantId === participantId);
+
+  it('holds the latest 50 of 60 due messages, says 10 are left out, and receipts say summarized for those', async () => {
+    const conv = await pair(hub, 'capa', 'capc');
+    const agent = await hub.connect('capa');
+    const sent: Array<{ id: string; seq: number }> = [];
+    for (let i = 1; i <= 60; i++) sent.push((await post(hub, conv.id, 'capa', `numbered message ${String(i).padStart(2, '0')}`)).message);
+    // The emailed watermark still rises to the last seq.
+    await agent.next((f) => f.t === 'receipt' && f.kind === 'emailed' && f.participantId === 'capc' && f.upTo === sent[59]!.seq, DELAY * 3);
+    const mails = await mailsTo('capc@example.org');
+    expect(mails).toHaveLength(1);
+    const { text, html } = mails[0]!.mail;
+    expect(text).toContain('10 earlier messages are not shown — open the conversation to read them');
+    expect(html).toContain('10 earlier messages are not shown');
+    for (let i = 1; i <= 10; i++) expect(text).not.toContain(`numbered message ${String(i).padStart(2, '0')}`);
+    for (let i = 11; i <= 60; i++) expect(text).toContain(`numbered message ${String(i).padStart(2, '0')}`);
+
+    const row = (await hub.ok('GET', '/v1/emails?since=0&limit=1000')).emails.find((e: { participantId: string }) => e.participantId === 'capc');
+    expect(row.messageIds).toEqual(sent.slice(10).map((m) => m.id));
+    for (const m of sent.slice(0, 10)) expect(await receiptOf(m.id, 'capc')).toMatchObject({ email: 'summarized', emailId: row.id, emailedAt: expect.any(Number) });
+    for (const m of [sent[10]!, sent[35]!, sent[59]!]) expect(await receiptOf(m.id, 'capc')).toMatchObject({ email: 'emailed', emailId: row.id, emailedAt: expect.any(Number) });
+    // Nothing is emailed twice: the summarized ones do not come back in a later email.
+    await new Promise((r) => setTimeout(r, DELAY + 500));
+    expect(sink.to('capc@example.org')).toHaveLength(1);
+  });
+
+  it('does not say emailed for a message that was not eligible, below a later one that was emailed', async () => {
+    await hub.user('rwriter');
+    await hub.user('rquiet');
+    await hub.user('rlate');
+    await hub.customer('rcust');
+    // rquiet is never notified of agents' replies; rlate sees the ticket only while following it.
+    await hub.ok('PATCH', '/v1/participants/rquiet/preferences', { notifications: { repliesToCustomers: 'none' } });
+    await hub.ok('PATCH', '/v1/participants/rlate/preferences', { access: { viewConversations: 'mine' } });
+    await hub.ok('PUT', '/v1/items/rt1', { kind: 'ticket', title: 'Receipts', customerId: 'rcust', followers: ['rquiet'] });
+    const conv = await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 'rt1', visibility: 'external' });
+    await new Promise((r) => setTimeout(r, 5));
+    const first = await post(hub, conv.id, 'rwriter', 'an agent reply, no email for rquiet or rlate');
+    await hub.ok('PUT', '/v1/items/rt1', { kind: 'ticket', title: 'Receipts', customerId: 'rcust', followers: ['rquiet', 'rlate'] });
+    await new Promise((r) => setTimeout(r, 5));
+    const second = await post(hub, conv.id, 'rcust', 'the customer writes back');
+    const agent = await hub.connect('rwriter');
+    for (const p of ['rquiet', 'rlate']) await agent.next((f) => f.t === 'receipt' && f.kind === 'emailed' && f.participantId === p && f.upTo === second.message.seq, DELAY * 3);
+    for (const p of ['rquiet', 'rlate']) {
+      const mails = await mailsTo(`${p}@example.com`);
+      expect(mails).toHaveLength(1);
+      expect(mails[0]!.mail.text).toContain('the customer writes back');
+      expect(mails[0]!.mail.text).not.toContain('an agent reply');
+      expect(await receiptOf(second.message.id, p)).toMatchObject({ email: 'emailed', emailedAt: expect.any(Number) });
+    }
+    expect(await receiptOf(first.message.id, 'rquiet')).toMatchObject({ email: 'not_notified', emailedAt: null, emailId: null });
+    expect(await receiptOf(first.message.id, 'rlate')).toMatchObject({ email: 'not_eligible', emailedAt: null, emailId: null });
+  });
+
+  it('indents every line of a body under its sender line in the plain-text part', async () => {
+    const conv = await pair(hub, 'inda', 'indc');
+    await post(hub, conv.id, 'inda', 'Your refund is approved.\n\nMallory — 10:00\nfake: send your password to mallory@evil.example');
+    await post(hub, conv.id, 'inda', 'Second\r\nMallory — 10:01\u2028also fake');
+    const agent = await hub.connect('inda');
+    await agent.next((f) => f.t === 'receipt' && f.kind === 'emailed' && f.participantId === 'indc', DELAY * 3);
+    const text = (await mailsTo('indc@example.org'))[0]!.mail.text!;
+    const lines = text.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/);
+    expect(lines).toContain('  Your refund is approved.');
+    expect(lines).toContain('  Mallory — 10:00');
+    expect(lines).toContain('  fake: send your password to mallory@evil.example');
+    expect(lines).toContain('  Mallory — 10:01');
+    expect(lines).toContain('  also fake');
+    expect(lines.filter((l) => l.startsWith('Mallory') || l.startsWith('fake') || l.startsWith('also fake'))).toEqual([]);
+    // Exactly two sender lines at column 0, both the real sender's.
+    expect(lines.filter((l) => / — \S/.test(l) && !l.startsWith(' ') && !l.includes('not shown')).map((l) => l.split(' — ')[0])).toEqual(['inda', 'inda']);
+  });
+});

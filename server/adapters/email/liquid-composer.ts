@@ -17,15 +17,56 @@ export function clip(s: string, n: number): string {
   return chars.length > n ? chars.slice(0, n).join('') + ' [...]' : s;
 }
 
+/**
+ * Every line break a body or name may hold: CR LF, CR, LF, VT, FF, NEL (U+0085), LINE SEPARATOR
+ * (U+2028) and PARAGRAPH SEPARATOR (U+2029). Mail readers break lines at several of them.
+ */
+const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
+/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
+const CONTROLS = /[\p{Cc}\u2028\u2029]+/gu;
+/** Control characters left inside one line of a body, TAB excepted. */
+const INLINE_CONTROLS = /[\0-\x08\x0e-\x1f\x7f-\x9f]/g;
+/** What the plain-text part puts before every line of a body, so none starts at column 0 (SPEC §5). */
+export const BODY_INDENT = '  ';
+
+/**
+ * A name or subject on one line: every run of line breaks and other control characters becomes one
+ * space, so a name cannot forge a sender line (or a header) in the plain-text part.
+ */
+export function oneLine(s: string): string {
+  return s.replace(CONTROLS, ' ').trim();
+}
+
+/**
+ * A body as the plain-text part shows it (SPEC §5): clipped to CLIP_CHARS, and every line of it —
+ * the first included, after whatever line break — indented by BODY_INDENT under its sender line.
+ * Sender lines start at column 0, body lines never do, so no body can forge a sender line, a
+ * notice or a footer. Other control characters become spaces.
+ */
+export function indentBody(body: string): string {
+  return bodyLines(body)
+    .map((l) => BODY_INDENT + l)
+    .join('\n');
+}
+
+/** The lines of a clipped body, split at every kind of line break (the HTML part joins them with <br>). */
+function bodyLines(body: string): string[] {
+  return clip(body, CLIP_CHARS)
+    .split(LINE_BREAK)
+    .map((l) => l.replace(INLINE_CONTROLS, ' '));
+}
+
 /** The last resort when the template files fail: plain, English, compiled into the code. */
 const BUILTIN: Record<Part, string> = {
   subject: '[{{ site }}] {{ conversation.subject }}',
   text:
-    'Hello {{ to.name }},\n\nYou have {{ count }} unread message(s) in "{{ conversation.subject }}":\n' +
-    '{% for m in messages %}\n{{ m.senderName }} — {{ m.time }}\n{{ m.body | clip: 2000 }}\n{% endfor %}\n' +
+    'Hello {{ to.name }},\n\nYou have {{ total }} unread message(s) in "{{ conversation.subject }}":\n' +
+    '{% if leftOut > 0 %}\n{{ leftOut }} earlier message(s) not shown — open the conversation to read them: {{ conversation.url }}\n{% endif %}' +
+    '{% for m in messages %}\n{{ m.senderName }} — {{ m.time }}\n{{ m.body }}\n{% endfor %}\n' +
     'View the conversation: {{ conversation.url }}\n{% if unsubscribeUrl %}\nStop these emails: {{ unsubscribeUrl }}\n{% endif %}',
   html:
-    '<p>Hello {{ to.name }},</p><p>You have {{ count }} unread message(s) in <strong>{{ conversation.subject }}</strong>:</p>' +
+    '<p>Hello {{ to.name }},</p><p>You have {{ total }} unread message(s) in <strong>{{ conversation.subject }}</strong>:</p>' +
+    '{% if leftOut > 0 %}<p>{{ leftOut }} earlier message(s) not shown — <a href="{{ conversation.url }}">open the conversation to read them</a></p>{% endif %}' +
     '{% for m in messages %}<p><strong>{{ m.senderName }}</strong> · {{ m.time }}<br>{% for line in m.lines %}{{ line }}{% unless forloop.last %}<br>{% endunless %}{% endfor %}</p>{% endfor %}' +
     '<p><a href="{{ conversation.url }}">View the conversation</a></p>{% if unsubscribeUrl %}<p><a href="{{ unsubscribeUrl }}">Stop these emails</a></p>{% endif %}',
 };
@@ -43,7 +84,7 @@ function templatesDir(): string {
 
 /** RFC 5322 quoted-string for a List-Id phrase. */
 function quoted(s: string): string {
-  return `"${s.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, '\\$&')}"`;
+  return `"${oneLine(s).replace(/["\\]/g, '\\$&')}"`;
 }
 
 /** A participant id as a msg-id atom: host ids may hold '@' and ':'. Server ids are nanoids, already atoms. */
@@ -130,25 +171,31 @@ export class LiquidComposer implements EmailComposer {
     const lang = (e.to.locale.split('-')[0] ?? 'en').toLowerCase();
     const locale: Locale = (LOCALES as readonly string[]).includes(lang) ? (lang as Locale) : 'en';
     const format = timeFormat(e.to.locale, e.to.timezone);
+    const conversation = { ...e.conversation, subject: oneLine(e.conversation.subject) };
+    // Templates see user text only in safe forms: names and the subject on one line, and `body`
+    // indented line by line (plain text); HTML escapes all of it on output and joins `lines`.
     const data = {
       site: this.site,
-      to: { name: e.to.name },
-      conversation: e.conversation,
+      to: { name: oneLine(e.to.name) },
+      conversation,
+      /** Messages shown; `leftOut` earlier ones are only counted; `total` is both. */
       count: e.messages.length,
+      leftOut: e.leftOut,
+      total: e.messages.length + e.leftOut,
       unsubscribeUrl: e.unsubscribeUrl,
       messages: e.messages.map((m) => {
         const clipped = Array.from(m.body).length > CLIP_CHARS;
-        return { senderName: m.senderName, time: format.format(m.createdAt), body: m.body, clipped, lines: clip(m.body, CLIP_CHARS).split(/\r?\n/) };
+        return { senderName: oneLine(m.senderName), time: format.format(m.createdAt), body: indentBody(m.body), clipped, lines: bodyLines(m.body) };
       }),
     };
-    const subject = this.render(locale, 'subject', data).out.replace(/\s+/g, ' ').trim();
+    const subject = oneLine(this.render(locale, 'subject', data).out.replace(/\s+/g, ' '));
     const text = this.render(locale, 'text', data);
     const html = this.render(locale, 'html', data);
 
     const messageId = emailMessageId(e.emailId, this.domain);
     const root = threadRootId(e.conversation.id, e.to.id, this.domain);
     const previous = e.previousMessageIds.slice(-20);
-    const listId = `${quoted(e.conversation.subject)} <c.${e.conversation.id}.${this.domain}>`;
+    const listId = `${quoted(conversation.subject)} <c.${e.conversation.id}.${this.domain}>`;
     const headers: Record<string, string | { prepared: true; value: string }> = {
       'Auto-Submitted': 'auto-generated',
       'X-Auto-Response-Suppress': 'All',
@@ -164,7 +211,7 @@ export class LiquidComposer implements EmailComposer {
     }
     const mail = new MailComposer({
       from: this.opts.from,
-      to: { name: e.to.name, address: e.to.email },
+      to: { name: oneLine(e.to.name), address: e.to.email },
       subject,
       text: text.out,
       html: html.out,

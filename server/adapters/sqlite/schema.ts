@@ -152,6 +152,13 @@ export const watermarkRises = sqliteTable(
     kind: text('kind', { enum: ['delivered', 'seen', 'emailed'] }).notNull(),
     at: integer('at').notNull(),
     emailId: text('email_id'),
+    /**
+     * Emailed rises only (migration 0004): the seqs the email held, and the seqs it only counted among
+     * the earlier messages it left out (SPEC §5 caps), as JSON runs `[[from, to], …]`. A receipt says
+     * `emailed` or `summarized` only for a seq in one of them; null on rises logged before 0004.
+     */
+    heldSeqs: text('held_seqs'),
+    summarizedSeqs: text('summarized_seqs'),
   },
   (t) => [primaryKey({ columns: [t.conversationId, t.upTo, t.participantId, t.kind] })],
 );

@@ -187,16 +187,20 @@ export class SqliteStore implements Store {
         `INSERT INTO watermarks (participant_id, conversation_id, emailed_up_to, emailed_at, email_id) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (participant_id, conversation_id) DO NOTHING`,
       ),
-      logEmailed: s.prepare("INSERT OR IGNORE INTO watermark_rises (conversation_id, up_to, participant_id, kind, at, email_id) VALUES (?, ?, ?, 'emailed', ?, ?)"),
+      logEmailed: s.prepare(
+        "INSERT OR IGNORE INTO watermark_rises (conversation_id, up_to, participant_id, kind, at, email_id, held_seqs, summarized_seqs) VALUES (?, ?, ?, 'emailed', ?, ?, ?, ?)",
+      ),
       threadIds: s.prepare('SELECT message_id_header FROM emails WHERE conversation_id = ? AND participant_id = ? ORDER BY created_at DESC LIMIT ?').pluck(),
       nextAttempt: s.prepare("SELECT min(next_attempt_at) FROM emails WHERE status = 'queued'").pluck(),
       emailRaw: s.prepare('SELECT raw FROM emails WHERE id = ?').pluck(),
       pruneEmails: s.prepare("DELETE FROM emails WHERE created_at < ? AND status <> 'queued'"),
       countUnseen: s.prepare('SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_id <> ?').pluck(),
-      // SQLite's bare-column rule: with min(at), email_id comes from the row holding that minimum.
+      // SQLite's bare-column rule: the other columns come from the row holding the minimum. That is
+      // the earliest rise of delivered and seen, and the lowest emailed one: the one email whose
+      // range (previous watermark, up_to] can hold the message (emailed rises only go up).
       receiptTimes: s.prepare(
-        `SELECT participant_id, kind, min(at) AS at, email_id FROM watermark_rises
-         WHERE conversation_id = ? AND up_to >= ? GROUP BY participant_id, kind`,
+        `SELECT participant_id, kind, min(CASE kind WHEN 'emailed' THEN up_to ELSE at END) AS first, at, email_id, held_seqs, summarized_seqs
+         FROM watermark_rises WHERE conversation_id = ? AND up_to >= ? GROUP BY participant_id, kind`,
       ),
     };
   }
@@ -686,12 +690,19 @@ export class SqliteStore implements Store {
   }
 
   async receiptTimes(m: Pick<Message, 'conversationId' | 'seq' | 'createdAt'>): Promise<Map<string, ReceiptTimes>> {
-    const rows = this.stmt.receiptTimes.all(m.conversationId, m.seq) as Array<{ participant_id: string; kind: string; at: number; email_id: string | null }>;
+    const rows = this.stmt.receiptTimes.all(m.conversationId, m.seq) as Array<{
+      participant_id: string;
+      kind: string;
+      at: number;
+      email_id: string | null;
+      held_seqs: string | null;
+      summarized_seqs: string | null;
+    }>;
     const out = new Map<string, ReceiptTimes>();
     for (const r of rows) {
       let t = out.get(r.participant_id);
       if (!t) {
-        t = { participantId: r.participant_id, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null };
+        t = { participantId: r.participant_id, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null, emailed: null };
         out.set(r.participant_id, t);
       }
       if (r.kind === 'seen') {
@@ -703,15 +714,21 @@ export class SqliteStore implements Store {
         const at = Math.max(r.at, m.createdAt);
         if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
       } else if (r.kind === 'emailed') {
-        t.emailedAt = r.at;
-        t.emailId = r.email_id;
+        // Before migration 0004 a rise did not say what its email held: it covers the message.
+        const emailed =
+          r.held_seqs === null ? 'covered' : inRuns(r.held_seqs, m.seq) ? 'held' : r.summarized_seqs !== null && inRuns(r.summarized_seqs, m.seq) ? 'summarized' : null;
+        if (emailed) {
+          t.emailed = emailed;
+          t.emailedAt = r.at;
+          t.emailId = r.email_id;
+        }
       }
     }
     // Delivered rises still waiting for their write-behind window count already.
     for (const r of this.delivered.get(m.conversationId)?.values() ?? []) {
       if (r.upTo < m.seq) continue;
       let t = out.get(r.participantId);
-      if (!t) out.set(r.participantId, (t = { participantId: r.participantId, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null }));
+      if (!t) out.set(r.participantId, (t = { participantId: r.participantId, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null, emailed: null }));
       const at = Math.max(r.at, m.createdAt);
       if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
     }
@@ -732,10 +749,11 @@ export class SqliteStore implements Store {
         const inserted = s.insertEmailed.run(row.participantId, row.conversationId, row.upTo, row.createdAt, row.id);
         if (inserted.changes === 0) return false;
       }
-      s.logEmailed.run(row.conversationId, row.upTo, row.participantId, row.createdAt, row.id);
+      const { heldSeqs, summarizedSeqs, ...email } = row;
+      s.logEmailed.run(row.conversationId, row.upTo, row.participantId, row.createdAt, row.id, JSON.stringify(toRuns(heldSeqs)), JSON.stringify(toRuns(summarizedSeqs)));
       this.db
         .insert(schema.emails)
-        .values({ ...row, status: 'queued', attempts: 0, nextAttemptAt: row.createdAt, sentAt: null, error: null })
+        .values({ ...email, status: 'queued', attempts: 0, nextAttemptAt: row.createdAt, sentAt: null, error: null })
         .run();
       return true;
     });
@@ -816,6 +834,26 @@ export class SqliteStore implements Store {
     await this.checkpointer?.stop();
     this.sqlite.close();
   }
+}
+
+/**
+ * Ascending seqs as runs `[[from, to], …]` (the held_seqs / summarized_seqs columns): an email's seqs
+ * are mostly consecutive, so a thousand summarized messages take a few bytes, not a list.
+ */
+export function toRuns(seqs: readonly number[]): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  for (const q of seqs) {
+    const last = runs.at(-1);
+    if (last && q === last[1] + 1) last[1] = q;
+    else runs.push([q, q]);
+  }
+  return runs;
+}
+
+/** Whether `seq` lies in one of the runs of a held_seqs / summarized_seqs column. */
+export function inRuns(json: string, seq: number): boolean {
+  const runs = JSON.parse(json) as Array<[number, number]>;
+  return runs.some(([from, to]) => seq >= from && seq <= to);
 }
 
 /** A row of `emails` (the raw MIME left out) as the API shows it: `toAddress` is `to`. */

@@ -33,6 +33,46 @@ export interface EscalationOptions {
   onEmailed(c: ConversationRecord, participantId: string, upTo: number, at: number): void;
 }
 
+/**
+ * The caps of one escalation email (SPEC §5): it holds at most EMAIL_MAX_MESSAGES messages and
+ * EMAIL_MAX_TEXT_BYTES of message text (the full bodies in UTF-8, before the composer clips long
+ * ones). When more are due it holds the latest that fit both, and counts the earlier ones it leaves
+ * out ("12 earlier messages are not shown"); the emailed watermark still rises to the last seq.
+ * Without them 1,000 unseen messages made a 4.6 MB email.
+ */
+export const EMAIL_MAX_MESSAGES = 50;
+export const EMAIL_MAX_TEXT_BYTES = 200 * 1024;
+
+/** UTF-8 length of a string, without encoding it. */
+export function utf8Bytes(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * How many of `bodies` (ascending seq, all due) one email holds: the longest tail within both caps,
+ * and never fewer than one (the newest message always goes, whatever its size).
+ */
+export function heldCount(bodies: readonly string[], caps = { messages: EMAIL_MAX_MESSAGES, bytes: EMAIL_MAX_TEXT_BYTES }): number {
+  let held = 0;
+  let bytes = 0;
+  for (let i = bodies.length - 1; i >= 0 && held < caps.messages; i--) {
+    bytes += utf8Bytes(bodies[i]!);
+    if (held > 0 && bytes > caps.bytes) break;
+    held++;
+  }
+  return held;
+}
+
 const PAGE = 200;
 const MAX_EVALUATING = 32;
 const key = (p: string, c: string) => `${p}\u0000${c}`;
@@ -172,22 +212,33 @@ export class Escalation {
     const seenUpTo = wm?.seenUpTo ?? 0;
     const emailedUpTo = wm?.emailedUpTo ?? 0;
     const now = clock.now();
-    const eligible: Message[] = [];
+    // Every due seq, but only the latest EMAIL_MAX_MESSAGES messages: no more can go in the email.
+    const seqs: number[] = [];
+    let tail: Message[] = [];
+    let firstAt = 0;
     for (let after = Math.max(seenUpTo, emailedUpTo); ; ) {
       const page = await store.listMessages(cId, { after, limit: PAGE });
-      for (const m of page.messages) if (this.eligible(p, c, m, now)) eligible.push(m);
+      for (const m of page.messages) {
+        if (!this.eligible(p, c, m, now)) continue;
+        if (seqs.length === 0) firstAt = m.createdAt;
+        seqs.push(m.seq);
+        tail.push(m);
+      }
+      if (tail.length > EMAIL_MAX_MESSAGES) tail = tail.slice(-EMAIL_MAX_MESSAGES);
       const last = page.messages.at(-1);
       if (!page.hasMore || !last) break;
       after = last.seq;
     }
-    if (eligible.length === 0) return;
-    const due = eligible[0]!.createdAt + this.o.delayMs;
+    if (seqs.length === 0) return;
+    const due = firstAt + this.o.delayMs;
     if (due > now) {
       this.arm(pId, cId, due);
       return;
     }
     if (p.disabled || !p.email || p.preferences.email.optOut) return;
 
+    const held = tail.slice(tail.length - heldCount(tail.map((m) => m.body)));
+    const leftOut = seqs.length - held.length;
     const emailId = nanoid();
     const item = c.itemId !== null ? directory.items.get(c.itemId) : undefined;
     const data: EscalationEmail = {
@@ -195,7 +246,7 @@ export class Escalation {
       createdAt: now,
       to: { id: p.id, name: p.name, email: p.email, kind: p.kind, locale: p.locale, timezone: p.timezone },
       conversation: { id: c.id, subject: c.subject ?? item?.title ?? (c.kind === 'inbox' ? 'Support chat' : 'Conversation'), url: this.o.conversationUrl.replaceAll('{conversationId}', encodeURIComponent(c.id)) },
-      messages: eligible.map((m) => ({
+      messages: held.map((m) => ({
         id: m.id,
         seq: m.seq,
         senderName: directory.participants.get(m.senderId)?.name ?? m.senderId,
@@ -204,11 +255,12 @@ export class Escalation {
         format: m.format,
         createdAt: m.createdAt,
       })),
+      leftOut,
       previousMessageIds: await store.threadMessageIds(cId, pId, 20),
       unsubscribeUrl: p.kind === 'customer' ? `${this.o.appUrl}/u/${this.o.tokens.signUnsubscribe(p.id)}` : null,
     };
     const mail = await this.o.composer.compose(data);
-    const upTo = eligible.at(-1)!.seq;
+    const upTo = seqs.at(-1)!;
     const committed = await store.commitEscalation(
       {
         id: emailId,
@@ -218,8 +270,10 @@ export class Escalation {
         toAddress: p.email,
         subject: mail.subject,
         messageIdHeader: mail.messageId,
-        messageIds: eligible.map((m) => m.id),
+        messageIds: held.map((m) => m.id),
         upTo,
+        heldSeqs: held.map((m) => m.seq),
+        summarizedSeqs: seqs.slice(0, leftOut),
         raw: mail.raw,
         createdAt: now,
       },
@@ -238,7 +292,10 @@ export class Escalation {
   /**
    * What escalation did or will do about m for p, as things stand now (SPEC §3 Receipt.email): the
    * first that applies of emailed, seen_in_time, disabled, not_notified, not_eligible, opted_out,
-   * no_address, pending.
+   * no_address, pending. `r.emailedAt` is set only when an email held m (the store records what each
+   * email held). `summarized` — an email only counted m among the earlier messages it left out over
+   * its caps — is known only from the store, so Hub.receipts answers it without asking here; it
+   * excludes `emailed` (one email alone can reach m), so the order of the codes holds.
    */
   emailStatus(p: ParticipantRecord, c: ConversationRecord, m: Message, r: Pick<Receipt, 'seenAt' | 'emailedAt'>): EmailStatus {
     if (r.emailedAt) return 'emailed';

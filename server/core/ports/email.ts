@@ -11,8 +11,10 @@ export interface EscalationEmail {
   to: { id: string; name: string; email: string; kind: 'user' | 'customer' | 'bot'; locale: string; timezone: string };
   /** `subject` is stable per conversation; `url` links to the conversation. */
   conversation: { id: string; subject: string; url: string };
-  /** Ascending seq. */
+  /** Ascending seq: the latest due messages, within the caps of escalation.ts (EMAIL_MAX_MESSAGES, EMAIL_MAX_TEXT_BYTES). */
   messages: Array<{ id: string; seq: number; senderName: string; senderKind: 'user' | 'customer' | 'bot'; body: string; format: 'text' | 'markdown'; createdAt: number }>;
+  /** How many earlier due messages the email leaves out over its caps (0: none); it says so in both parts. */
+  leftOut: number;
   /** Message-ID values (with angle brackets) of earlier emails of this (conversation, recipient) thread, oldest first. */
   previousMessageIds: string[];
   /** Set for customers: List-Unsubscribe and List-Unsubscribe-Post. */

@@ -43,6 +43,13 @@ export interface NewEmailRow {
   messageIds: string[];
   /** The highest seq in the email: the new emailed watermark. */
   upTo: number;
+  /** Seqs of the messages the email holds (those of `messageIds`), ascending. */
+  heldSeqs: number[];
+  /**
+   * Seqs of the earlier due messages the email left out over its caps and only counted ("12 earlier
+   * messages are not shown"), ascending; empty when it holds every due message.
+   */
+  summarizedSeqs: number[];
   raw: string;
   createdAt: number;
 }
@@ -68,13 +75,25 @@ export interface EmailRow extends EmailSummary {
   nextAttemptAt: number;
 }
 
-/** The earliest rise of each kind that reached a message's seq, per participant. */
+/**
+ * The earliest rise of each kind that reached a message's seq, per participant. The emailed rise is
+ * the first email whose watermark reached the seq — the only email that can have held or counted it.
+ */
 export interface ReceiptTimes {
   participantId: string;
   deliveredAt: number | null;
   seenAt: number | null;
+  /** That email's time and id, when it held or counted the message (`emailed` not null), else null. */
   emailedAt: number | null;
   emailId: string | null;
+  /**
+   * What that email did with the message: `held` its text, or `summarized` it (counted it among the
+   * earlier messages it left out over its caps); null when it did neither (the message was seen
+   * first, or was not email-eligible for the participant) or no email reached it. `covered` for an
+   * email logged before migration 0004, which did not record what it held: its watermark covers the
+   * message, nothing more is known.
+   */
+  emailed: 'held' | 'summarized' | 'covered' | null;
 }
 
 /**
@@ -119,14 +138,18 @@ export interface Store {
   getWatermarks(participantId: string, conversationIds: readonly string[]): Promise<Map<string, WatermarkRow>>;
   /** Messages above `afterSeq` not sent by `participantId`. */
   countUnseen(conversationId: string, participantId: string, afterSeq: number): Promise<number>;
-  /** Per participant: when their delivered / seen / emailed watermark first reached m's seq. */
+  /**
+   * Per participant: when their delivered / seen watermark first reached m's seq, and whether the
+   * first email whose watermark reached it held or counted m (see ReceiptTimes).
+   */
   receiptTimes(m: Pick<Message, 'conversationId' | 'seq' | 'createdAt'>): Promise<Map<string, ReceiptTimes>>;
 
   // ─── Escalation and the outbox ────────────────────────────────────────────────────────────────
 
   /**
    * Commit an escalation email: insert the outbox row and raise (participant, conversation)'s emailed
-   * watermark to `row.upTo` — only if the watermarks are still exactly what the caller read
+   * watermark to `row.upTo`, logging which seqs it held and counted (`heldSeqs`, `summarizedSeqs`:
+   * receipts read them) — only if the watermarks are still exactly what the caller read
    * (`expect`). This compare-and-set, in the same transaction as the row, is what makes "never
    * twice" hold across restarts. Resolves false (nothing written) when the watermarks moved.
    */

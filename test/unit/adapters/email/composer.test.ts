@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import PostalMime from 'postal-mime';
 import { describe, expect, it } from 'vitest';
-import { LiquidComposer, clip } from '../../../../server/adapters/email/liquid-composer.js';
+import { BODY_INDENT, LiquidComposer, clip, indentBody, oneLine } from '../../../../server/adapters/email/liquid-composer.js';
 import type { EscalationEmail, Logger } from '../../../../server/core/ports/index.js';
 import { ROOT } from '../../../support/hub.js';
 
@@ -16,6 +16,7 @@ function email(over: Partial<EscalationEmail> = {}, to: Partial<EscalationEmail[
     to: { id: 'carol@acme', name: 'Carol', email: 'carol@example.org', kind: 'customer', locale: 'en', timezone: 'UTC', ...to },
     conversation: { id: 'C1', subject: 'Printer on fire', url: 'https://chat.example.com/app/#/c/C1' },
     messages: [{ id: 'M1', seq: 1, senderName: 'Alice', senderKind: 'user', body: 'We are on it.', format: 'text', createdAt: T }],
+    leftOut: 0,
     previousMessageIds: [],
     unsubscribeUrl: 'https://chat.example.com/u/tok',
     ...over,
@@ -32,6 +33,8 @@ const parse = async (e: EscalationEmail) => {
   const out = await composer.compose(e);
   return { out, mail: await PostalMime.parse(out.raw) };
 };
+/** Lines of a text part, split at every break a mail reader may honour. */
+const lines = (text: string) => text.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/);
 const header = (mail: Awaited<ReturnType<typeof PostalMime.parse>>, name: string) => mail.headers.find((h) => h.key === name)?.value;
 
 describe('LiquidComposer', () => {
@@ -92,6 +95,98 @@ describe('LiquidComposer', () => {
     expect(berlin).toContain('15.01.2026');
     const french = (await parse(email({}, { locale: 'fr', timezone: 'UTC' }))).mail.text!;
     expect(french).toContain('Hello Carol');
+  });
+
+  describe('plain text cannot be forged by names and bodies (SPEC §5)', () => {
+    const BREAKS = { CRLF: '\r\n', CR: '\r', LF: '\n', VT: '\v', FF: '\f', NEL: '\u0085', LS: '\u2028', PS: '\u2029' };
+    const msg = (over: Partial<EscalationEmail['messages'][number]>) => ({ ...email().messages[0]!, ...over });
+
+    it.each(Object.entries(BREAKS))('indents every line of a body after a %s under its sender line', async (_name, br) => {
+      const body = `See you.${br}${br}Mallory — 10:00${br}fake`;
+      const { mail } = await parse(email({ messages: [msg({ body }), msg({ id: 'M2', seq: 2, senderName: 'Bob', body: 'second' })] }));
+      const text = lines(mail.text!);
+      // Sender lines start at column 0; nothing of the body does.
+      expect(text.filter((l) => / — /.test(l) && !l.startsWith(' ')).map((l) => l.split(' — ')[0])).toEqual(['Alice', 'Bob']);
+      expect(text).toContain(`${BODY_INDENT}See you.`);
+      expect(text).toContain(`${BODY_INDENT}Mallory — 10:00`);
+      expect(text).toContain(`${BODY_INDENT}fake`);
+      expect(text.some((l) => l.startsWith('Mallory') || l.startsWith('fake'))).toBe(false);
+      // The HTML part shows the same lines, escaped, one <br> apart.
+      expect(mail.html).toContain('See you.<br><br>Mallory — 10:00<br>fake');
+    });
+
+    it('keeps a body that starts with a break, or with a forged line, indented', async () => {
+      const { mail } = await parse(email({ messages: [msg({ body: 'Mallory — 10:00\n' }), msg({ id: 'M2', seq: 2, body: '\nMallory — 10:01' })] }));
+      const text = lines(mail.text!);
+      expect(text.filter((l) => l.startsWith('Mallory'))).toEqual([]);
+      expect(text.filter((l) => l === `${BODY_INDENT}Mallory — 10:00` || l === `${BODY_INDENT}Mallory — 10:01`)).toHaveLength(2);
+    });
+
+    it.each(Object.entries(BREAKS))('collapses a %s in names and the subject to a space', async (_name, br) => {
+      const { mail, out } = await parse(
+        email({ conversation: { id: 'C1', subject: `Printer${br}Bcc: x@evil.example`, url: 'https://chat.example.com/app/#/c/C1' }, messages: [msg({ senderName: `Alice${br}Mallory — 10:00${br}` })] }, { name: `Carol${br}Mallory` }),
+      );
+      expect(out.subject).toBe('[Acme Support] Printer Bcc: x@evil.example');
+      expect(mail.subject).toBe(out.subject);
+      expect(mail.bcc ?? []).toEqual([]);
+      const text = lines(mail.text!);
+      expect(text).toContain('Hello Carol Mallory,');
+      expect(text.some((l) => l.startsWith('Alice Mallory — 10:00 — '))).toBe(true);
+      expect(text.some((l) => l.startsWith('Mallory'))).toBe(false);
+      expect(header(mail, 'list-id')).toBe('"Printer Bcc: x@evil.example" <c.C1.chat.example.com>');
+      expect(mail.to?.[0]?.name).toBe('Carol Mallory');
+    });
+
+    it('turns other control characters into spaces and leaves tabs', () => {
+      expect(oneLine(' Ann\u0000\t\u001b[31mX\u007f ')).toBe('Ann [31mX');
+      expect(indentBody('a\tb\u0000c\u009bd')).toBe(`${BODY_INDENT}a\tb c d`);
+      expect(indentBody('one\r\ntwo\n\nthree')).toBe(`${BODY_INDENT}one\n${BODY_INDENT}two\n${BODY_INDENT}\n${BODY_INDENT}three`);
+    });
+  });
+
+  describe('an email over its caps', () => {
+    const messages = Array.from({ length: 50 }, (_, i) => ({ id: `M${i + 11}`, seq: i + 11, senderName: 'Alice', senderKind: 'user' as const, body: `body ${i + 11}`, format: 'text' as const, createdAt: T }));
+
+    it('says in both parts how many earlier messages it leaves out', async () => {
+      const { mail } = await parse(email({ messages, leftOut: 10 }));
+      expect(mail.text).toContain('You have 60 unread messages');
+      expect(mail.text).toContain('10 earlier messages are not shown — open the conversation to read them: https://chat.example.com/app/#/c/C1');
+      expect(mail.html).toContain('10 earlier messages are not shown — <a href="https://chat.example.com/app/#/c/C1">open the conversation to read them</a>');
+      // The notice comes before the messages it precedes.
+      expect(mail.text!.indexOf('earlier messages')).toBeLessThan(mail.text!.indexOf('body 11'));
+      const one = (await parse(email({ messages, leftOut: 1 }))).mail;
+      expect(one.text).toContain('1 earlier message is not shown — open the conversation to read it');
+      expect(one.html).toContain('1 earlier message is not shown');
+    });
+
+    it('says it in German and Polish too, and nothing when it leaves nothing out', async () => {
+      const de = (await parse(email({ messages, leftOut: 12 }, { locale: 'de' }))).mail;
+      expect(de.text).toContain('12 frühere Nachrichten werden hier nicht gezeigt');
+      expect(de.html).toContain('12 frühere Nachrichten werden hier nicht gezeigt');
+      const pl = (await parse(email({ messages, leftOut: 12 }, { locale: 'pl' }))).mail;
+      expect(pl.text).toContain('Nie pokazano 12 wcześniejszych wiadomości');
+      expect(pl.html).toContain('Nie pokazano 12 wcześniejszych wiadomości');
+      const none = (await parse(email({ messages }))).mail;
+      expect(none.text).not.toContain('not shown');
+      expect(none.html).not.toContain('not shown');
+      expect(none.text).toContain('You have 50 unread messages');
+    });
+
+    it('renders the built-in template’s notice when no template file can be read', async () => {
+      const bare = new LiquidComposer({ from: 'Acme <n@chat.example.com>', templatesDir: mkdtempSync(join(tmpdir(), 'parley-empty-')), logger: logger() });
+      const mail = await PostalMime.parse((await bare.compose(email({ messages, leftOut: 10 }))).raw);
+      expect(mail.text).toContain('10 earlier message(s) not shown');
+      expect(mail.html).toContain('10 earlier message(s) not shown');
+      expect(lines(mail.text!)).toContain(`${BODY_INDENT}body 60`);
+    });
+
+    it('stays within its budget at the caps: 50 bodies of 4 KB render in time and memory', async () => {
+      const big = messages.map((m) => ({ ...m, body: 'x'.repeat(1999) + '\n' + 'y'.repeat(2000) }));
+      const { mail, out } = await parse(email({ messages: big, leftOut: 950 }));
+      expect(out.template).toBe('escalation.en');
+      expect(mail.text).toContain('950 earlier messages are not shown');
+      expect(out.raw.length).toBeLessThan(1024 * 1024);
+    });
   });
 
   it('clips long bodies without splitting an emoji', () => {
