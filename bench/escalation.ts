@@ -51,6 +51,7 @@ const metrics: Metrics & ConstructorParameters<typeof Escalation>[0]['metrics'] 
   deliveries: noop,
   commitBatch: noop,
   error: noop,
+  rateLimited: noop,
   timerArmed: noop,
   timerFired: noop,
   emailQueued: noop,

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Hub } from '../server/core/hub.js';
+import { DEFAULT_LIMITS } from '../server/core/limits.js';
 import { HostApi } from '../server/core/host-api.js';
 import { Escalation } from '../server/core/escalation/escalation.js';
 import { JoseTokens } from '../server/adapters/jwt/jose-tokens.js';
@@ -52,6 +53,9 @@ class CountingConnection implements Connection {
   sendAfterPublished(frame: string): void {
     this.send(frame);
   }
+  bufferedAmount(): number {
+    return 0;
+  }
   subscribe(): void {}
   unsubscribe(): void {}
   close(): void {}
@@ -80,7 +84,7 @@ async function once(): Promise<{ messages: number; mainUs: number; processUs: nu
     tokens,
     metrics,
     logger: quiet,
-    limits: { sendPerSecond: 100_000, sendBurst: 100_000 },
+    limits: { rates: { ...DEFAULT_LIMITS.rates, send: { perSecond: 100_000, burst: 100_000 } } },
   });
   await hub.start();
   const api = new HostApi({ hub, store, clock, tokens });

@@ -136,6 +136,8 @@ interface Outgoing extends OutgoingMessage {
   settle: { resolve: (ack: Ack) => void; reject: (err: ParleyError) => void };
   /** The request id of the frame on the wire, while one is. */
   requestId: string | null;
+  /** Refused for a moment (rate_limited): waiting to go again, and holding back later messages of its conversation. */
+  held: boolean;
 }
 
 type Request = ClientFrame extends infer F ? (F extends { id: string } ? Omit<F, 'id'> : never) : never;
@@ -266,11 +268,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
         format: options.format ?? 'text',
         state: 'pending',
         requestId: null,
+        held: false,
         settle: { resolve, reject },
       };
       this.outbox.set(clientMsgId, out);
       this.emit('outgoing', publicOutgoing(out));
-      if (this.currentState === 'open') this.transmit(out);
+      this.pump(conversationId);
     });
   }
 
@@ -604,9 +607,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
       if (Date.now() < at) return this.scheduleRefresh(generation, at, exp, attempt); // waited in steps
       void this.refresh(generation, exp, attempt);
     }, Math.min(wait, MAX_TIMER_MS));
-    // A pending refresh must not keep a Node process alive (browsers' timers are numbers).
-    (timer as { unref?: () => void }).unref?.();
-    this.refreshTimer = timer;
+    // A pending refresh must not keep a Node process alive.
+    this.refreshTimer = unrefTimer(timer);
   }
 
   private async refresh(generation: number, exp: number, attempt: number): Promise<void> {
@@ -693,7 +695,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.armRefresh(generation);
     if (this.presenceWanted === 'away') this.transmitFrame({ t: 'presence', state: 'away' });
     if (this.whoWatch) this.request({ t: 'who', participantIds: this.whoWatch, watch: true }, 'who').catch(() => {});
-    for (const out of this.outbox.values()) if (out.state === 'pending') this.transmit(out);
+    for (const conversationId of new Set([...this.outbox.values()].map((o) => o.conversationId))) this.pump(conversationId);
     this.flushSeen();
     this.emit('welcome', welcome);
     this.firstWelcome?.resolve(welcome);
@@ -707,7 +709,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
     try {
       let cursor: string | null = null;
       for (let page = 0; page < RESUME_MAX_PAGES; page++) {
-        const reply: ConversationsReplyFrame = await this.request({ t: 'conversations', limit: 200, ...(cursor ? { cursor } : {}) }, 'conversations');
+        const reply: ConversationsReplyFrame = await this.patiently(generation, () =>
+          this.request({ t: 'conversations', limit: 200, ...(cursor ? { cursor } : {}) }, 'conversations'),
+        );
         summaries.push(...reply.conversations);
         cursor = reply.cursor;
         if (!cursor) break;
@@ -750,7 +754,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       for (;;) {
         const mark = this.marks.get(conversationId);
         if (mark === undefined) break; // unwatched meanwhile
-        const { messages, hasMore } = await this.history(conversationId, { after: mark, limit: HISTORY_PAGE });
+        const { messages, hasMore } = await this.patiently(generation, () => this.history(conversationId, { after: mark, limit: HISTORY_PAGE }));
         if (generation !== this.generation || !this.catching.has(conversationId)) return;
         if (!this.marks.has(conversationId)) break;
         for (const m of messages) this.handOn(m, false);
@@ -774,6 +778,22 @@ export class ParleyClient extends Emitter<ClientEvents> {
       this.catchingUp.delete(conversationId);
       if (err instanceof ParleyServerError && err.code === 'not_found') this.marks.delete(conversationId);
       else this.emit('error', err as ParleyError);
+    }
+  }
+
+  /**
+   * The SDK's own requests (catching up after a reconnect) wait out the hub's limits: a temporary
+   * refusal (rate_limited) is retried after 1, 2, 4… s, up to 30 s, while this connection lasts.
+   */
+  private async patiently<T>(generation: number, ask: () => Promise<T>): Promise<T> {
+    for (let wait = 1_000; ; wait = Math.min(wait * 2, 30_000)) {
+      try {
+        return await ask();
+      } catch (err) {
+        if (!(err instanceof ParleyServerError && err.temporary) || generation !== this.generation) throw err;
+      }
+      await new Promise<void>((r) => unrefTimer(setTimeout(r, wait)));
+      if (generation !== this.generation) throw new ParleyClientError('not_connected', 'the connection dropped');
     }
   }
 
@@ -809,6 +829,20 @@ export class ParleyClient extends Emitter<ClientEvents> {
     return `r${(++this.nextRequestId).toString(36)}`;
   }
 
+  /**
+   * Puts the oldest pending message of a conversation on the wire, one at a time per conversation:
+   * a message refused for a moment (rate_limited) goes again before any later one, so the hub stores
+   * a conversation's messages in the order they were written.
+   */
+  private pump(conversationId: string): void {
+    if (this.currentState !== 'open') return;
+    for (const out of this.outbox.values()) {
+      if (out.conversationId !== conversationId || out.state !== 'pending') continue;
+      if (!out.requestId && !out.held) this.transmit(out);
+      return;
+    }
+  }
+
   /** Puts a pending message on the wire; its ack or error settles it, a drop leaves it pending. */
   private transmit(out: Outgoing): void {
     if (out.requestId) return;
@@ -820,7 +854,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       this.requests.delete(id);
       if (out.requestId !== id) return;
       out.requestId = null;
-      if (this.currentState === 'open' && out.state === 'pending') this.transmit(out);
+      this.pump(out.conversationId);
     }, this.opts.requestTimeoutMs);
     this.requests.set(id, {
       send: true,
@@ -832,18 +866,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
         this.outbox.delete(out.clientMsgId);
         this.emit('outgoing', publicOutgoing(out));
         out.settle.resolve(ack);
+        this.pump(out.conversationId);
       },
       reject: (err) => {
         out.requestId = null;
         if (err instanceof ParleyServerError && err.temporary) {
-          // Rate limited or the hub is busy: try again shortly, same clientMsgId.
-          const generation = this.generation;
+          // Rate limited or the hub is busy: try again shortly, same clientMsgId, before later messages.
+          out.held = true;
           setTimeout(() => {
-            if (generation === this.generation && out.state === 'pending') this.transmit(out);
+            out.held = false;
+            this.pump(out.conversationId);
           }, 1_000);
           return;
         }
         this.fail(out, err);
+        this.pump(out.conversationId);
       },
     });
     this.transmitFrame({ t: 'send', id, conversationId: out.conversationId, clientMsgId: out.clientMsgId, body: out.body, format: out.format });
@@ -909,4 +946,10 @@ function tokenExpiry(token: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** A timer that does not keep a Node process alive (browsers' timers are numbers). */
+function unrefTimer<T>(timer: T): T {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
 }

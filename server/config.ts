@@ -2,8 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_LIMITS, RATE_KINDS, type HubLimits, type RateKind } from './core/limits.js';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+/** `PARLEY_RATE_<FRAME>_PER_S` and `…_BURST` for every request frame (server/README.md, "Abuse"). */
+const rateVar = (k: RateKind, suffix: 'PER_S' | 'BURST') => `PARLEY_RATE_${k.toUpperCase()}_${suffix}`;
+const RATE_VARS = Object.fromEntries(
+  RATE_KINDS.flatMap((k) => [
+    [rateVar(k, 'PER_S'), z.coerce.number().positive().default(DEFAULT_LIMITS.rates[k].perSecond)],
+    [rateVar(k, 'BURST'), int(DEFAULT_LIMITS.rates[k].burst, 1)],
+  ]),
+) as Record<string, z.ZodDefault<z.ZodCoercedNumber>>;
 
 /** Environment variables (SPEC §6, plus the documented PARLEY_RATE_* and PARLEY_LOG_LEVEL). */
 const EnvSchema = z.object({
@@ -27,10 +37,13 @@ const EnvSchema = z.object({
   PARLEY_MAX_FRAME_BYTES: int(65_536, 1024),
   PARLEY_OUTBOX_RETENTION_MS: int(259_200_000),
   PARLEY_MAX_BACKPRESSURE_BYTES: int(1_048_576, 1024),
-  PARLEY_RATE_SEND_PER_S: int(20, 1),
-  PARLEY_RATE_SEND_BURST: int(40, 1),
-  PARLEY_RATE_TYPING_PER_S: int(2, 1),
-  PARLEY_RATE_TYPING_BURST: int(5, 1),
+  PARLEY_RATE_CUSTOMER_OPEN_PER_MIN: z.coerce.number().positive().default(DEFAULT_LIMITS.customerOpen.perSecond * 60),
+  PARLEY_RATE_CUSTOMER_OPEN_BURST: int(DEFAULT_LIMITS.customerOpen.burst, 1),
+  PARLEY_MAX_SESSIONS_PER_PARTICIPANT: int(DEFAULT_LIMITS.maxSessionsPerParticipant, 1),
+  PARLEY_MAX_CUSTOMER_INBOXES: int(DEFAULT_LIMITS.maxCustomerInboxes, 1),
+  PARLEY_MAX_INFLIGHT_BYTES: int(DEFAULT_LIMITS.maxInflightBytes, 65_536),
+  PARLEY_MAX_REPLY_BYTES: int(DEFAULT_LIMITS.maxReplyBytes, 16_384),
+  ...RATE_VARS,
   PARLEY_OUTBOX_RETRY_BASE_MS: int(10_000, 10),
   PARLEY_HELLO_TIMEOUT_MS: int(10_000, 100),
   PARLEY_PRESENCE_GRACE_MS: int(5_000, 0),
@@ -56,7 +69,8 @@ export interface Config {
   maxFrameBytes: number;
   maxBackpressureBytes: number;
   outboxRetentionMs: number;
-  rate: { sendPerSecond: number; sendBurst: number; typingPerSecond: number; typingBurst: number };
+  /** Per-participant limits (rates, sessions, bytes); the rest of HubLimits comes from the fields above. */
+  limits: Pick<HubLimits, 'rates' | 'customerOpen' | 'maxSessionsPerParticipant' | 'maxCustomerInboxes' | 'customerInboxWindowMs' | 'maxInflightBytes' | 'maxReplyBytes'>;
   helloTimeoutMs: number;
   outboxRetryBaseMs: number;
   presenceGraceMs: number;
@@ -74,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const rates = parsed.data as unknown as Record<string, number>;
   const dataDir = resolve(e.PARLEY_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const secretsFile = join(dataDir, 'secrets.json');
@@ -110,11 +125,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFrameBytes: e.PARLEY_MAX_FRAME_BYTES,
     maxBackpressureBytes: e.PARLEY_MAX_BACKPRESSURE_BYTES,
     outboxRetentionMs: e.PARLEY_OUTBOX_RETENTION_MS,
-    rate: {
-      sendPerSecond: e.PARLEY_RATE_SEND_PER_S,
-      sendBurst: e.PARLEY_RATE_SEND_BURST,
-      typingPerSecond: e.PARLEY_RATE_TYPING_PER_S,
-      typingBurst: e.PARLEY_RATE_TYPING_BURST,
+    limits: {
+      rates: Object.fromEntries(RATE_KINDS.map((k) => [k, { perSecond: rates[rateVar(k, 'PER_S')]!, burst: rates[rateVar(k, 'BURST')]! }])) as HubLimits['rates'],
+      customerOpen: { perSecond: e.PARLEY_RATE_CUSTOMER_OPEN_PER_MIN / 60, burst: e.PARLEY_RATE_CUSTOMER_OPEN_BURST },
+      maxSessionsPerParticipant: e.PARLEY_MAX_SESSIONS_PER_PARTICIPANT,
+      maxCustomerInboxes: e.PARLEY_MAX_CUSTOMER_INBOXES,
+      customerInboxWindowMs: e.PARLEY_ESCALATION_RECOVERY_MS,
+      maxInflightBytes: e.PARLEY_MAX_INFLIGHT_BYTES,
+      maxReplyBytes: e.PARLEY_MAX_REPLY_BYTES,
     },
     helloTimeoutMs: e.PARLEY_HELLO_TIMEOUT_MS,
     outboxRetryBaseMs: e.PARLEY_OUTBOX_RETRY_BASE_MS,

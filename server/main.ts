@@ -37,7 +37,13 @@ async function main(): Promise<void> {
     tokens,
     metrics,
     logger,
-    limits: { maxFrameBytes: config.maxFrameBytes, helloTimeoutMs: config.helloTimeoutMs, presenceGraceMs: config.presenceGraceMs, ...config.rate },
+    limits: {
+      maxFrameBytes: config.maxFrameBytes,
+      maxBackpressureBytes: config.maxBackpressureBytes,
+      helloTimeoutMs: config.helloTimeoutMs,
+      presenceGraceMs: config.presenceGraceMs,
+      ...config.limits,
+    },
   });
   await hub.start();
   const api = new HostApi({ hub, store, clock, tokens });

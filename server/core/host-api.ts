@@ -32,7 +32,7 @@ export interface HostApiOptions {
 const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 
 function publicParticipant(p: ParticipantRecord): Participant {
-  const { preferences: _preferences, ...rest } = p;
+  const { preferences: _preferences, enabledAt: _enabledAt, ...rest } = p;
   return rest;
 }
 
@@ -99,6 +99,8 @@ export class HostApi {
       roles: body.roles ?? [],
       outOfOffice: body.outOfOffice ?? false,
       disabled: body.disabled ?? false,
+      // Re-enabling retires every token issued before it (SPEC §3 Token); creation does not count.
+      enabledAt: old?.disabled && !(body.disabled ?? false) ? this.clock.now() : (old?.enabledAt ?? null),
       createdAt: old?.createdAt ?? this.clock.now(),
       preferences: old?.preferences ?? structuredClone(body.kind === 'user' ? DEFAULT_USER_PREFERENCES : DEFAULT_CUSTOMER_PREFERENCES),
     };

@@ -19,6 +19,7 @@ import {
   type PresenceState,
   type Receipt,
   type ReceiptsFrame,
+  type RefreshFrame,
   type SendFrame,
   type ServerFrame,
   type Summary,
@@ -26,37 +27,10 @@ import {
 } from '../../protocol/index.js';
 import { Directory } from './directory.js';
 import type { ConversationRecord, NewMessage, ParticipantRecord } from './model.js';
-import type { Bus, Clock, Connection, Logger, Metrics, Store, TimerHandle, Tokens } from './ports/index.js';
-import { isFollowing, isMember, mayPostWs, notify } from './rules/rules.js';
-import { RateLimit, Session, WindowCounter } from './session.js';
-
-export interface HubLimits {
-  maxFrameBytes: number;
-  helloTimeoutMs: number;
-  heartbeatMs: number;
-  presenceGraceMs: number;
-  /** More bad frames than this in a minute close the connection with 4400. */
-  maxBadFramesPerMinute: number;
-  sendPerSecond: number;
-  sendBurst: number;
-  typingPerSecond: number;
-  typingBurst: number;
-  /** More rate-limited requests than this in a minute close the connection with 4008. */
-  maxRejectedPerMinute: number;
-}
-
-export const DEFAULT_LIMITS: HubLimits = {
-  maxFrameBytes: 65536,
-  helloTimeoutMs: 10_000,
-  heartbeatMs: 25_000,
-  presenceGraceMs: 5_000,
-  maxBadFramesPerMinute: 10,
-  sendPerSecond: 20,
-  sendBurst: 40,
-  typingPerSecond: 2,
-  typingBurst: 5,
-  maxRejectedPerMinute: 60,
-};
+import type { Bus, Clock, Connection, Logger, Metrics, Store, TimerHandle, TokenClaims, Tokens } from './ports/index.js';
+import { isFollowing, isMember, mayPostWs, notify, relationSince } from './rules/rules.js';
+import { DEFAULT_LIMITS, ParticipantLimits, type HubLimits, type Rate, type RateKind } from './limits.js';
+import { Session, WindowCounter } from './session.js';
 
 export interface HubOptions {
   store: Store;
@@ -67,6 +41,8 @@ export interface HubOptions {
   logger: Logger;
   limits?: Partial<HubLimits>;
 }
+
+export { DEFAULT_LIMITS, type HubLimits };
 
 /** What the hub tells escalation, and asks of it (see escalation/escalation.ts). */
 export interface EscalationHooks {
@@ -83,6 +59,8 @@ interface PresenceInfo {
 }
 
 const SHARED_TOPIC = { item: 'all:item', inbox: 'all:inbox' } as const;
+/** Requests whose reply can be large: refused while the participant has too much unread. */
+const REPLIES: ReadonlySet<string> = new Set(['conversations', 'history', 'receipts', 'who']);
 const encode = (f: ServerFrame): string => JSON.stringify(f);
 
 /**
@@ -103,6 +81,11 @@ export class Hub {
   private readonly onlineSeeAll = new Set<string>();
   private readonly watchers = new Map<string, Set<Session>>();
   private readonly presence = new Map<string, PresenceInfo>();
+  private readonly participantLimits = new Map<string, ParticipantLimits>();
+  /** The bytes one reply may take: the configured cap, and at most a quarter of the slow-consumer bound. */
+  private readonly replyCap: number;
+  private sweeper: TimerHandle | null = null;
+  private sweeps = 0;
   private stopping = false;
   private escalation: EscalationHooks | null = null;
 
@@ -114,10 +97,12 @@ export class Hub {
     this.metrics = opts.metrics;
     this.log = opts.logger;
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.replyCap = Math.min(this.limits.maxReplyBytes, Math.floor(this.limits.maxBackpressureBytes / 4));
   }
 
   async start(): Promise<void> {
     this.directory.load(await this.store.loadDirectory());
+    this.sweeper = this.clock.setTimer(1000, () => this.sweep());
   }
 
   /** Connect escalation (built after the hub, as it shares the hub's directory). */
@@ -212,6 +197,7 @@ export class Hub {
   /** Close every session with 1001 (server going away). */
   shutdown(): void {
     this.stopping = true;
+    if (this.sweeper) this.clock.clearTimer(this.sweeper);
     for (const set of [...this.sessions.values()]) for (const s of [...set]) this.close(s, CloseCode.GOING_AWAY, 'server going away');
     for (const info of this.presence.values()) if (info.offlineTimer) this.clock.clearTimer(info.offlineTimer);
   }
@@ -222,7 +208,7 @@ export class Hub {
     s.helloTimer = null;
     let p: ParticipantRecord;
     try {
-      p = await this.authenticate(f.token);
+      ({ p, expiresAt: s.expiresAt } = await this.authenticate(f.token));
     } catch (e) {
       const err = e instanceof ProtocolError ? e : new ProtocolError('unauthenticated', 'invalid token');
       if (!(e instanceof ProtocolError)) this.log.error('hello failed', { error: String(e) });
@@ -235,9 +221,14 @@ export class Hub {
       this.close(s, CloseCode.GOING_AWAY, 'server going away');
       return;
     }
+    let set = this.sessions.get(p.id);
+    if (set && set.size >= this.limits.maxSessionsPerParticipant) {
+      this.metrics.rateLimited('session');
+      this.reject(s, 'rate_limited', `at most ${this.limits.maxSessionsPerParticipant} sessions per participant`, CloseCode.RATE_LIMITED);
+      return;
+    }
     s.participant = p;
     s.phase = 'open';
-    let set = this.sessions.get(p.id);
     if (!set) this.sessions.set(p.id, (set = new Set()));
     set.add(s);
     if (this.directory.seesAllShared(p)) this.onlineSeeAll.add(p.id);
@@ -259,7 +250,7 @@ export class Hub {
   }
 
   /** Verify a token and find (or just-in-time create) its participant. */
-  private async authenticate(token: string): Promise<ParticipantRecord> {
+  private async authenticate(token: string): Promise<{ p: ParticipantRecord; expiresAt: number }> {
     const claims = await this.tokens.verify(token);
     let p = this.directory.participants.get(claims.sub);
     if (!p) {
@@ -267,7 +258,7 @@ export class Hub {
         throw new ProtocolError('unauthenticated', 'unknown participant');
       }
       const now = this.clock.now();
-      p = {
+      const fresh: ParticipantRecord = {
         id: claims.sub,
         kind: claims.kind,
         name: claims.name,
@@ -278,23 +269,69 @@ export class Hub {
         roles: [],
         outOfOffice: false,
         disabled: false,
+        enabledAt: null,
         createdAt: now,
         preferences: structuredClone(claims.kind === 'user' ? DEFAULT_USER_PREFERENCES : DEFAULT_CUSTOMER_PREFERENCES),
       };
-      await this.store.putParticipant(p);
-      // Another hello for the same new participant may have won the race.
-      const existing = this.directory.participants.get(p.id);
-      if (existing) p = existing;
-      else this.directory.setParticipant(p);
+      // Insert-if-absent, in memory first: a racing hello for the same id finds this one and is judged
+      // against its kind. Then on disk, where a participant written first (by another hub) wins.
+      this.directory.setParticipant(fresh);
+      let stored: ParticipantRecord;
+      try {
+        stored = await this.store.insertParticipantIfAbsent(fresh);
+      } catch (e) {
+        if (this.directory.participants.get(fresh.id) === fresh) this.directory.deleteParticipant(fresh.id);
+        throw e;
+      }
+      if (stored !== fresh && this.directory.participants.get(fresh.id) === fresh) this.directory.setParticipant(stored);
+      p = this.directory.participants.get(fresh.id) ?? stored;
     }
+    this.admit(p, claims);
+    return { p, expiresAt: claims.expiresAt };
+  }
+
+  /** Whether a verified token may open (or extend) a session of p. Throws the refusal. */
+  private admit(p: ParticipantRecord, claims: TokenClaims): void {
     if (claims.kind !== undefined && claims.kind !== p.kind) throw new ProtocolError('unauthenticated', 'token kind does not match the participant');
     if (p.disabled) throw new ProtocolError('forbidden', 'participant is disabled');
-    return p;
+    // iat has whole seconds: a token of the second the participant was re-enabled is admitted.
+    if (p.enabledAt !== null && (claims.issuedAt === undefined || claims.issuedAt < Math.floor(p.enabledAt / 1000) * 1000)) {
+      throw new ProtocolError('unauthenticated', 'token issued before the participant was re-enabled');
+    }
+  }
+
+  /** `refresh`: a newer token for the same participant moves the session's end. */
+  private async handleRefresh(s: Session, f: RefreshFrame): Promise<void> {
+    const p = s.participant!;
+    const claims = await this.tokens.verify(f.token);
+    if (claims.sub !== p.id) throw new ProtocolError('unauthenticated', 'the token names another participant');
+    this.admit(p, claims);
+    if (s.phase !== 'open') return;
+    s.expiresAt = Math.max(s.expiresAt === Infinity ? 0 : s.expiresAt, claims.expiresAt);
+    this.sendTo(s, { t: 'refreshed', re: f.id, expiresAt: s.expiresAt });
+  }
+
+  /**
+   * Once a second: end sessions whose token expired (SPEC §3 Token), and forget the rate limits of
+   * participants without sessions once their buckets have refilled. One timer for the whole hub.
+   */
+  private sweep(): void {
+    const now = this.clock.now();
+    for (const set of this.sessions.values()) {
+      for (const s of set) if (s.expiresAt <= now) this.reject(s, 'token_expired', 'token expired', CloseCode.UNAUTHENTICATED);
+    }
+    if (++this.sweeps % 60 === 0) {
+      for (const [id, l] of this.participantLimits) if (!this.sessions.has(id) && l.idle(now)) this.participantLimits.delete(id);
+    }
+    this.sweeper = this.clock.setTimer(1000, () => this.sweep());
   }
 
   // ─── Dispatch and errors ─────────────────────────────────────────────────────────────────────────
 
   private async dispatch(s: Session, f: Exclude<ClientFrame, HelloFrame>): Promise<void> {
+    const re = 'id' in f ? f.id : undefined;
+    if (!this.allow(s, f.t, re)) return;
+    if (REPLIES.has(f.t) && !this.roomForReply(s, re)) return;
     switch (f.t) {
       case 'send':
         return this.handleSend(s, f);
@@ -318,6 +355,8 @@ export class Hub {
       case 'ping':
         this.sendTo(s, { t: 'pong', re: f.id, serverTime: this.clock.now() });
         return;
+      case 'refresh':
+        return this.handleRefresh(s, f);
     }
   }
 
@@ -359,15 +398,38 @@ export class Hub {
     s.conn.send(frame);
   }
 
-  private limit(s: Session, kind: 'send' | 'typing', re: string | undefined): boolean {
+  /** Take one request of `kind` from the participant's bucket; over the limit, answer `rate_limited`. */
+  private allow(s: Session, kind: RateKind, re: string | undefined): boolean {
+    const p = s.participant!;
     const now = this.clock.now();
-    const l = this.limits;
-    const bucket = kind === 'send' ? (s.sendLimit ??= new RateLimit(l.sendPerSecond, l.sendBurst, now)) : (s.typingLimit ??= new RateLimit(l.typingPerSecond, l.typingBurst, now));
-    if (bucket.take(now)) return true;
-    this.sendError(s, 'rate_limited', `too many ${kind} frames`, re);
-    s.rejected ??= new WindowCounter(60_000);
-    if (s.rejected.hit(now) > l.maxRejectedPerMinute) this.close(s, CloseCode.RATE_LIMITED, 'rate limited');
+    let l = this.participantLimits.get(p.id);
+    if (!l) this.participantLimits.set(p.id, (l = new ParticipantLimits()));
+    const rate: Rate = kind === 'open' && p.kind === 'customer' ? this.limits.customerOpen : this.limits.rates[kind];
+    if (l.take(kind, rate, now)) return true;
+    this.refuse(s, kind, `too many ${kind} frames`, re);
     return false;
+  }
+
+  /**
+   * Whether a reply may be built now: not while the participant's sessions hold more unread bytes than
+   * `maxInflightBytes`, nor when this session could not take a whole reply without being cut as slow.
+   * Checked before the reply is built, so a client that does not read costs no memory.
+   */
+  private roomForReply(s: Session, re: string | undefined): boolean {
+    const { maxInflightBytes, maxBackpressureBytes } = this.limits;
+    let inflight = 0;
+    for (const other of this.sessions.get(s.participant!.id) ?? []) inflight += other.conn.bufferedAmount();
+    if (inflight <= maxInflightBytes && s.conn.bufferedAmount() + this.replyCap <= maxBackpressureBytes) return true;
+    this.refuse(s, 'inflight', 'too much data in flight: read what was sent first', re);
+    return false;
+  }
+
+  /** Answer `rate_limited`; sustained abuse closes the connection with 4008. */
+  private refuse(s: Session, limit: string, message: string, re: string | undefined): void {
+    this.metrics.rateLimited(limit);
+    this.sendError(s, 'rate_limited', message, re);
+    s.rejected ??= new WindowCounter(60_000);
+    if (s.rejected.hit(this.clock.now()) > this.limits.maxRejectedPerMinute) this.close(s, CloseCode.RATE_LIMITED, 'rate limited');
   }
 
   /** The conversation if p may see it; `not_found` otherwise, exactly as for an unknown id. */
@@ -380,7 +442,6 @@ export class Hub {
   // ─── Messages ────────────────────────────────────────────────────────────────────────────────────
 
   private async handleSend(s: Session, f: SendFrame): Promise<void> {
-    if (!this.limit(s, 'send', f.id)) return;
     const p = s.participant!;
     const c = this.visible(p, f.conversationId);
     if (!mayPostWs(p, c, this.directory.context(c))) throw new ProtocolError('forbidden', 'you may not post here');
@@ -484,14 +545,28 @@ export class Hub {
     const at = this.clock.now();
     if (!(await this.store.raiseSeen(p.id, c.id, clamped, at))) return;
     this.escalation?.onSeen(p.id, c, clamped);
-    this.publishToConversation(c, encode({ t: 'receipt', conversationId: c.id, participantId: p.id, kind: 'seen', upTo: clamped, at }));
+    const frame = encode({ t: 'receipt', conversationId: c.id, participantId: p.id, kind: 'seen', upTo: clamped, at });
+    if (isMember(p, c, this.directory.context(c))) this.publishToConversation(c, frame);
+    else this.publishToStaff(c, frame, 'receipt', null);
+  }
+
+  /**
+   * A frame about a non-member (a user who sees c through a follow or access `all`) reaches staff
+   * only: customers learn nothing about staff who are not members (SPEC §2).
+   */
+  private publishToStaff(c: ConversationRecord, frame: string, type: string, except: string | null): void {
+    for (const v of this.onlineViewers(c)) {
+      if (v.id === except || v.kind === 'customer') continue;
+      this.bus.publish(`p:${v.id}`, frame);
+      this.metrics.frameOut(type);
+    }
   }
 
   private handleTyping(s: Session, conversationId: string): void {
-    if (!this.limit(s, 'typing', undefined)) return;
     const p = s.participant!;
     const c = this.visible(p, conversationId);
     const frame = encode({ t: 'typing', conversationId: c.id, participantId: p.id });
+    if (!isMember(p, c, this.directory.context(c))) return this.publishToStaff(c, frame, 'typing', p.id);
     for (const v of this.onlineViewers(c)) {
       if (v.id === p.id) continue;
       this.bus.publish(`p:${v.id}`, frame);
@@ -503,18 +578,25 @@ export class Hub {
 
   private async handleOpen(s: Session, f: OpenFrame): Promise<void> {
     const p = s.participant!;
+    if (p.kind === 'bot') throw new ProtocolError('forbidden', 'bots open conversations through the HTTP API');
     const members = new Map<string, number>();
     const now = this.clock.now();
     members.set(p.id, now);
     let external = p.kind === 'customer';
+    // A customer may name only users it already shares a conversation with (SPEC §3 `open`): naming
+    // anyone else answers exactly as an unknown id, so staff cannot be enumerated.
+    const peers = p.kind === 'customer' ? this.customerPeers(p) : null;
     for (const id of f.members) {
       const m = this.directory.participants.get(id);
-      const allowed = m && !m.disabled && (p.kind === 'user' || m.kind === 'user');
+      const allowed = m && !m.disabled && (peers ? peers.has(id) : true);
       if (!allowed) throw new ProtocolError('not_found', `no such participant: ${id}`);
       if (m.kind === 'customer') external = true;
       members.set(id, now);
     }
-    if (p.kind === 'bot') throw new ProtocolError('forbidden', 'bots open conversations through the HTTP API');
+    if (p.kind === 'customer' && this.activeInboxes(p, now) >= this.limits.maxCustomerInboxes) {
+      this.metrics.rateLimited('inboxes');
+      throw new ProtocolError('rate_limited', `at most ${this.limits.maxCustomerInboxes} open support conversations: write in one of them`);
+    }
     const c = await this.createConversation({
       kind: p.kind === 'customer' ? 'inbox' : 'direct',
       visibility: external ? 'external' : 'internal',
@@ -524,6 +606,27 @@ export class Hub {
       members,
     });
     this.sendTo(s, { t: 'conversation', re: f.id, conversation: await this.summary(p, c) });
+  }
+
+  /** Users who are members of a conversation that customer p may see and is a member of. */
+  private customerPeers(p: ParticipantRecord): Set<string> {
+    const peers = new Set<string>();
+    for (const cid of this.directory.memberConversations(p)) {
+      const c = this.directory.conversations.get(cid)!;
+      if (!this.directory.maySee(p, c)) continue;
+      for (const m of this.directory.membersOf(c)) if (this.directory.participants.get(m)?.kind === 'user') peers.add(m);
+    }
+    return peers;
+  }
+
+  /** Inbox conversations customer p opened that were active within the window (each can mean an email to every agent). */
+  private activeInboxes(p: ParticipantRecord, now: number): number {
+    let n = 0;
+    for (const cid of this.directory.memberConversations(p)) {
+      const c = this.directory.conversations.get(cid)!;
+      if (c.kind === 'inbox' && c.createdBy === p.id && (c.lastMessageAt ?? c.createdAt) > now - this.limits.customerInboxWindowMs) n++;
+    }
+    return n;
   }
 
   /** Create and store a conversation, subscribe the sessions that may see it, and push it to them. */
@@ -568,8 +671,23 @@ export class Hub {
   async summary(p: ParticipantRecord, c: ConversationRecord): Promise<Summary> {
     const wm = (await this.store.getWatermarks(p.id, [c.id])).get(c.id);
     const seenUpTo = wm?.seenUpTo ?? 0;
-    const unseen = c.lastSeq > seenUpTo ? await this.store.countUnseen(c.id, p.id, seenUpTo) : 0;
-    return { ...this.describe(c), seenUpTo, unseen, following: isFollowing(p, c, this.directory.context(c)) };
+    const from = await this.fromSeq(p, c);
+    const below = Math.max(seenUpTo, from - 1);
+    const unseen = c.lastSeq > below ? await this.store.countUnseen(c.id, p.id, below) : 0;
+    const d = this.describe(c);
+    if (from > c.lastSeq) d.lastMessageAt = null;
+    return { ...d, seenUpTo, unseen, following: isFollowing(p, c, this.directory.context(c)) };
+  }
+
+  /**
+   * The lowest seq p may read in c. A customer sees only what was written since its relation to c
+   * began (membership, or becoming the item's customer): earlier messages are absent (SPEC §2).
+   */
+  private async fromSeq(p: ParticipantRecord, c: ConversationRecord): Promise<number> {
+    if (p.kind !== 'customer') return 1;
+    const since = relationSince(p, c, this.directory.context(c));
+    if (since === null || since <= c.createdAt) return 1;
+    return this.store.firstSeqAt(c.id, since);
   }
 
   private async handleConversations(s: Session, f: ConversationsFrame): Promise<void> {
@@ -583,18 +701,37 @@ export class Hub {
       .visibleConversations(p)
       .filter((c) => !after || activity(c) < after[0] || (activity(c) === after[0] && c.id < after[1]))
       .sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    const page = all.slice(0, limit);
-    const last = page[page.length - 1];
+    // At most `limit` summaries and `maxReplyBytes` (at least one): the cursor continues after the last.
     const summaries: Summary[] = [];
-    for (const c of page) summaries.push(await this.summary(p, c));
-    const cursor = all.length > limit && last ? encodeCursor(activity(last), last.id) : null;
+    let bytes = 0;
+    for (const c of all) {
+      if (summaries.length === limit) break;
+      const sum = await this.summary(p, c);
+      bytes += Buffer.byteLength(JSON.stringify(sum));
+      if (summaries.length > 0 && bytes > this.replyCap) break;
+      summaries.push(sum);
+    }
+    const last = all[summaries.length - 1];
+    const cursor = all.length > summaries.length && last ? encodeCursor(activity(last), last.id) : null;
     this.sendTo(s, { t: 'conversations', re: f.id, conversations: summaries, cursor });
   }
 
   private async handleHistory(s: Session, f: HistoryFrame): Promise<void> {
-    const c = this.visible(s.participant!, f.conversationId);
-    const page = await this.store.listMessages(c.id, { before: f.before, after: f.after, limit: f.limit ?? 50 });
-    this.sendTo(s, { t: 'history', re: f.id, conversationId: c.id, messages: page.messages, hasMore: page.hasMore });
+    const p = s.participant!;
+    const c = this.visible(p, f.conversationId);
+    const page = await this.store.listMessages(c.id, { before: f.before, after: f.after, limit: f.limit ?? 50, fromSeq: await this.fromSeq(p, c) });
+    // At most `maxReplyBytes` (and at least one message): an `after` page keeps its oldest messages,
+    // the others their newest, so `hasMore` and the next cursor continue where this reply stops.
+    const { messages } = page;
+    const keepOldest = f.after !== undefined;
+    let bytes = 0;
+    let n = 0;
+    for (; n < messages.length; n++) {
+      bytes += Buffer.byteLength(JSON.stringify(messages[keepOldest ? n : messages.length - 1 - n]));
+      if (n > 0 && bytes > this.replyCap) break;
+    }
+    const kept = n === messages.length ? messages : keepOldest ? messages.slice(0, n) : messages.slice(messages.length - n);
+    this.sendTo(s, { t: 'history', re: f.id, conversationId: c.id, messages: kept, hasMore: page.hasMore || kept !== messages });
   }
 
   private async handleReceipts(s: Session, f: ReceiptsFrame): Promise<void> {
@@ -653,12 +790,7 @@ export class Hub {
     let allowed: (id: string) => boolean = (id) => this.directory.participants.has(id);
     if (p.kind === 'customer') {
       // A customer may ask only about users who are members of its conversations.
-      const peers = new Set<string>();
-      for (const cid of this.directory.memberConversations(p)) {
-        const c = this.directory.conversations.get(cid)!;
-        if (!this.directory.maySee(p, c)) continue;
-        for (const m of this.directory.membersOf(c)) if (this.directory.participants.get(m)?.kind === 'user') peers.add(m);
-      }
+      const peers = this.customerPeers(p);
       allowed = (id) => peers.has(id);
     }
     const ids = [...new Set(f.participantIds)].filter(allowed);

@@ -21,6 +21,8 @@ export type Relations = Map<string, number>;
 
 export interface ParticipantRecord extends Participant {
   preferences: UserPreferences | CustomerPreferences;
+  /** When `disabled` last went from true to false (null: never re-enabled). Older tokens are refused. */
+  enabledAt: number | null;
 }
 
 export interface ProjectRecord extends Omit<Project, 'followers'> {

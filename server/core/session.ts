@@ -2,27 +2,6 @@ import type { PresenceFrame } from '../../protocol/index.js';
 import type { Connection, TimerHandle } from './ports/index.js';
 import type { ParticipantRecord } from './model.js';
 
-/** A token bucket: `ratePerS` sustained, `burst` at once. */
-export class RateLimit {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private readonly ratePerS: number,
-    private readonly burst: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.last = now;
-  }
-  take(now: number): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.ratePerS) / 1000);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
-
 /** Counts events in a sliding window; `hit` returns the count inside the window after this one. */
 export class WindowCounter {
   private times: number[] = [];
@@ -52,8 +31,8 @@ export class Session {
   early: string[] | null = null;
   badFrames: WindowCounter | null = null;
   rejected: WindowCounter | null = null;
-  sendLimit: RateLimit | null = null;
-  typingLimit: RateLimit | null = null;
+  /** When the session's token expires (ms); `refresh` moves it. */
+  expiresAt = Infinity;
 
   constructor(
     readonly id: string,

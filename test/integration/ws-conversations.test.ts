@@ -3,10 +3,13 @@ import { TestHub } from '../support/hub.js';
 import { direct, expectError, expectNoViolations, expectType, itemConversation, nextMillisecond, open, post, send, sorted } from '../support/ws.js';
 
 /** SPEC §3 `open` and the `conversation` frame. */
+/** These tests open many conversations as one customer; test/abuse/ runs the default limits. */
+const OPEN_FREELY = { PARLEY_RATE_CUSTOMER_OPEN_BURST: '100', PARLEY_MAX_CUSTOMER_INBOXES: '100', PARLEY_RATE_OPEN_BURST: '100' };
+
 describe('open', () => {
   let hub: TestHub;
   beforeAll(async () => {
-    hub = await TestHub.start();
+    hub = await TestHub.start({ env: OPEN_FREELY });
     for (const id of ['alice', 'bob', 'dave']) await hub.user(id);
     await hub.user('gone', { disabled: true });
     for (const id of ['carol', 'cody']) await hub.customer(id);

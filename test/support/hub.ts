@@ -51,6 +51,9 @@ export class TestHub {
         PARLEY_API_KEY: API_KEY,
         PARLEY_JWT_SECRET: JWT_SECRET,
         PARLEY_LOG_LEVEL: 'info',
+        // Test files keep their clients open until the hub stops, many per participant; the abuse
+        // suite (test/abuse/) runs the default session limit.
+        PARLEY_MAX_SESSIONS_PER_PARTICIPANT: '1000',
         ...this.opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,7 @@ import type { TokenClaims, Tokens } from '../../core/ports/index.js';
 const ClaimsSchema = z.object({
   sub: ParticipantIdSchema,
   exp: z.number().int(),
+  iat: z.number().optional(),
   kind: z.enum(['user', 'customer', 'bot']).optional(),
   // Well-formed and not blank, like a name given over HTTP (SPEC §3 Text).
   name: NameSchema.optional(),
@@ -61,6 +62,7 @@ export class JoseTokens implements Tokens {
     if (!claims.success) throw new ProtocolError('unauthenticated', 'invalid token claims');
     const c = claims.data;
     const out: TokenClaims = { sub: c.sub, expiresAt: c.exp * 1000 };
+    if (c.iat !== undefined) out.issuedAt = c.iat * 1000;
     if (c.kind) out.kind = c.kind;
     if (c.name) out.name = c.name;
     if (c.email) out.email = c.email;

@@ -17,6 +17,12 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
   private armedCount = 0;
   private pendingCount = 0;
   private readonly errors = new Counter({ name: 'parley_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers: [this.registry] });
+  private readonly limited = new Counter({
+    name: 'parley_rate_limited_total',
+    help: 'Requests refused by a per-participant limit, by limit',
+    labelNames: ['limit'],
+    registers: [this.registry],
+  });
   private readonly batchSize = new Histogram({
     name: 'parley_commit_batch_size',
     help: 'Writes per group commit',
@@ -101,6 +107,9 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
   }
   error(code: string): void {
     this.errors.inc({ code });
+  }
+  rateLimited(limit: string): void {
+    this.limited.inc({ limit });
   }
 }
 

@@ -17,6 +17,8 @@ export const participants = sqliteTable('participants', {
   roles: text('roles', { mode: 'json' }).$type<string[]>().notNull(),
   outOfOffice: integer('out_of_office', { mode: 'boolean' }).notNull(),
   disabled: integer('disabled', { mode: 'boolean' }).notNull(),
+  /** When `disabled` last went from true to false; tokens issued before it are refused (SPEC §3 Token). */
+  enabledAt: integer('enabled_at'),
   preferences: text('preferences', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),

@@ -13,6 +13,7 @@ import type {
   EmailRow,
   EmailSummary,
   HistoryPage,
+  HistoryQuery,
   Logger,
   Metrics,
   NewEmailRow,
@@ -173,8 +174,14 @@ export class SqliteStore implements Store {
       lastSeq: s.prepare('SELECT max(seq) FROM messages WHERE conversation_id = ?').pluck(),
       joinMember: s.prepare('INSERT INTO conversation_members (conversation_id, participant_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       getMessage: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
-      latest: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?`),
-      before: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+      latest: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq >= ? ORDER BY seq DESC LIMIT ?`),
+      before: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq < ? AND seq >= ? ORDER BY seq DESC LIMIT ?`),
+      firstSeqAt: s
+        .prepare(
+          `SELECT coalesce(min(seq), (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE conversation_id = @c))
+           FROM messages WHERE conversation_id = @c AND created_at >= @at`,
+        )
+        .pluck(),
       after: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`),
       watermark: s.prepare(
         'SELECT participant_id, conversation_id, delivered_up_to, seen_up_to, emailed_up_to FROM watermarks WHERE participant_id = ? AND conversation_id = ?',
@@ -521,23 +528,17 @@ export class SqliteStore implements Store {
     return new Promise((resolve) => this.queueSeen(participantId, conversationId, upTo, at).waiters.push(resolve));
   }
 
+  insertParticipantIfAbsent(p: ParticipantRecord): Promise<ParticipantRecord> {
+    return this.enqueue(() => {
+      this.db.insert(schema.participants).values(participantRow(p)).onConflictDoNothing({ target: schema.participants.id }).run();
+      const stored = this.db.select().from(schema.participants).where(eq(schema.participants.id, p.id)).get();
+      return stored ? participantRecord(stored) : p;
+    });
+  }
+
   putParticipant(p: ParticipantRecord): Promise<void> {
     return this.enqueue(() => {
-      const row = {
-        id: p.id,
-        kind: p.kind,
-        name: p.name,
-        email: p.email,
-        locale: p.locale,
-        timezone: p.timezone,
-        groups: p.groups,
-        roles: p.roles,
-        outOfOffice: p.outOfOffice,
-        disabled: p.disabled,
-        preferences: p.preferences as unknown as Record<string, unknown>,
-        createdAt: p.createdAt,
-        updatedAt: Date.now(),
-      };
+      const row = participantRow(p);
       this.db.insert(schema.participants).values(row).onConflictDoUpdate({ target: schema.participants.id, set: row }).run();
     });
   }
@@ -621,7 +622,7 @@ export class SqliteStore implements Store {
         .select()
         .from(schema.participants)
         .all()
-        .map(({ updatedAt: _updatedAt, preferences, ...p }) => ({ ...p, preferences: preferences as unknown as ParticipantRecord['preferences'] })),
+        .map(participantRecord),
       projects: db
         .select()
         .from(schema.projects)
@@ -653,15 +654,16 @@ export class SqliteStore implements Store {
     return row ? toMessage(row) : null;
   }
 
-  async listMessages(conversationId: string, q: { before?: number | undefined; after?: number | undefined; limit: number }): Promise<HistoryPage> {
+  async listMessages(conversationId: string, q: HistoryQuery): Promise<HistoryPage> {
     const n = q.limit + 1;
+    const from = q.fromSeq ?? 1;
     let rows: MessageRow[];
     if (q.after !== undefined) {
-      rows = this.stmt.after.all(conversationId, q.after, n) as MessageRow[];
+      rows = this.stmt.after.all(conversationId, Math.max(q.after, from - 1), n) as MessageRow[];
       const hasMore = rows.length > q.limit;
       return { messages: rows.slice(0, q.limit).map(toMessage), hasMore };
     }
-    rows = (q.before !== undefined ? this.stmt.before.all(conversationId, q.before, n) : this.stmt.latest.all(conversationId, n)) as MessageRow[];
+    rows = (q.before !== undefined ? this.stmt.before.all(conversationId, q.before, from, n) : this.stmt.latest.all(conversationId, from, n)) as MessageRow[];
     const hasMore = rows.length > q.limit;
     return { messages: rows.slice(0, q.limit).reverse().map(toMessage), hasMore };
   }
@@ -683,6 +685,10 @@ export class SqliteStore implements Store {
       }
     }
     return out;
+  }
+
+  async firstSeqAt(conversationId: string, at: number): Promise<number> {
+    return this.stmt.firstSeqAt.get({ c: conversationId, at }) as number;
   }
 
   async countUnseen(conversationId: string, participantId: string, afterSeq: number): Promise<number> {
@@ -872,6 +878,29 @@ function toEmailSummary(r: Omit<EmailSummary, 'to'> & { toAddress: string }): Em
     conversationId: r.conversationId,
     messageIds: r.messageIds,
   };
+}
+
+function participantRow(p: ParticipantRecord): typeof schema.participants.$inferInsert {
+  return {
+    id: p.id,
+    kind: p.kind,
+    name: p.name,
+    email: p.email,
+    locale: p.locale,
+    timezone: p.timezone,
+    groups: p.groups,
+    roles: p.roles,
+    outOfOffice: p.outOfOffice,
+    disabled: p.disabled,
+    enabledAt: p.enabledAt,
+    preferences: p.preferences as unknown as Record<string, unknown>,
+    createdAt: p.createdAt,
+    updatedAt: Date.now(),
+  };
+}
+
+function participantRecord({ updatedAt: _updatedAt, preferences, ...p }: typeof schema.participants.$inferSelect): ParticipantRecord {
+  return { ...p, preferences: preferences as unknown as ParticipantRecord['preferences'] };
 }
 
 function groupRelations<R extends { participantId: string; since: number }>(rows: R[], key: (r: R) => string): Map<string, Map<string, number>> {

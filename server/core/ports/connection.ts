@@ -9,6 +9,8 @@ export interface Connection {
    * this session gets from them: the ack of a `send` rides with the sender's own copy of the message.
    */
   sendAfterPublished(frame: string): void;
+  /** Bytes written to this session that its client has not taken yet. */
+  bufferedAmount(): number;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
   /** Close with a SPEC close code; the transport then reports the close to core exactly once. */

@@ -12,4 +12,6 @@ export interface Metrics {
   deliveries(count: number): void;
   commitBatch(size: number, seconds: number): void;
   error(code: string): void;
+  /** A request refused by a per-participant limit; `limit` names it (a frame type, `session`, `inflight`, `inboxes`). */
+  rateLimited(limit: string): void;
 }

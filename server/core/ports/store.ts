@@ -22,6 +22,15 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
+export interface HistoryQuery {
+  /** Exclusive bounds; neither: the latest `limit`. */
+  before?: number | undefined;
+  after?: number | undefined;
+  limit: number;
+  /** The lowest seq the asker may read (a customer's relation began later): nothing below it is listed. */
+  fromSeq?: number | undefined;
+}
+
 export interface WatermarkRow {
   participantId: string;
   conversationId: string;
@@ -108,6 +117,11 @@ export interface Store {
 
   /** Create or replace a participant with its preferences. */
   putParticipant(p: ParticipantRecord): Promise<void>;
+  /**
+   * Create a participant unless one with its id exists (just-in-time creation); resolves the stored
+   * participant, which is `p` or the one that was there first. Safe with concurrent writers.
+   */
+  insertParticipantIfAbsent(p: ParticipantRecord): Promise<ParticipantRecord>;
   putPreferences(participantId: string, preferences: UserPreferences | CustomerPreferences): Promise<void>;
   /** Create or replace a project and its whole follower set. */
   putProject(p: ProjectRecord): Promise<void>;
@@ -133,7 +147,9 @@ export interface Store {
 
   getMessage(id: string): Promise<Message | null>;
   /** Messages of a conversation: `before`/`after` a seq (exclusive), or the latest `limit`. */
-  listMessages(conversationId: string, q: { before?: number | undefined; after?: number | undefined; limit: number }): Promise<HistoryPage>;
+  listMessages(conversationId: string, q: HistoryQuery): Promise<HistoryPage>;
+  /** The seq of the first message created at or after `at` (one above the last seq when there is none). */
+  firstSeqAt(conversationId: string, at: number): Promise<number>;
   /** Watermarks of one participant in the given conversations (missing rows mean all zero). */
   getWatermarks(participantId: string, conversationIds: readonly string[]): Promise<Map<string, WatermarkRow>>;
   /** Messages above `afterSeq` not sent by `participantId`. */

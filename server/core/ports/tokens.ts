@@ -4,6 +4,8 @@ import type { ParticipantKind } from '../../../protocol/index.js';
 export interface TokenClaims {
   sub: string;
   expiresAt: number;
+  /** `iat` in ms, when the token carries it. */
+  issuedAt?: number;
   /** Just-in-time creation claims (SPEC §3 Token). */
   kind?: ParticipantKind;
   name?: string;

@@ -1,0 +1,1 @@
+ALTER TABLE `participants` ADD `enabled_at` integer;
