@@ -43,6 +43,8 @@ const EnvSchema = z.object({
   PARLEY_MAX_CUSTOMER_INBOXES: int(DEFAULT_LIMITS.maxCustomerInboxes, 1),
   PARLEY_MAX_INFLIGHT_BYTES: int(DEFAULT_LIMITS.maxInflightBytes, 65_536),
   PARLEY_MAX_REPLY_BYTES: int(DEFAULT_LIMITS.maxReplyBytes, 16_384),
+  PARLEY_RATE_REPLY_BYTES_PER_S: int(DEFAULT_LIMITS.replyBytes.perSecond, 16_384),
+  PARLEY_RATE_REPLY_BYTES_BURST: int(DEFAULT_LIMITS.replyBytes.burst, 65_536),
   ...RATE_VARS,
   PARLEY_OUTBOX_RETRY_BASE_MS: int(10_000, 10),
   PARLEY_HELLO_TIMEOUT_MS: int(10_000, 100),
@@ -70,7 +72,10 @@ export interface Config {
   maxBackpressureBytes: number;
   outboxRetentionMs: number;
   /** Per-participant limits (rates, sessions, bytes); the rest of HubLimits comes from the fields above. */
-  limits: Pick<HubLimits, 'rates' | 'customerOpen' | 'maxSessionsPerParticipant' | 'maxCustomerInboxes' | 'customerInboxWindowMs' | 'maxInflightBytes' | 'maxReplyBytes'>;
+  limits: Pick<
+    HubLimits,
+    'rates' | 'customerOpen' | 'maxSessionsPerParticipant' | 'maxCustomerInboxes' | 'customerInboxWindowMs' | 'maxInflightBytes' | 'maxReplyBytes' | 'replyBytes'
+  >;
   helloTimeoutMs: number;
   outboxRetryBaseMs: number;
   presenceGraceMs: number;
@@ -133,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       customerInboxWindowMs: e.PARLEY_ESCALATION_RECOVERY_MS,
       maxInflightBytes: e.PARLEY_MAX_INFLIGHT_BYTES,
       maxReplyBytes: e.PARLEY_MAX_REPLY_BYTES,
+      replyBytes: { perSecond: e.PARLEY_RATE_REPLY_BYTES_PER_S, burst: e.PARLEY_RATE_REPLY_BYTES_BURST },
     },
     helloTimeoutMs: e.PARLEY_HELLO_TIMEOUT_MS,
     outboxRetryBaseMs: e.PARLEY_OUTBOX_RETRY_BASE_MS,

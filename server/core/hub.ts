@@ -59,6 +59,8 @@ interface PresenceInfo {
 }
 
 const SHARED_TOPIC = { item: 'all:item', inbox: 'all:inbox' } as const;
+/** History is read this many messages at a time, until the page or the reply cap is full. */
+const HISTORY_CHUNK = 25;
 /** Requests whose reply can be large: refused while the participant has too much unread. */
 const REPLIES: ReadonlySet<string> = new Set(['conversations', 'history', 'receipts', 'who']);
 const encode = (f: ServerFrame): string => JSON.stringify(f);
@@ -402,8 +404,7 @@ export class Hub {
   private allow(s: Session, kind: RateKind, re: string | undefined): boolean {
     const p = s.participant!;
     const now = this.clock.now();
-    let l = this.participantLimits.get(p.id);
-    if (!l) this.participantLimits.set(p.id, (l = new ParticipantLimits()));
+    const l = this.limitsOf(p.id);
     const rate: Rate = kind === 'open' && p.kind === 'customer' ? this.limits.customerOpen : this.limits.rates[kind];
     if (l.take(kind, rate, now)) return true;
     this.refuse(s, kind, `too many ${kind} frames`, re);
@@ -417,11 +418,30 @@ export class Hub {
    */
   private roomForReply(s: Session, re: string | undefined): boolean {
     const { maxInflightBytes, maxBackpressureBytes } = this.limits;
+    const id = s.participant!.id;
+    if (!this.limitsOf(id).replyBytes(this.limits.replyBytes, this.clock.now()).ready(this.clock.now())) {
+      this.refuse(s, 'replyBytes', 'too many bytes asked for: wait a moment', re);
+      return false;
+    }
     let inflight = 0;
-    for (const other of this.sessions.get(s.participant!.id) ?? []) inflight += other.conn.bufferedAmount();
+    for (const other of this.sessions.get(id) ?? []) inflight += other.conn.bufferedAmount();
     if (inflight <= maxInflightBytes && s.conn.bufferedAmount() + this.replyCap <= maxBackpressureBytes) return true;
     this.refuse(s, 'inflight', 'too much data in flight: read what was sent first', re);
     return false;
+  }
+
+  /** Send a reply of the size-limited kinds, charging its bytes to the participant. */
+  private reply(s: Session, f: ServerFrame): void {
+    if (s.phase === 'closed') return;
+    const frame = encode(f);
+    this.limitsOf(s.participant!.id).replyBytes(this.limits.replyBytes, this.clock.now()).spend(Buffer.byteLength(frame), this.clock.now());
+    this.sendEncoded(s, f.t, frame);
+  }
+
+  private limitsOf(participantId: string): ParticipantLimits {
+    let l = this.participantLimits.get(participantId);
+    if (!l) this.participantLimits.set(participantId, (l = new ParticipantLimits()));
+    return l;
   }
 
   /** Answer `rate_limited`; sustained abuse closes the connection with 4008. */
@@ -713,25 +733,45 @@ export class Hub {
     }
     const last = all[summaries.length - 1];
     const cursor = all.length > summaries.length && last ? encodeCursor(activity(last), last.id) : null;
-    this.sendTo(s, { t: 'conversations', re: f.id, conversations: summaries, cursor });
+    this.reply(s, { t: 'conversations', re: f.id, conversations: summaries, cursor });
   }
 
   private async handleHistory(s: Session, f: HistoryFrame): Promise<void> {
     const p = s.participant!;
     const c = this.visible(p, f.conversationId);
-    const page = await this.store.listMessages(c.id, { before: f.before, after: f.after, limit: f.limit ?? 50, fromSeq: await this.fromSeq(p, c) });
-    // At most `maxReplyBytes` (and at least one message): an `after` page keeps its oldest messages,
-    // the others their newest, so `hasMore` and the next cursor continue where this reply stops.
-    const { messages } = page;
-    const keepOldest = f.after !== undefined;
+    const fromSeq = await this.fromSeq(p, c);
+    const limit = f.limit ?? 50;
+    // At most `limit` messages and the reply cap (and at least one message), read in chunks so that a
+    // page of large messages is not read whole only to be cut. An `after` page grows forward from its
+    // cursor, the others backward from theirs, so `hasMore` and the next cursor continue where it stops.
+    const forward = f.after !== undefined;
+    const got: Message[] = [];
     let bytes = 0;
-    let n = 0;
-    for (; n < messages.length; n++) {
-      bytes += Buffer.byteLength(JSON.stringify(messages[keepOldest ? n : messages.length - 1 - n]));
-      if (n > 0 && bytes > this.replyCap) break;
+    let hasMore = false;
+    let cursor = forward ? f.after : f.before;
+    for (;;) {
+      const chunk = Math.min(HISTORY_CHUNK, limit - got.length);
+      const page = await this.store.listMessages(c.id, forward ? { after: cursor, limit: chunk, fromSeq } : { before: cursor, limit: chunk, fromSeq });
+      const ordered = forward ? page.messages : [...page.messages].reverse();
+      let full = false;
+      for (const m of ordered) {
+        bytes += Buffer.byteLength(JSON.stringify(m));
+        if (got.length > 0 && bytes > this.replyCap) {
+          full = true;
+          break;
+        }
+        got.push(m);
+      }
+      if (full) {
+        hasMore = true;
+        break;
+      }
+      hasMore = page.hasMore;
+      if (!page.hasMore || got.length >= limit) break;
+      cursor = got[got.length - 1]!.seq;
     }
-    const kept = n === messages.length ? messages : keepOldest ? messages.slice(0, n) : messages.slice(messages.length - n);
-    this.sendTo(s, { t: 'history', re: f.id, conversationId: c.id, messages: kept, hasMore: page.hasMore || kept !== messages });
+    const messages = forward ? got : got.reverse();
+    this.reply(s, { t: 'history', re: f.id, conversationId: c.id, messages, hasMore });
   }
 
   private async handleReceipts(s: Session, f: ReceiptsFrame): Promise<void> {
@@ -741,7 +781,7 @@ export class Hub {
     if (!m || !c || !this.directory.maySee(p, c)) throw new ProtocolError('not_found', 'no such message');
     if (p.kind === 'customer' && m.senderId !== p.id) throw new ProtocolError('forbidden', 'customers may ask receipts of their own messages only');
     const recipients = await this.receipts(m, c, p.kind === 'customer' ? 'customer' : 'full');
-    this.sendTo(s, { t: 'receipts', re: f.id, messageId: m.id, conversationId: c.id, recipients });
+    this.reply(s, { t: 'receipts', re: f.id, messageId: m.id, conversationId: c.id, recipients });
   }
 
   /**
@@ -796,7 +836,7 @@ export class Hub {
     const ids = [...new Set(f.participantIds)].filter(allowed);
     if (f.watch === true) this.setWatch(s, ids);
     else if (f.watch === false) this.setWatch(s, null);
-    this.sendTo(s, { t: 'who', re: f.id, presence: ids.map((id) => this.presenceOf(id)) });
+    this.reply(s, { t: 'who', re: f.id, presence: ids.map((id) => this.presenceOf(id)) });
   }
 
   private setWatch(s: Session, ids: string[] | null): void {

@@ -36,6 +36,11 @@ export interface HubLimits {
   maxInflightBytes: number;
   /** The encoded size one reply may reach: `history` and `conversations` stop early (`hasMore`, `cursor`). */
   maxReplyBytes: number;
+  /**
+   * Bytes of replies (`conversations`, `history`, `receipts`, `who`) a participant may be sent: what a
+   * reply costs the hub grows with its size, so large replies are limited by bytes, not only by count.
+   */
+  replyBytes: Rate;
 }
 
 export const DEFAULT_LIMITS: HubLimits = {
@@ -65,6 +70,7 @@ export const DEFAULT_LIMITS: HubLimits = {
   maxBackpressureBytes: 1_048_576,
   maxInflightBytes: 4_194_304,
   maxReplyBytes: 262_144,
+  replyBytes: { perSecond: 1_048_576, burst: 1_048_576 },
 };
 
 /** A token bucket: `perSecond` sustained, `burst` at once. */
@@ -84,6 +90,16 @@ export class RateLimit {
     this.tokens -= 1;
     return true;
   }
+  /** Whether anything is left (a bucket spent into debt is not, until it refills). */
+  ready(now: number): boolean {
+    this.refill(now);
+    return this.tokens > 0;
+  }
+  /** Spend `n` after the fact, into debt if need be: the next requests wait until it is repaid. */
+  spend(n: number, now: number): void {
+    this.refill(now);
+    this.tokens -= n;
+  }
   /** True when the bucket is back to its burst: forgetting it changes nothing. */
   full(now: number): boolean {
     this.refill(now);
@@ -101,12 +117,21 @@ export class RateLimit {
  * not reset a limit.
  */
 export class ParticipantLimits {
-  private readonly buckets = new Map<RateKind, RateLimit>();
+  private readonly buckets = new Map<RateKind | 'replyBytes', RateLimit>();
 
   take(kind: RateKind, rate: Rate, now: number): boolean {
+    return this.bucket(kind, rate, now).take(now);
+  }
+
+  /** The participant's reply-bytes bucket. */
+  replyBytes(rate: Rate, now: number): RateLimit {
+    return this.bucket('replyBytes', rate, now);
+  }
+
+  private bucket(kind: RateKind | 'replyBytes', rate: Rate, now: number): RateLimit {
     let b = this.buckets.get(kind);
     if (!b) this.buckets.set(kind, (b = new RateLimit(rate, now)));
-    return b.take(now);
+    return b;
   }
 
   idle(now: number): boolean {

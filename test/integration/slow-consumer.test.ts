@@ -4,7 +4,7 @@ import { TestHub } from '../support/hub.js';
 describe('a session that stops reading', () => {
   let hub: TestHub;
   beforeAll(async () => {
-    hub = await TestHub.start({ env: { PARLEY_MAX_BACKPRESSURE_BYTES: '65536', PARLEY_RATE_HISTORY_BURST: '1000' } });
+    hub = await TestHub.start({ env: { PARLEY_MAX_BACKPRESSURE_BYTES: '65536', PARLEY_RATE_HISTORY_BURST: '1000', PARLEY_RATE_REPLY_BYTES_BURST: '16777216' } });
     await hub.user('agent');
     await hub.customer('reader');
     await hub.bot('flood');
