@@ -13,11 +13,7 @@ export const UWS_NATIVE = Function.prototype.toString.call(uws.App).includes('[n
 
 /** How often buffered amounts are checked against the slow-consumer bound. */
 const SLOW_SWEEP_MS = 100;
-/**
- * A closing socket whose client does not read never takes its close frame, and uWS would keep its
- * buffers until the idle timeout: past this much time it is dropped without one.
- */
-const CLOSE_GRACE_MS = 2_000;
+
 
 interface SocketData {
   session: Session | null;
@@ -27,8 +23,6 @@ interface SocketData {
 /** A Connection over one uWS WebSocket. uWS throws on any use of a closed socket, so closed ones are no-ops. */
 class UwsConnection implements Connection {
   open = true;
-  /** Set by the transport once uWS reported the close: the socket must not be touched after it. */
-  gone = false;
   constructor(
     private readonly ws: WebSocket<SocketData>,
     private readonly maxBackpressure: number,
@@ -73,10 +67,6 @@ class UwsConnection implements Connection {
     if (!this.open) return;
     this.open = false;
     this.ws.end(code, reason);
-    if (this.gone) return;
-    setTimeout(() => {
-      if (!this.gone) this.ws.close();
-    }, CLOSE_GRACE_MS).unref();
   }
 }
 
@@ -162,7 +152,6 @@ export class UwsTransport implements Bus {
         const data = ws.getUserData();
         if (data.conn) {
           data.conn.open = false;
-          data.conn.gone = true;
           this.connections.delete(data.conn);
         }
         if (data.session) hub.closed(data.session);
