@@ -30,6 +30,7 @@ import type { ConversationRecord, NewMessage, ParticipantRecord } from './model.
 import type { Bus, Clock, Connection, Logger, Metrics, Store, TimerHandle, TokenClaims, Tokens } from './ports/index.js';
 import { isFollowing, isMember, mayPostWs, notify, relationSince } from './rules/rules.js';
 import { DEFAULT_LIMITS, ParticipantLimits, type HubLimits, type Rate, type RateKind } from './limits.js';
+import { FairQueue } from './fair-queue.js';
 import { Session, WindowCounter } from './session.js';
 
 export interface HubOptions {
@@ -62,7 +63,8 @@ const SHARED_TOPIC = { item: 'all:item', inbox: 'all:inbox' } as const;
 /** History is read this many messages at a time, until the page or the reply cap is full. */
 const HISTORY_CHUNK = 25;
 /** Requests whose reply can be large: refused while the participant has too much unread. */
-const REPLIES: ReadonlySet<string> = new Set(['conversations', 'history', 'receipts', 'who']);
+type ReplyFrame = ConversationsFrame | HistoryFrame | ReceiptsFrame | WhoFrame;
+const isReply = (f: ClientFrame): f is ReplyFrame => f.t === 'conversations' || f.t === 'history' || f.t === 'receipts' || f.t === 'who';
 const encode = (f: ServerFrame): string => JSON.stringify(f);
 
 /**
@@ -84,6 +86,7 @@ export class Hub {
   private readonly watchers = new Map<string, Set<Session>>();
   private readonly presence = new Map<string, PresenceInfo>();
   private readonly participantLimits = new Map<string, ParticipantLimits>();
+  private readonly heavy = new FairQueue();
   /** The bytes one reply may take: the configured cap, and at most a quarter of the slow-consumer bound. */
   private readonly replyCap: number;
   private sweeper: TimerHandle | null = null;
@@ -333,7 +336,15 @@ export class Hub {
   private async dispatch(s: Session, f: Exclude<ClientFrame, HelloFrame>): Promise<void> {
     const re = 'id' in f ? f.id : undefined;
     if (!this.allow(s, f.t, re)) return;
-    if (REPLIES.has(f.t) && !this.roomForReply(s, re)) return;
+    if (isReply(f)) {
+      // Heavy replies wait their turn, one per turn of the loop (core/fair-queue.ts); room is checked
+      // when the reply is about to be built.
+      this.heavy.push(s.participant!.id, () => {
+        if (s.phase !== 'open' || !this.roomForReply(s, re)) return;
+        this.reply(s, f).catch((e: unknown) => this.fail(s, f, e));
+      });
+      return;
+    }
     switch (f.t) {
       case 'send':
         return this.handleSend(s, f);
@@ -346,14 +357,6 @@ export class Hub {
         return this.updatePresence(s.participant!);
       case 'open':
         return this.handleOpen(s, f);
-      case 'conversations':
-        return this.handleConversations(s, f);
-      case 'history':
-        return this.handleHistory(s, f);
-      case 'receipts':
-        return this.handleReceipts(s, f);
-      case 'who':
-        return this.handleWho(s, f);
       case 'ping':
         this.sendTo(s, { t: 'pong', re: f.id, serverTime: this.clock.now() });
         return;
@@ -430,8 +433,22 @@ export class Hub {
     return false;
   }
 
+  /** Build and send a reply of the size-limited kinds. */
+  private async reply(s: Session, f: ReplyFrame): Promise<void> {
+    switch (f.t) {
+      case 'conversations':
+        return this.handleConversations(s, f);
+      case 'history':
+        return this.handleHistory(s, f);
+      case 'receipts':
+        return this.handleReceipts(s, f);
+      case 'who':
+        return this.handleWho(s, f);
+    }
+  }
+
   /** Send a reply of the size-limited kinds, charging its bytes to the participant. */
-  private reply(s: Session, f: ServerFrame): void {
+  private sendReply(s: Session, f: ServerFrame): void {
     if (s.phase === 'closed') return;
     const frame = encode(f);
     this.limitsOf(s.participant!.id).replyBytes(this.limits.replyBytes, this.clock.now()).spend(Buffer.byteLength(frame), this.clock.now());
@@ -733,7 +750,7 @@ export class Hub {
     }
     const last = all[summaries.length - 1];
     const cursor = all.length > summaries.length && last ? encodeCursor(activity(last), last.id) : null;
-    this.reply(s, { t: 'conversations', re: f.id, conversations: summaries, cursor });
+    this.sendReply(s, { t: 'conversations', re: f.id, conversations: summaries, cursor });
   }
 
   private async handleHistory(s: Session, f: HistoryFrame): Promise<void> {
@@ -771,7 +788,7 @@ export class Hub {
       cursor = got[got.length - 1]!.seq;
     }
     const messages = forward ? got : got.reverse();
-    this.reply(s, { t: 'history', re: f.id, conversationId: c.id, messages, hasMore });
+    this.sendReply(s, { t: 'history', re: f.id, conversationId: c.id, messages, hasMore });
   }
 
   private async handleReceipts(s: Session, f: ReceiptsFrame): Promise<void> {
@@ -781,7 +798,7 @@ export class Hub {
     if (!m || !c || !this.directory.maySee(p, c)) throw new ProtocolError('not_found', 'no such message');
     if (p.kind === 'customer' && m.senderId !== p.id) throw new ProtocolError('forbidden', 'customers may ask receipts of their own messages only');
     const recipients = await this.receipts(m, c, p.kind === 'customer' ? 'customer' : 'full');
-    this.reply(s, { t: 'receipts', re: f.id, messageId: m.id, conversationId: c.id, recipients });
+    this.sendReply(s, { t: 'receipts', re: f.id, messageId: m.id, conversationId: c.id, recipients });
   }
 
   /**
@@ -836,7 +853,7 @@ export class Hub {
     const ids = [...new Set(f.participantIds)].filter(allowed);
     if (f.watch === true) this.setWatch(s, ids);
     else if (f.watch === false) this.setWatch(s, null);
-    this.reply(s, { t: 'who', re: f.id, presence: ids.map((id) => this.presenceOf(id)) });
+    this.sendReply(s, { t: 'who', re: f.id, presence: ids.map((id) => this.presenceOf(id)) });
   }
 
   private setWatch(s: Session, ids: string[] | null): void {
