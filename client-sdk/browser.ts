@@ -30,6 +30,7 @@ function isAttended(p: PageLike): boolean {
 /**
  * Marks a conversation seen up to its latest message whenever the page is visible and focused: now,
  * on every new message, and when the person comes back to the tab. Returns the function that stops it.
+ * For a view that scrolls, prefer `markSeenOnScreen`, which marks only what is on screen.
  *
  * @example
  * const stop = markSeenWhileVisible(client, conversationId);
@@ -49,6 +50,98 @@ export function markSeenWhileVisible(client: BaseClient, conversationId: string,
   mark();
   return () => {
     offMessage();
+    p.document.removeEventListener('visibilitychange', mark);
+    p.window.removeEventListener('focus', mark);
+  };
+}
+
+/** The parts of the DOM `markSeenOnScreen` uses: elements, IntersectionObserver and MutationObserver. */
+export interface ElementLike {
+  getAttribute(name: string): string | null;
+  querySelectorAll(selector: string): ArrayLike<ElementLike>;
+  matches?(selector: string): boolean;
+  readonly nodeType?: number;
+}
+interface IntersectionEntryLike {
+  target: ElementLike;
+  isIntersecting: boolean;
+  intersectionRatio: number;
+  intersectionRect: { height: number };
+}
+interface ObserverLike {
+  observe(target: ElementLike, options?: unknown): void;
+  disconnect(): void;
+}
+export interface ScreenLike extends PageLike {
+  IntersectionObserver: new (callback: (entries: IntersectionEntryLike[]) => void, options: { root: ElementLike; threshold: number[] }) => ObserverLike & { unobserve(target: ElementLike): void };
+  MutationObserver: new (callback: (records: Array<{ addedNodes: ArrayLike<ElementLike>; removedNodes: ArrayLike<ElementLike> }>) => void) => ObserverLike;
+}
+
+/**
+ * Marks a conversation seen up to the highest message actually on screen, while the page is visible
+ * and focused: when the view opens, as the person scrolls, as messages arrive, and when they come
+ * back to the tab. Message elements are the descendants of `container` (the scrolling message list)
+ * with a `data-seq` attribute; one counts as on screen when at least half of it (or 40 px of a tall
+ * one) is visible inside `container`. A message that scrolled past, or arrived in a hidden tab, is
+ * not marked. Returns the function that stops it.
+ *
+ * @example
+ * const stop = markSeenOnScreen(client, conversationId, document.querySelector('.messages')!);
+ * // later, when the conversation view closes:
+ * stop();
+ */
+export function markSeenOnScreen(client: BaseClient, conversationId: string, container: ElementLike, p: ScreenLike = page() as ScreenLike): () => void {
+  const visible = new Set<ElementLike>();
+  const seqOf = (el: ElementLike) => Number(el.getAttribute('data-seq'));
+  const mark = () => {
+    if (!isAttended(p)) return;
+    let upTo = 0;
+    for (const el of visible) {
+      const seq = seqOf(el);
+      if (Number.isSafeInteger(seq) && seq > upTo) upTo = seq;
+    }
+    if (upTo > 0) client.seen(conversationId, upTo);
+  };
+  const io = new p.IntersectionObserver(
+    (entries) => {
+      for (const e of entries) {
+        if (e.isIntersecting && (e.intersectionRatio >= 0.5 || e.intersectionRect.height >= 40)) visible.add(e.target);
+        else visible.delete(e.target);
+      }
+      mark();
+    },
+    { root: container, threshold: [0, 0.25, 0.5, 0.75, 1] },
+  );
+  const watch = (node: ElementLike) => {
+    if (node.nodeType !== undefined && node.nodeType !== 1) return;
+    if (node.matches?.('[data-seq]')) io.observe(node);
+    const inner = node.querySelectorAll('[data-seq]');
+    for (let i = 0; i < inner.length; i++) io.observe(inner[i]!);
+  };
+  const forget = (node: ElementLike) => {
+    if (node.nodeType !== undefined && node.nodeType !== 1) return;
+    visible.delete(node);
+    io.unobserve(node);
+    const inner = node.querySelectorAll('[data-seq]');
+    for (let i = 0; i < inner.length; i++) {
+      visible.delete(inner[i]!);
+      io.unobserve(inner[i]!);
+    }
+  };
+  watch(container);
+  const mo = new p.MutationObserver((records) => {
+    for (const r of records) {
+      for (let i = 0; i < r.removedNodes.length; i++) forget(r.removedNodes[i]!);
+      for (let i = 0; i < r.addedNodes.length; i++) watch(r.addedNodes[i]!);
+    }
+  });
+  mo.observe(container, { childList: true, subtree: true });
+  p.document.addEventListener('visibilitychange', mark);
+  p.window.addEventListener('focus', mark);
+  return () => {
+    io.disconnect();
+    mo.disconnect();
+    visible.clear();
     p.document.removeEventListener('visibilitychange', mark);
     p.window.removeEventListener('focus', mark);
   };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { markSeenWhileVisible, trackPresence, type ParleyClient } from '../../../client-sdk/browser.js';
+import { markSeenOnScreen, markSeenWhileVisible, trackPresence, type ElementLike, type ParleyClient, type ScreenLike } from '../../../client-sdk/browser.js';
 import type { Message } from '../../../protocol/index.js';
 
 /** A page whose visibility, focus and input the test controls. */
@@ -92,6 +92,56 @@ describe('browser helpers', () => {
     page.fire('keydown');
     expect(calls.presence.at(-1)).toBe('active');
     stop();
+    expect(page.listenerCount()).toBe(0);
+  });
+
+  it('markSeenOnScreen marks the highest message on screen, on open, scroll and arrival, only while attended', () => {
+    const { client, calls } = fakeClient();
+    /** A message element: data-seq, no children. */
+    const el = (seq: number): ElementLike => ({ nodeType: 1, getAttribute: () => String(seq), querySelectorAll: () => [], matches: () => true });
+    const initial = [el(1), el(2), el(3)];
+    const container: ElementLike = { nodeType: 1, getAttribute: () => null, querySelectorAll: () => initial, matches: () => false };
+    let io!: (entries: Array<{ target: ElementLike; isIntersecting: boolean; intersectionRatio: number; intersectionRect: { height: number } }>) => void;
+    let mo!: (records: Array<{ addedNodes: ElementLike[]; removedNodes: ElementLike[] }>) => void;
+    const observed = new Set<ElementLike>();
+    const screen = Object.assign(page, {
+      IntersectionObserver: class {
+        constructor(cb: typeof io) {
+          io = cb;
+        }
+        observe = (t: ElementLike) => observed.add(t);
+        unobserve = (t: ElementLike) => observed.delete(t);
+        disconnect = () => observed.clear();
+      },
+      MutationObserver: class {
+        constructor(cb: typeof mo) {
+          mo = cb;
+        }
+        observe() {}
+        disconnect() {}
+      },
+    }) as unknown as ScreenLike;
+    const shown = (e: ElementLike, on = true) => ({ target: e, isIntersecting: on, intersectionRatio: on ? 1 : 0, intersectionRect: { height: on ? 30 : 0 } });
+    const stop = markSeenOnScreen(client, 'c1', container, screen);
+    expect(observed.size).toBe(3);
+    // On open only 1 and 2 are on screen.
+    io([shown(initial[0]!), shown(initial[1]!), shown(initial[2]!, false)]);
+    expect(calls.seen.at(-1)).toBe(2);
+    // Scrolling brings 3 in.
+    io([shown(initial[0]!, false), shown(initial[2]!)]);
+    expect(calls.seen.at(-1)).toBe(3);
+    // A message arrives while the tab is hidden: not marked, until the person comes back.
+    const four = el(4);
+    mo([{ addedNodes: [four], removedNodes: [] }]);
+    expect(observed.has(four)).toBe(true);
+    page.visibilityState = 'hidden';
+    io([shown(four)]);
+    expect(calls.seen.at(-1)).toBe(3);
+    page.visibilityState = 'visible';
+    page.fire('visibilitychange');
+    expect(calls.seen.at(-1)).toBe(4);
+    stop();
+    expect(observed.size).toBe(0);
     expect(page.listenerCount()).toBe(0);
   });
 });
