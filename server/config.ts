@@ -28,6 +28,8 @@ const EnvSchema = z.object({
   PARLEY_MAIL_FROM: z.string().default('Parley <parley@localhost>'),
   PARLEY_APP_URL: z.url().optional(),
   PARLEY_CONVERSATION_URL: z.string().optional(),
+  PARLEY_CUSTOMER_URL: z.url().optional(),
+  PARLEY_CUSTOMER_LINK_TTL_MS: int(259_200_000, 1),
   // CSP frame-ancestors sources: 'none', 'self', or space-separated hosts/schemes; nothing that could end the directive.
   PARLEY_FRAME_ANCESTORS: z
     .string()
@@ -66,6 +68,10 @@ export interface Config {
   mailFrom: string;
   appUrl: string;
   conversationUrl: string;
+  /** Where customers' emails link (PARLEY_CUSTOMER_URL, default `{appUrl}/chat/`), with `#link=<signed link>`. */
+  customerUrl: string;
+  /** How long a customer link works (PARLEY_CUSTOMER_LINK_TTL_MS, default 72 h). */
+  customerLinkTtlMs: number;
   /** CSP `frame-ancestors` of the hub's pages (PARLEY_FRAME_ANCESTORS). */
   frameAncestors: string;
   maxFrameBytes: number;
@@ -126,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.PARLEY_MAIL_FROM,
     appUrl,
     conversationUrl: e.PARLEY_CONVERSATION_URL ?? `${appUrl}/app/#/c/{conversationId}`,
+    customerUrl: e.PARLEY_CUSTOMER_URL ?? `${appUrl}/chat/`,
+    customerLinkTtlMs: e.PARLEY_CUSTOMER_LINK_TTL_MS,
     frameAncestors: e.PARLEY_FRAME_ANCESTORS,
     maxFrameBytes: e.PARLEY_MAX_FRAME_BYTES,
     maxBackpressureBytes: e.PARLEY_MAX_BACKPRESSURE_BYTES,

@@ -10,7 +10,7 @@ import { ConsoleLogger } from './adapters/system/console-logger.js';
 import { SystemClock } from './adapters/system/system-clock.js';
 import { HttpRouter } from './transport/http.js';
 import { registerStaticRoutes } from './transport/static.js';
-import { registerHostRoutes, registerOpsRoutes, registerUnsubscribeRoutes } from './transport/routes.js';
+import { registerCustomerRoutes, registerHostRoutes, registerOpsRoutes, registerUnsubscribeRoutes } from './transport/routes.js';
 import { Escalation } from './core/escalation/escalation.js';
 import { DEFAULT_RETRY, OutboxWorker } from './core/outbox/outbox-worker.js';
 import { FileMailer } from './adapters/email/file-mailer.js';
@@ -70,6 +70,8 @@ async function main(): Promise<void> {
     recoveryMs: config.escalationRecoveryMs,
     appUrl: config.appUrl,
     conversationUrl: config.conversationUrl,
+    customerUrl: config.customerUrl,
+    customerLinkTtlMs: config.customerLinkTtlMs,
     onQueued: () => outbox.kick(),
     onEmailed: (c, participantId, upTo, at) => hub.publishEmailed(c, participantId, upTo, at),
   });
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
   const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
   registerHostRoutes(router, api);
   registerUnsubscribeRoutes(router, api, { frameAncestors: config.frameAncestors });
+  registerCustomerRoutes(router, api, tokens);
   registerOpsRoutes(router, {
     ready: () => store.isReady(),
     metrics: async () => ({ text: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),

@@ -14,6 +14,7 @@ import {
   TokenCreateSchema,
 } from '../../protocol/index.js';
 import type { HostApi } from '../core/host-api.js';
+import type { Tokens } from '../core/ports/index.js';
 import type { HttpRouter } from './http.js';
 import { DEFAULT_FRAME_ANCESTORS, pageHeaders, styleHash } from './page-headers.js';
 
@@ -160,6 +161,40 @@ export function registerUnsubscribeRoutes(router: HttpRouter, api: HostApi, opts
       if (!api.unsubscribeTarget(params[0] ?? '')) return html(404, 'Link not valid', '<h1>This link is not valid</h1>');
       await api.unsubscribe(params[0]!);
       return html(200, 'Unsubscribed', '<h1>You are unsubscribed</h1><p>You will get no more emails about conversations.</p>');
+    },
+  });
+}
+
+/** A customer page's session lasts this long; the page asks again with its link (until the link expires). */
+export const CUSTOMER_SESSION_TTL_SECONDS = 3600;
+
+const CustomerSessionSchema = z.strictObject({ link: z.string().min(1).max(512) });
+
+/**
+ * The customer page (/chat/, SPEC §6 PARLEY_CUSTOMER_URL): no API key. `POST /chat/session {link}`
+ * trades the signed link of a customer's email for a normal session token of that customer (1 h),
+ * and names the one conversation the link is for. A bad or tampered link is 401 `unauthenticated`, an
+ * expired one 401 `token_expired`, a disabled customer 403 `forbidden`. The token is what a host would
+ * mint for the customer, so the hub's may-see rules decide what the page can read, as for the widget.
+ */
+export function registerCustomerRoutes(router: HttpRouter, api: HostApi, tokens: Pick<Tokens, 'verifyCustomerLink'>): void {
+  router.add({
+    method: 'post',
+    pattern: '/chat/session',
+    auth: false,
+    body: CustomerSessionSchema,
+    handle: async ({ body }) => {
+      const claims = tokens.verifyCustomerLink(body.link);
+      let kind: string;
+      try {
+        kind = api.getParticipant(claims.participantId).kind;
+        api.getConversation(claims.conversationId);
+      } catch {
+        throw new ProtocolError('unauthenticated', 'not a valid link');
+      }
+      if (kind !== 'customer') throw new ProtocolError('unauthenticated', 'not a valid link');
+      const { token, expiresAt } = await api.createToken({ sub: claims.participantId, ttlSeconds: CUSTOMER_SESSION_TTL_SECONDS });
+      return { status: 200, body: { token, conversationId: claims.conversationId, expiresAt, linkExpiresAt: claims.expiresAt } };
     },
   });
 }

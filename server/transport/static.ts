@@ -43,9 +43,11 @@ export function registerStaticRoutes(app: TemplatedApp, opts: { root: string; lo
     }
   };
   walk(opts.root);
-  // The agent app lives under /app/; its index answers /app/ itself.
-  const index = assets.get('/app/index.html');
-  if (index) assets.set('/app/', index);
+  // The agent app lives under /app/, the customer page (PARLEY_CUSTOMER_URL) under /chat/; each index answers its directory.
+  for (const dir of ['/app/', '/chat/']) {
+    const index = assets.get(`${dir}index.html`);
+    if (index) assets.set(dir, index);
+  }
 
   // SPEC §4 pages: every file carries the page headers (a CSP only acts on documents, but an SVG or a
   // mistyped file opened directly is one). The agent app calls its helpdesk, an origin it learns at
@@ -61,7 +63,7 @@ export function registerStaticRoutes(app: TemplatedApp, opts: { root: string; lo
         res.writeHeader('cache-control', 'no-cache');
         for (const [name, value] of headers) res.writeHeader(name, value);
         // The widget script and SDK are loaded by other sites' pages.
-        if (!path.startsWith('/app/')) res.writeHeader('access-control-allow-origin', '*');
+        if (!path.startsWith('/app/') && !path.startsWith('/chat/')) res.writeHeader('access-control-allow-origin', '*');
         if (fresh) res.endWithoutBody();
         // endWithoutBody(length) aborts the process in this uWS build: HEAD states its length itself.
         else if (head) res.writeHeader('content-length', String(asset.body.length)).endWithoutBody();
@@ -71,10 +73,12 @@ export function registerStaticRoutes(app: TemplatedApp, opts: { root: string; lo
     app.get(path, serve(false));
     app.head(path, serve(true));
   }
-  app.get('/app', (res) => {
-    res.cork(() => {
-      res.writeStatus('308 Permanent Redirect').writeHeader('location', '/app/').writeHeader('x-content-type-options', 'nosniff').end();
+  for (const dir of ['/app', '/chat']) {
+    app.get(dir, (res) => {
+      res.cork(() => {
+        res.writeStatus('308 Permanent Redirect').writeHeader('location', `${dir}/`).writeHeader('x-content-type-options', 'nosniff').end();
+      });
     });
-  });
-  opts.logger.info('front ends', { widget: '/widget.js', agentApp: '/app/', sdk: '/sdk/parley-client.js' });
+  }
+  opts.logger.info('front ends', { widget: '/widget.js', agentApp: '/app/', customerPage: '/chat/', sdk: '/sdk/parley-client.js' });
 }

@@ -56,6 +56,33 @@ function bodyLines(body: string): string[] {
     .map((l) => l.replace(INLINE_CONTROLS, ' '));
 }
 
+/**
+ * A delay as the email texts say it, in the recipient's language: "30 seconds", "a minute",
+ * "2 minutes", "1.5 hours" (en); "von 30 Sekunden", "einer Minute", "von 2 Minuten" (de, after
+ * "innerhalb"); "30 sekund", "minuty", "2 minut" (pl, genitive after "w ciągu").
+ */
+export function humanDelay(ms: number, locale: 'en' | 'de' | 'pl'): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  const [n, unit]: [number, string] = s < 60 ? [s, 'second'] : s < 3600 ? [round1(s / 60), 'minute'] : [round1(s / 3600), 'hour'];
+  const one = n === 1;
+  const num = (locale === 'en' ? String(n) : String(n).replace('.', ','));
+  if (locale === 'de') {
+    const words = { second: ['einer Sekunde', 'Sekunden'], minute: ['einer Minute', 'Minuten'], hour: ['einer Stunde', 'Stunden'] }[unit as 'second'] as [string, string];
+    return one ? words[0] : `von ${num} ${words[1]}`;
+  }
+  if (locale === 'pl') {
+    // Genitive: "w ciągu sekundy / minuty / godziny"; 2–4 (not 12–14): sekund/minut/godzin after "w ciągu" too.
+    const words = { second: ['sekundy', 'sekund'], minute: ['minuty', 'minut'], hour: ['godziny', 'godzin'] }[unit as 'second'] as [string, string];
+    return one ? words[0] : `${num} ${Number.isInteger(n) ? words[1] : words[0]}`;
+  }
+  const words = { second: ['a second', 'seconds'], minute: ['a minute', 'minutes'], hour: ['an hour', 'hours'] }[unit as 'second'] as [string, string];
+  return one ? words[0] : `${num} ${words[1]}`;
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
 /** The last resort when the template files fail: plain, English, compiled into the code. */
 const BUILTIN: Record<Part, string> = {
   subject: '[{{ site }}] {{ conversation.subject }}',
@@ -63,12 +90,12 @@ const BUILTIN: Record<Part, string> = {
     'Hello {{ to.name }},\n\nYou have {{ total }} unread message(s) in "{{ conversation.subject }}":\n' +
     '{% if leftOut > 0 %}\n{{ leftOut }} earlier message(s) not shown — open the conversation to read them: {{ conversation.url }}\n{% endif %}' +
     '{% for m in messages %}\n{{ m.senderName }} — {{ m.time }}\n{{ m.body }}\n{% endfor %}\n' +
-    'View the conversation: {{ conversation.url }}\n{% if unsubscribeUrl %}\nStop these emails: {{ unsubscribeUrl }}\n{% endif %}',
+    'View the conversation: {{ conversation.url }}\n{% if unsubscribeUrl %}\nStop these emails: {{ unsubscribeUrl }}\n{% else %}\nYou get this email because you did not read these messages within {{ delay }}. Change this in your notification preferences: {{ preferencesUrl }}\n{% endif %}',
   html:
     '<p>Hello {{ to.name }},</p><p>You have {{ total }} unread message(s) in <strong>{{ conversation.subject }}</strong>:</p>' +
     '{% if leftOut > 0 %}<p>{{ leftOut }} earlier message(s) not shown — <a href="{{ conversation.url }}">open the conversation to read them</a></p>{% endif %}' +
     '{% for m in messages %}<p><strong>{{ m.senderName }}</strong> · {{ m.time }}<br>{% for line in m.lines %}{{ line }}{% unless forloop.last %}<br>{% endunless %}{% endfor %}</p>{% endfor %}' +
-    '<p><a href="{{ conversation.url }}">View the conversation</a></p>{% if unsubscribeUrl %}<p><a href="{{ unsubscribeUrl }}">Stop these emails</a></p>{% endif %}',
+    '<p><a href="{{ conversation.url }}">View the conversation</a></p>{% if unsubscribeUrl %}<p><a href="{{ unsubscribeUrl }}">Stop these emails</a></p>{% else %}<p>You get this email because you did not read these messages within {{ delay }}. <a href="{{ preferencesUrl }}">Change this in your notification preferences</a>.</p>{% endif %}',
 };
 
 function templatesDir(): string {
@@ -183,6 +210,9 @@ export class LiquidComposer implements EmailComposer {
       leftOut: e.leftOut,
       total: e.messages.length + e.leftOut,
       unsubscribeUrl: e.unsubscribeUrl,
+      /** "2 minutes", "30 seconds": PARLEY_ESCALATION_DELAY_MS in the recipient's language. */
+      delay: humanDelay(e.delayMs ?? 60_000, locale),
+      preferencesUrl: e.preferencesUrl ?? null,
       messages: e.messages.map((m) => {
         const clipped = Array.from(m.body).length > CLIP_CHARS;
         return { senderName: oneLine(m.senderName), time: format.format(m.createdAt), body: indentBody(m.body), clipped, lines: bodyLines(m.body) };

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { LocaleSchema, NameSchema, ParticipantIdSchema, ProtocolError } from '../../../protocol/index.js';
-import type { TokenClaims, Tokens } from '../../core/ports/index.js';
+import type { CustomerLinkClaims, TokenClaims, Tokens } from '../../core/ports/index.js';
 
 const ClaimsSchema = z.object({
   sub: ParticipantIdSchema,
@@ -20,10 +20,38 @@ export class JoseTokens implements Tokens {
   private readonly key: Uint8Array;
   /** A key of its own for unsubscribe links, derived so that it can never verify as a session token. */
   private readonly unsubscribeKey: Buffer;
+  /** And one for customer links (SPEC §6 PARLEY_CUSTOMER_URL), so neither kind verifies as the other. */
+  private readonly customerLinkKey: Buffer;
 
   constructor(opts: { secret: string }) {
     this.key = new TextEncoder().encode(opts.secret);
     this.unsubscribeKey = createHmac('sha256', opts.secret).update('parley/unsubscribe/v1').digest();
+    this.customerLinkKey = createHmac('sha256', opts.secret).update('parley/customer-link/v1').digest();
+  }
+
+  /**
+   * `<base64url(participantId)>.<conversationId>.<expiresAt, ms, base 36>.<mac>`: the MAC (HMAC-SHA256,
+   * 128 bits) covers all three fields, so changing the participant, the conversation or the expiry
+   * makes it fail. URL- and fragment-safe.
+   */
+  signCustomerLink(participantId: string, conversationId: string, expiresAt: number): string {
+    const payload = `${Buffer.from(participantId).toString('base64url')}.${conversationId}.${Math.floor(expiresAt).toString(36)}`;
+    return `${payload}.${this.customerLinkMac(payload)}`;
+  }
+
+  verifyCustomerLink(link: string, now = Date.now()): CustomerLinkClaims {
+    const m = /^([A-Za-z0-9_-]{1,200})\.([A-Za-z0-9_-]{1,64})\.([0-9a-z]{1,11})\.([A-Za-z0-9_-]{22})$/.exec(link);
+    if (!m) throw new ProtocolError('unauthenticated', 'not a valid link');
+    const expected = Buffer.from(this.customerLinkMac(`${m[1]}.${m[2]}.${m[3]}`));
+    const given = Buffer.from(m[4]!);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ProtocolError('unauthenticated', 'not a valid link');
+    const expiresAt = parseInt(m[3]!, 36);
+    if (expiresAt <= now) throw new ProtocolError('token_expired', 'this link has expired');
+    return { participantId: Buffer.from(m[1]!, 'base64url').toString('utf8'), conversationId: m[2]!, expiresAt };
+  }
+
+  private customerLinkMac(payload: string): string {
+    return createHmac('sha256', this.customerLinkKey).update(payload).digest().subarray(0, 16).toString('base64url');
   }
 
   signUnsubscribe(participantId: string): string {

@@ -18,7 +18,7 @@ export interface EscalationOptions {
   clock: Clock;
   directory: Directory;
   composer: EmailComposer;
-  tokens: Pick<Tokens, 'signUnsubscribe'>;
+  tokens: Pick<Tokens, 'signUnsubscribe'> & Partial<Pick<Tokens, 'signCustomerLink'>>;
   logger: Logger;
   metrics: EscalationMetrics;
   delayMs: number;
@@ -27,6 +27,15 @@ export interface EscalationOptions {
   appUrl: string;
   /** The link to a conversation, with `{conversationId}` in it. */
   conversationUrl: string;
+  /**
+   * Where a customer's email links (PARLEY_CUSTOMER_URL, default `{appUrl}/chat/`): the link gets
+   * `#link=<signed link for (customer, conversation)>`. Unset: customers get `conversationUrl` too.
+   */
+  customerUrl?: string;
+  /** How long a customer link works (PARLEY_CUSTOMER_LINK_TTL_MS, default 72 h). */
+  customerLinkTtlMs?: number;
+  /** The agent app's preferences page, linked from users' emails (default `{appUrl}/app/#/preferences`). */
+  preferencesUrl?: string;
   /** A new email row was committed: the outbox worker should look. */
   onQueued(): void;
   /** p's emailed watermark rose: tell the users who may see c. */
@@ -72,6 +81,9 @@ export function heldCount(bodies: readonly string[], caps = { messages: EMAIL_MA
   }
   return held;
 }
+
+/** PARLEY_CUSTOMER_LINK_TTL_MS's default: 72 h (server/README.md "Customer links"). */
+export const DEFAULT_CUSTOMER_LINK_TTL_MS = 72 * 3_600_000;
 
 const PAGE = 200;
 const MAX_EVALUATING = 32;
@@ -245,7 +257,7 @@ export class Escalation {
       emailId,
       createdAt: now,
       to: { id: p.id, name: p.name, email: p.email, kind: p.kind, locale: p.locale, timezone: p.timezone },
-      conversation: { id: c.id, subject: c.subject ?? item?.title ?? (c.kind === 'inbox' ? 'Support chat' : 'Conversation'), url: this.o.conversationUrl.replaceAll('{conversationId}', encodeURIComponent(c.id)) },
+      conversation: { id: c.id, subject: c.subject ?? item?.title ?? (c.kind === 'inbox' ? 'Support chat' : 'Conversation'), url: this.conversationLink(p, c.id, now) },
       messages: held.map((m) => ({
         id: m.id,
         seq: m.seq,
@@ -258,6 +270,8 @@ export class Escalation {
       leftOut,
       previousMessageIds: await store.threadMessageIds(cId, pId, 20),
       unsubscribeUrl: p.kind === 'customer' ? `${this.o.appUrl}/u/${this.o.tokens.signUnsubscribe(p.id)}` : null,
+      delayMs: this.o.delayMs,
+      preferencesUrl: p.kind === 'customer' ? null : (this.o.preferencesUrl ?? `${this.o.appUrl}/app/#/preferences`),
     };
     const mail = await this.o.composer.compose(data);
     const upTo = seqs.at(-1)!;
@@ -287,6 +301,20 @@ export class Escalation {
     this.o.metrics.emailQueued();
     this.o.onQueued();
     this.o.onEmailed(c, pId, upTo, now);
+  }
+
+  /**
+   * The link of an email to its conversation: users (and bots) get PARLEY_CONVERSATION_URL; customers
+   * the customer page with a signed link bound to (customer, conversation) that expires after
+   * PARLEY_CUSTOMER_LINK_TTL_MS.
+   */
+  private conversationLink(p: ParticipantRecord, conversationId: string, now: number): string {
+    const { customerUrl, tokens } = this.o;
+    if (p.kind === 'customer' && customerUrl && tokens.signCustomerLink) {
+      const link = tokens.signCustomerLink(p.id, conversationId, now + (this.o.customerLinkTtlMs ?? DEFAULT_CUSTOMER_LINK_TTL_MS));
+      return `${customerUrl}#link=${link}`;
+    }
+    return this.o.conversationUrl.replaceAll('{conversationId}', encodeURIComponent(conversationId));
   }
 
   /**

@@ -19,6 +19,10 @@ export interface EscalationEmail {
   previousMessageIds: string[];
   /** Set for customers: List-Unsubscribe and List-Unsubscribe-Post. */
   unsubscribeUrl: string | null;
+  /** PARLEY_ESCALATION_DELAY_MS: the texts say "not seen within 2 minutes" (default: one minute). */
+  delayMs?: number;
+  /** Set for users: the agent app's preferences, linked from the "change this" line. */
+  preferencesUrl?: string | null;
 }
 
 export interface ComposedEmail {

@@ -26,4 +26,21 @@ export interface Tokens {
   signUnsubscribe(participantId: string): string;
   /** The participant an unsubscribe token names, or null when it is not one of ours. */
   verifyUnsubscribe(token: string): string | null;
+  /**
+   * The signed link of a customer's email to its conversation (PARLEY_CUSTOMER_URL's `#link=`): bound to
+   * (participant, conversation), expiring at `expiresAt` (ms). HMAC-signed with a key of its own.
+   */
+  signCustomerLink(participantId: string, conversationId: string, expiresAt: number): string;
+  /**
+   * What a customer link names. Rejects with ProtocolError `token_expired` once it has expired and
+   * `unauthenticated` for anything not signed by us (a changed participant or conversation included).
+   */
+  verifyCustomerLink(link: string, now?: number): CustomerLinkClaims;
+}
+
+/** A verified customer link. */
+export interface CustomerLinkClaims {
+  participantId: string;
+  conversationId: string;
+  expiresAt: number;
 }
