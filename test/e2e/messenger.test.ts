@@ -140,7 +140,7 @@ describe('agent messenger and customer widget in a browser', () => {
   it('an agent starts a direct conversation by typing @ and picking people', async () => {
     await agent.getByRole('button', { name: '+ New conversation' }).click();
     await agent.getByLabel('People').fill('@Bo');
-    await agent.getByRole('option').filter({ hasText: 'Bob Chen' }).getByRole('button').click();
+    await agent.getByRole('option', { name: /Bob Chen/ }).click();
     await agent.getByRole('button', { name: 'Start conversation' }).click();
     await agent.locator('[data-section="direct"] .conv', { hasText: 'Bob Chen' }).waitFor();
     const pushed = await bob.next((f) => f.t === 'conversation' && f.conversation.kind === 'direct');

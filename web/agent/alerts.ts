@@ -1,6 +1,9 @@
+const DESKTOP_KEY = 'parley-agent-desktop-notifications';
+
 /**
- * What an agent notices on `notify`: a bubble (toast) that opens the conversation, a short sound, and a
- * tab title that flashes while the tab is hidden.
+ * What an agent notices on `notify`: a bubble (toast) that opens the conversation, a short sound, a
+ * tab title that flashes while the tab is hidden, and a desktop notification (Notification API) while
+ * the page is not looked at, once the person allowed it (asked on a click in preferences).
  */
 export class Alerts {
   /** Turns a notify into the bubble's text; set once the directory is known. */
@@ -46,8 +49,37 @@ export class Alerts {
       this.box.appendChild(toast);
       setTimeout(() => toast.remove(), 8_000);
       this.beep();
+      this.desktop(toast.textContent ?? '', n.conversationId, open);
       if (document.hidden) this.flash();
     });
+  }
+
+  /** 'unsupported', 'denied', 'default' (not asked yet), 'on' or 'off' (allowed, turned off here). */
+  desktopState(): 'unsupported' | 'denied' | 'default' | 'on' | 'off' {
+    if (typeof Notification === 'undefined') return 'unsupported';
+    if (Notification.permission !== 'granted') return Notification.permission === 'denied' ? 'denied' : 'default';
+    return localStorage.getItem(DESKTOP_KEY) === 'off' ? 'off' : 'on';
+  }
+
+  /** Asks for permission (call it from a click) or turns desktop notifications on or off. */
+  async setDesktop(on: boolean): Promise<void> {
+    if (typeof Notification === 'undefined') return;
+    localStorage.setItem(DESKTOP_KEY, on ? 'on' : 'off');
+    if (on && Notification.permission === 'default') await Notification.requestPermission();
+  }
+
+  private desktop(text: string, conversationId: string, open: (conversationId: string) => void): void {
+    if (this.desktopState() !== 'on' || this.attended()) return;
+    try {
+      const n = new Notification('Parley', { body: text, tag: conversationId });
+      n.onclick = () => {
+        window.focus();
+        open(conversationId);
+        n.close();
+      };
+    } catch {
+      // Some browsers allow notifications only from a service worker: the bubble and sound remain.
+    }
   }
 
   private beep(): void {

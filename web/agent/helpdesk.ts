@@ -3,7 +3,7 @@ import type { UserPreferences } from '../../protocol/index.js';
 /** What the agent app needs from the host app, which holds the hub's API key (a browser never does). */
 export interface Directory {
   participants: Array<{ id: string; name: string; kind: 'user' | 'customer' | 'bot' }>;
-  items: Array<{ id: string; title: string; number?: string | null }>;
+  items: Array<{ id: string; title: string; number?: string | null; customerId?: string | null }>;
 }
 
 /**

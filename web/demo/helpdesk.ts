@@ -3,7 +3,9 @@
  * holds the hub's API key, so browsers never do. It
  *   - tells the hub about people, a project and a ticket (seedDemo),
  *   - serves a product page with the chat widget's script tag and mints the visitor's token,
- *   - signs agents into the agent app (GET /agent/:id redirects there with a token),
+ *   - signs agents into the agent app (GET /agent/:id redirects there with a token, and remembers the
+ *     agent in a cookie; GET /parley/sign-in?return=/c/… signs that agent in again and sends them to
+ *     the route — the agent app goes there when a tab has no session, e.g. a link from an email),
  *   - answers the agent app's directory and preferences calls (the contract in web/agent/helpdesk.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -128,10 +130,25 @@ export async function startHelpdesk(opts: HubAccess & { port?: number; host?: st
     if (route === 'GET /') return send(res, 200, hostPage(opts.hubUrl, opts.title ?? 'Acme Printers'), 'text/html; charset=utf-8');
     if (route === 'GET /parley/customer-token') return send(res, 200, { token: await mint(DEMO_CUSTOMER) });
     const signIn = /^GET \/agent\/([\w.-]+)$/.exec(route);
-    if (signIn) {
-      const person = DEMO_PEOPLE.find((p) => p.id === signIn[1] && p.kind === 'user');
-      if (!person) return send(res, 404, { error: 'no such agent' });
-      res.writeHead(302, { location: `${opts.hubUrl}/app/#helpdesk=${encodeURIComponent(helpdesk.url)}&token=${await mint(person.id)}` });
+    if (signIn || route === 'GET /parley/sign-in') {
+      // The agent app asks here for a session (a link from an email, a new tab): the demo's signed-in
+      // agent is the one named by ?agent=, else the one remembered in a cookie by GET /agent/:id.
+      const cookie = /(?:^|;\s*)parley_demo_agent=([\w.-]+)/.exec(req.headers.cookie ?? '')?.[1];
+      const id = signIn?.[1] ?? url.searchParams.get('agent') ?? cookie;
+      const person = DEMO_PEOPLE.find((p) => p.id === id && p.kind === 'user');
+      const back = url.searchParams.get('return') ?? '';
+      const appRoute = back.startsWith('/') && back !== '/' ? `&route=${encodeURIComponent(back)}` : '';
+      if (!person && signIn) return send(res, 404, { error: 'no such agent' });
+      if (!person) {
+        const links = DEMO_PEOPLE.filter((p) => p.kind === 'user')
+          .map((p) => `<li><a href="/agent/${p.id}?return=${encodeURIComponent(back)}">${p.name}</a></li>`)
+          .join('');
+        return send(res, 200, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in</title></head><body><h1>Sign in to the messenger as</h1><ul>${links}</ul></body></html>`, 'text/html; charset=utf-8');
+      }
+      res.writeHead(302, {
+        location: `${opts.hubUrl}/app/#helpdesk=${encodeURIComponent(helpdesk.url)}&token=${await mint(person.id)}${appRoute}`,
+        'set-cookie': `parley_demo_agent=${person.id}; Path=/; HttpOnly; SameSite=Lax`,
+      });
       return void res.end();
     }
     if (route === 'POST /parley/token') {
@@ -141,7 +158,7 @@ export async function startHelpdesk(opts: HubAccess & { port?: number; host?: st
     const id = await agent(req);
     if (!id) return send(res, 401, { error: 'missing or bad token' });
     if (route === 'GET /parley/directory') {
-      return send(res, 200, { participants: DEMO_PEOPLE.map(({ id, name, kind }) => ({ id, name, kind })), items: [{ id: DEMO_TICKET.id, title: DEMO_TICKET.title, number: DEMO_TICKET.number }] });
+      return send(res, 200, { participants: DEMO_PEOPLE.map(({ id, name, kind }) => ({ id, name, kind })), items: [{ id: DEMO_TICKET.id, title: DEMO_TICKET.title, number: DEMO_TICKET.number, customerId: DEMO_CUSTOMER }] });
     }
     if (route === 'GET /parley/preferences') return send(res, 200, await hubCall(opts, 'GET', `/v1/participants/${id}/preferences`));
     if (route === 'PATCH /parley/preferences') return send(res, 200, await hubCall(opts, 'PATCH', `/v1/participants/${id}/preferences`, await readJson(req)));
@@ -165,7 +182,7 @@ export async function startHelpdesk(opts: HubAccess & { port?: number; host?: st
 function hostPage(hubUrl: string, title: string): string {
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>${title}</title>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title>
 <style>body{font:16px/1.5 Georgia,serif;max-width:720px;margin:48px auto;padding:0 16px;color:#333}h1{color:#b03a2e}</style></head>
 <body>
 <h1>${title}</h1>

@@ -9,6 +9,8 @@ export interface Row {
   createdAt: number;
   state: 'pending' | 'sent' | 'failed';
   messageId: string | null;
+  /** Set on our own messages still on their way (to retry a failed one with the same id). */
+  clientMsgId?: string;
   error?: string;
 }
 
@@ -21,12 +23,20 @@ export class ConversationFeed {
   private readonly outgoing = new Map<string, OutgoingMessage>();
   private readonly offs: Array<() => void> = [];
   private readonly listeners = new Set<() => void>();
+  private readonly queuedAt = new Map<string, number>();
+  /** Who we are, remembered across drops (the client forgets its participant while offline). */
+  private me: string;
 
   constructor(
     private readonly client: ParleyClient,
     readonly conversationId: string,
   ) {
+    this.me = client.participant?.id ?? '';
+    for (const o of client.outgoing()) if (o.conversationId === conversationId) this.outgoing.set(o.clientMsgId, o);
     this.offs.push(
+      client.on('welcome', (w) => {
+        this.me = w.participant.id;
+      }),
       client.on('message', (m) => {
         if (m.conversationId !== conversationId) return;
         this.messages.set(m.seq, m);
@@ -34,8 +44,10 @@ export class ConversationFeed {
       }),
       client.on('outgoing', (o) => {
         if (o.conversationId !== conversationId) return;
-        if (o.state === 'sent') this.outgoing.delete(o.clientMsgId);
-        else this.outgoing.set(o.clientMsgId, o);
+        if (o.state === 'sent') {
+          this.outgoing.delete(o.clientMsgId);
+          this.queuedAt.delete(o.clientMsgId);
+        } else this.outgoing.set(o.clientMsgId, o);
         this.changed();
       }),
     );
@@ -55,9 +67,22 @@ export class ConversationFeed {
     const rows: Row[] = stored.map((m) => ({ key: m.id, seq: m.seq, senderId: m.senderId, body: m.body, createdAt: m.createdAt, state: 'sent', messageId: m.id }));
     for (const o of this.outgoing.values()) {
       if (storedIds.has(o.clientMsgId)) continue;
-      rows.push({ key: o.clientMsgId, seq: null, senderId: this.client.participant?.id ?? '', body: o.body, createdAt: Date.now(), state: o.state, messageId: null, ...(o.error ? { error: o.error.message } : {}) });
+      if (!this.queuedAt.has(o.clientMsgId)) this.queuedAt.set(o.clientMsgId, Date.now());
+      rows.push({ key: o.clientMsgId, seq: null, senderId: this.client.participant?.id ?? this.me, body: o.body, createdAt: this.queuedAt.get(o.clientMsgId)!, state: o.state, messageId: null, clientMsgId: o.clientMsgId, ...(o.error ? { error: o.error.message } : {}) });
     }
     return rows;
+  }
+
+  /** Who the rows' `senderId` of our own messages is, even while offline. */
+  myId(): string {
+    return this.client.participant?.id ?? this.me;
+  }
+
+  /** Sends a failed message again, with its clientMsgId, so the hub stores it once. */
+  retry(clientMsgId: string): void {
+    const o = this.outgoing.get(clientMsgId);
+    if (!o || o.state !== 'failed') return;
+    this.client.send(this.conversationId, o.body, { clientMsgId, format: o.format }).catch(() => {});
   }
 
   lastSeq(): number {

@@ -9,6 +9,9 @@
  */
 import { h, type ComponentChildren, type VNode } from 'preact';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- element nodes of any props
+type AnyNode = VNode<any>;
+
 /** The URL as a link target, or null when it is not a plain http(s) URL. */
 export function safeHref(url: string): string | null {
   if (!/^https?:\/\//i.test(url)) return null;
@@ -30,7 +33,7 @@ function trimUrl(url: string): string {
   return u;
 }
 
-function link(url: string, key: number): VNode {
+function link(url: string, key: number): AnyNode {
   const href = safeHref(url);
   return href ? h('a', { key, href, target: '_blank', rel: 'noopener noreferrer' }, url) : h('span', { key }, url);
 }
@@ -68,9 +71,9 @@ const NUMBERED = /^\s*(\d{1,9})[.)]\s+(.*)$/;
 const FENCE = /^\s*```/;
 
 /** The blocks of a message body: paragraphs (line breaks kept), lists and code blocks. */
-export function renderMarkdown(text: string): VNode[] {
+export function renderMarkdown(text: string): AnyNode[] {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
-  const blocks: VNode[] = [];
+  const blocks: AnyNode[] = [];
   let para: string[] = [];
   const flush = () => {
     if (para.length) blocks.push(h('p', { key: blocks.length }, renderInline(para.join('\n'))));
@@ -92,7 +95,7 @@ export function renderMarkdown(text: string): VNode[] {
     if (bullet || numbered) {
       flush();
       const ordered = !bullet;
-      const items: VNode[] = [];
+      const items: AnyNode[] = [];
       const start = numbered ? Number(numbered[1]) : 1;
       while (i < lines.length) {
         const b = BULLET.exec(lines[i]!);
@@ -114,6 +117,6 @@ export function renderMarkdown(text: string): VNode[] {
 }
 
 /** A message body rendered as safe Markdown. */
-export function Markdown({ text }: { text: string }): VNode {
+export function Markdown({ text }: { text: string }): AnyNode {
   return h('div', { class: 'md' }, renderMarkdown(text));
 }
