@@ -1,6 +1,6 @@
 // Builds the browser assets into dist/assets/: the SDK's browser entry, the customer widget (one script
-// tag) and the agent messenger. Run by `npm run build`; fails if the SDK bundle passes 10 KB gzipped.
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+// tag), the customer page (/chat/) and the agent messenger. Run by `npm run build`; fails if the SDK bundle passes 10 KB gzipped.
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -26,9 +26,15 @@ await Promise.all([
   build({ ...common, entryPoints: [join(ROOT, 'client-sdk', 'browser.ts')], format: 'esm', outfile: join(OUT, 'sdk', 'parley-client.js') }),
   build({ ...common, entryPoints: [join(ROOT, 'web', 'widget', 'main.tsx')], format: 'iife', outfile: join(OUT, 'widget.js') }),
   build({ ...common, entryPoints: [join(ROOT, 'web', 'agent', 'main.tsx')], format: 'iife', outfile: join(OUT, 'app', 'app.js') }),
+  build({ ...common, entryPoints: [join(ROOT, 'web', 'chat', 'main.tsx')], format: 'iife', outfile: join(OUT, 'chat', 'chat.js') }),
 ]);
 mkdirSync(join(OUT, 'app'), { recursive: true });
 for (const f of ['index.html', 'app.css']) copyFileSync(join(ROOT, 'web', 'agent', f), join(OUT, 'app', f));
+// The customer page (/chat/): its HTML, and its CSS from web/widget/styles.ts (the hub's CSP allows no inline styles).
+copyFileSync(join(ROOT, 'web', 'chat', 'index.html'), join(OUT, 'chat', 'index.html'));
+const styles = await build({ ...common, sourcemap: false, minify: false, entryPoints: [join(ROOT, 'web', 'widget', 'styles.ts')], format: 'esm', write: false });
+const { CHAT_CSS } = await import(`data:text/javascript;base64,${Buffer.from(styles.outputFiles[0].text).toString('base64')}`);
+writeFileSync(join(OUT, 'chat', 'chat.css'), CHAT_CSS);
 
 const sdk = readFileSync(join(OUT, 'sdk', 'parley-client.js'));
 const gz = gzipSync(sdk).length;

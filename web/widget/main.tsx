@@ -8,7 +8,8 @@
  * origin). Everything renders inside a shadow root, so the page's CSS cannot reach it.
  */
 import { render } from 'preact';
-import { ParleyClient, markSeenWhileVisible } from '../../client-sdk/browser.js';
+import { useEffect, useState } from 'preact/hooks';
+import { ParleyClient } from '../../client-sdk/browser.js';
 import { Widget } from './widget.js';
 import { WIDGET_CSS } from './styles.js';
 
@@ -29,14 +30,27 @@ async function fetchToken(): Promise<string> {
   }
 }
 
-if (!tokenUrl && !staticToken) {
-  console.error('parley widget: give the script tag data-token-url or data-token');
-} else {
-  const client = new ParleyClient({
+function newClient(): ParleyClient {
+  return new ParleyClient({
     url: `${hub.replace(/^http/, 'ws')}/v1/ws`,
     token: tokenUrl ? fetchToken : staticToken!,
     clientInfo: { name: 'parley-widget' },
   });
+}
+
+/** The widget with its client; "Try again" after a refusal starts over with a fresh client. */
+function Root() {
+  const [session, setSession] = useState(() => ({ client: newClient(), open: false, n: 0 }));
+  useEffect(() => {
+    session.client.connect().catch((err: unknown) => console.error('parley widget: could not connect', err));
+    return () => session.client.close();
+  }, [session.client]);
+  return <Widget key={session.n} client={session.client} initiallyOpen={session.open} onRetry={(open) => setSession((s) => ({ client: newClient(), open, n: s.n + 1 }))} />;
+}
+
+if (!tokenUrl && !staticToken) {
+  console.error('parley widget: give the script tag data-token-url or data-token');
+} else {
   const host = document.createElement('div');
   host.id = 'parley-widget';
   document.body.appendChild(host);
@@ -46,6 +60,5 @@ if (!tokenUrl && !staticToken) {
   root.appendChild(style);
   const mount = document.createElement('div');
   root.appendChild(mount);
-  render(<Widget client={client} markSeen={(id) => markSeenWhileVisible(client, id)} />, mount);
-  client.connect().catch((err: unknown) => console.error('parley widget: could not connect', err));
+  render(<Root />, mount);
 }

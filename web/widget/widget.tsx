@@ -1,156 +1,250 @@
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import type { ConnectionState, ParleyClient, Presence, Summary } from '../../client-sdk/browser.js';
 import { Composer } from '../shared/composer.js';
-import { ConversationFeed, TypingTracker, formatTime, type Row } from '../shared/conversation.js';
+import { TypingTracker, formatTime } from '../shared/conversation.js';
+import { ConnectionBanner, ConversationView, activityAt, customerTitle } from './views.js';
 
 interface Props {
   client: ParleyClient;
-  /** Marks the conversation seen while the page is visible and focused; returns the stop function. */
-  markSeen: (conversationId: string) => () => void;
+  /** Opens the panel at once (after a retry the new widget keeps the panel as it was). */
+  initiallyOpen?: boolean;
+  /** Starts again with a fresh client (after the hub refused the token). */
+  onRetry: (open: boolean) => void;
+}
+
+/** Why the hub or the host refused to let us in, as the customer reads it; null for passing trouble. */
+export function refusalText(code: string): string | null {
+  if (code === 'unauthenticated' || code === 'token_expired') return 'We could not sign you in to the chat.';
+  if (code === 'forbidden') return 'This chat is not available for your account.';
+  if (code === 'not_connected') return 'We could not sign you in to the chat.';
+  return null;
 }
 
 /**
- * The customer's side: a launcher bubble and a panel with its conversation with the team (its `inbox`
- * conversation, opened on the first message), agent presence, typing, seen ticks and a note that
- * replies also come by email.
+ * The customer's side: a launcher with the count of unseen messages across all of the customer's
+ * conversations, and a panel that lists them — its inbox conversation with the team and every ticket
+ * conversation it is in, newest first — opens one with one tap, and goes back with one. A new message
+ * from the home view goes to the customer's conversation with the team (opened on the first message).
+ * Offline: a banner, and no claim that an agent is online. Keyboard: the panel takes focus when it
+ * opens, Escape closes it and focus returns to the launcher.
  */
-export function Widget({ client, markSeen }: Props) {
-  const [open, setOpen] = useState(false);
+export function Widget({ client, initiallyOpen = false, onRetry }: Props) {
+  const [open, setOpen] = useState(initiallyOpen);
   const [, bump] = useReducer((n: number, _: void) => n + 1, 0);
-  const rerender = () => bump();
   const [state, setState] = useState<ConnectionState>(client.state);
-  const [conversation, setConversation] = useState<Summary | null>(null);
-  const [feed, setFeed] = useState<ConversationFeed | null>(null);
-  const [seenUpTo, setSeenUpTo] = useState(0);
+  const [everOpen, setEverOpen] = useState(client.state === 'open');
+  const [refused, setRefused] = useState<string | null>(null);
+  const [conversations, setConversations] = useState<Map<string, Summary>>(new Map());
+  const [current, setCurrent] = useState<string | null>(null);
   const [presence, setPresence] = useState<Map<string, Presence>>(new Map());
-  const [unread, setUnread] = useState(0);
-  const typing = useMemo(() => new TypingTracker(client, rerender), [client]);
-  const me = client.participant?.id ?? null;
+  const typing = useMemo(() => new TypingTracker(client, () => bump()), [client]);
+  const launcher = useRef<HTMLButtonElement>(null);
+  const panel = useRef<HTMLElement>(null);
+  const meRef = useRef<string | null>(null);
+  meRef.current = client.participant?.id ?? meRef.current;
+  const me = meRef.current;
+
+  const merge = (c: Summary) => setConversations((m) => new Map(m).set(c.id, { ...m.get(c.id), ...c }));
+
+  async function refresh(): Promise<void> {
+    try {
+      const { conversations: list } = await client.conversations({ limit: 200 });
+      setConversations(new Map(list.map((c) => [c.id, c])));
+    } catch {
+      // offline: the banner says so, and the next welcome asks again
+    }
+  }
 
   useEffect(() => {
     const offs = [
-      client.on('state', setState),
-      client.on('welcome', () => void findConversation()),
-      client.on('conversation', (c) => {
-        if (c.kind === 'inbox') adopt(c);
+      client.on('state', (s) => {
+        setState(s);
+        if (s === 'open') {
+          setEverOpen(true);
+          setRefused(null);
+        }
+        if (s !== 'open') setPresence(new Map()); // unknown while offline
       }),
+      client.on('welcome', () => void refresh()),
+      client.on('error', (e) => {
+        const text = refusalText(e.code);
+        if (text && client.state !== 'open') setRefused(text);
+      }),
+      client.on('conversation', merge),
       client.on('presence', (p) => setPresence((m) => new Map(m).set(p.participantId, p))),
+      client.on('message', (msg, { live }) => {
+        setConversations((m) => {
+          const c = m.get(msg.conversationId);
+          if (!c) {
+            void refresh(); // a conversation we did not know yet
+            return m;
+          }
+          if (msg.seq <= c.lastSeq) return m;
+          const fromOthers = msg.senderId !== client.participant?.id && live && msg.seq > c.seenUpTo;
+          return new Map(m).set(c.id, { ...c, lastSeq: msg.seq, lastMessageAt: msg.createdAt, unseen: c.unseen + (fromOthers ? 1 : 0) });
+        });
+      }),
       client.on('receipt', (r) => {
-        if (r.kind === 'seen' && r.participantId !== client.participant?.id) setSeenUpTo((s) => Math.max(s, r.upTo));
+        if (r.kind !== 'seen' || r.participantId !== client.participant?.id) return;
+        setConversations((m) => {
+          const c = m.get(r.conversationId);
+          if (!c || r.upTo <= c.seenUpTo) return m;
+          if (r.upTo < c.lastSeq) void refresh(); // only part of it: the hub counts what is left
+          return new Map(m).set(c.id, { ...c, seenUpTo: r.upTo, unseen: r.upTo >= c.lastSeq ? 0 : c.unseen });
+        });
       }),
     ];
-    if (client.state === 'open') void findConversation();
+    if (client.state === 'open') void refresh();
     return () => offs.forEach((off) => off());
   }, [client]);
 
-  async function findConversation(): Promise<void> {
-    const { conversations } = await client.conversations({ limit: 200 });
-    const inbox = conversations.find((c) => c.kind === 'inbox');
-    if (inbox) adopt(inbox);
-  }
-
-  const adopted = useRef<string | null>(null);
-  function adopt(c: Summary): void {
-    setConversation(c);
-    const agents = c.members.filter((id) => id !== client.participant?.id);
-    if (agents.length) client.who(agents, { watch: true }).then((ps) => setPresence(new Map(ps.map((p) => [p.participantId, p]))), () => {});
-    if (adopted.current === c.id) return;
-    adopted.current = c.id;
-    const f = new ConversationFeed(client, c.id);
-    f.subscribe(rerender);
-    setFeed(f);
-    void f.load().then(() => refreshTicks(f));
-  }
-
-  /** The last of our messages that anyone else has seen (receipts answer for the customer's own messages). */
-  async function refreshTicks(f: ConversationFeed): Promise<void> {
-    const mine = f.rows().filter((r) => r.senderId === client.participant?.id && r.messageId);
-    const last = mine.at(-1);
-    if (!last?.messageId) return;
-    const recipients = await client.receipts(last.messageId);
-    if (recipients.some((r) => r.seenAt !== null)) setSeenUpTo((s) => Math.max(s, last.seq ?? 0));
-  }
-
-  // Unread count on the launcher while the panel is closed; seen marks while it is open.
+  // Presence of the agents in the conversation on screen (or of every conversation at home).
+  const shown = current ? conversations.get(current) : undefined;
+  const agentIds = useMemo(() => {
+    const ids = new Set<string>();
+    for (const c of shown ? [shown] : conversations.values()) for (const id of c.members) if (id !== me) ids.add(id);
+    return [...ids].sort();
+  }, [shown?.members.join(), conversations.size, me]);
   useEffect(() => {
-    if (!conversation) return;
-    if (open) {
-      setUnread(0);
-      return markSeen(conversation.id);
-    }
-    return client.on('message', (m, { live }) => {
-      if (live && m.conversationId === conversation.id && m.senderId !== client.participant?.id) setUnread((n) => n + 1);
-    });
-  }, [open, conversation?.id]);
+    if (state !== 'open' || agentIds.length === 0) return;
+    client.who(agentIds, { watch: true }).then(
+      (ps) => setPresence(new Map(ps.map((p) => [p.participantId, p]))),
+      () => {},
+    );
+  }, [state, agentIds.join()]);
 
-  async function send(body: string): Promise<void> {
-    let c = conversation;
+  // Focus: into the panel when it opens, back to the launcher when it closes.
+  const wasOpen = useRef(open);
+  useEffect(() => {
+    if (open && !wasOpen.current) focusFirst(panel.current);
+    if (!open && wasOpen.current) launcher.current?.focus();
+    wasOpen.current = open;
+  }, [open]);
+  useEffect(() => {
+    if (open) focusFirst(panel.current);
+  }, [current]);
+
+  const list = [...conversations.values()].sort((a, b) => activityAt(b) - activityAt(a) || (a.id < b.id ? 1 : -1));
+  const unseenTotal = list.reduce((n, c) => n + c.unseen, 0);
+  const online = state === 'open' && agentIds.some((id) => (presence.get(id)?.state ?? 'offline') !== 'offline');
+  const inbox = list.find((c) => c.kind === 'inbox');
+
+  /** From the home view: to the conversation with the team, opened on the first message. */
+  async function writeToTeam(body: string): Promise<void> {
+    let c = inbox;
     if (!c) {
-      c = await client.open([]);
-      adopt(c);
+      try {
+        c = await client.open([]);
+      } catch {
+        return;
+      }
+      merge(c);
     }
+    setCurrent(c.id);
     await client.send(c.id, body).catch(() => {}); // the row shows the failure
   }
 
-  const agentsOnline = [...presence.values()].some((p) => p.state !== 'offline');
-  const typists = conversation ? typing.typists(conversation.id).filter((id) => id !== me) : [];
-
+  const title = shown ? customerTitle(shown, me) : 'Chat with us';
   return (
-    <div class="parley">
+    <div class={`parley${open ? ' is-open' : ''}`}>
       {open && (
-        <section class="panel" role="dialog" aria-label="Chat with our team">
+        <section
+          class="panel"
+          role="dialog"
+          aria-label="Chat with our team"
+          ref={panel}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') {
+              e.stopPropagation();
+              setOpen(false);
+            }
+          }}
+        >
           <header>
-            <div>
-              <strong>Chat with us</strong>
-              <span class={`status ${agentsOnline ? 'online' : ''}`} data-testid="agent-status">
-                {agentsOnline ? 'An agent is online' : 'We reply as soon as we can'}
+            {shown && (
+              <button type="button" class="back" aria-label="Back to all conversations" onClick={() => setCurrent(null)}>
+                ‹
+              </button>
+            )}
+            <div class="heading">
+              <h2 class="title">{title}</h2>
+              <span class={`status ${online ? 'online' : ''}`} data-testid="agent-status">
+                {state !== 'open' ? 'Offline' : online ? 'An agent is online' : 'We reply as soon as we can'}
               </span>
             </div>
-            <button class="close" aria-label="Minimize chat" onClick={() => setOpen(false)}>
+            <button type="button" class="close" aria-label="Minimize chat" onClick={() => setOpen(false)}>
               ×
             </button>
           </header>
-          <Messages rows={feed?.rows() ?? []} me={me} seenUpTo={seenUpTo} />
-          {typists.length > 0 && <div class="typing">An agent is typing…</div>}
-          {state !== 'open' && <div class="offline">{state === 'closed' ? 'Chat is unavailable.' : 'Reconnecting…'}</div>}
-          <Composer label="Your message" onSend={(body) => void send(body)} onTyping={() => conversation && client.typing(conversation.id)} />
+          <ConnectionBanner
+            state={state}
+            everOpen={everOpen}
+            refused={refused}
+            onRetry={() => {
+              setRefused(null);
+              onRetry(open);
+            }}
+          />
+          {shown ? (
+            <ConversationView key={shown.id} client={client} conversationId={shown.id} typing={typing} />
+          ) : (
+            <>
+              <div class="home">
+                {list.length > 0 ? (
+                  <>
+                    <h3 class="list-title">Your conversations</h3>
+                    <ul class="conversations" aria-label="Your conversations">
+                      {list.map((c) => (
+                        <li key={c.id}>
+                          <button type="button" class="conv" data-testid="conversation" data-id={c.id} onClick={() => setCurrent(c.id)}>
+                            <span class="conv-title">{customerTitle(c, me)}</span>
+                            <span class="conv-meta">
+                              {c.lastMessageAt !== null && <span class="conv-time">{formatTime(c.lastMessageAt)}</span>}
+                              {c.unseen > 0 && (
+                                <span class="count" data-testid="conversation-unseen" aria-label={`${c.unseen} new`}>
+                                  {c.unseen}
+                                </span>
+                              )}
+                            </span>
+                          </button>
+                        </li>
+                      ))}
+                    </ul>
+                  </>
+                ) : (
+                  <p class="empty">{state === 'open' ? 'Hi! How can we help?' : refused ? '' : 'Connecting…'}</p>
+                )}
+              </div>
+              <Composer label="Your message" placeholder={inbox ? 'Write to the team…' : 'Start a conversation…'} onSend={(body) => void writeToTeam(body)} onTyping={() => inbox && client.typing(inbox.id)} />
+            </>
+          )}
           <footer>Replies also come by email, so you can close this page.</footer>
         </section>
       )}
-      <button class="launcher" aria-label={open ? 'Close chat' : 'Open chat'} onClick={() => setOpen(!open)}>
+      <button
+        type="button"
+        class="launcher"
+        ref={launcher}
+        aria-expanded={open}
+        aria-label={`${open ? 'Close chat' : 'Open chat'}${unseenTotal > 0 ? `, ${unseenTotal} unread` : ''}`}
+        onClick={() => setOpen(!open)}
+      >
         <svg viewBox="0 0 24 24" aria-hidden="true">
           <path d="M4 4h16v11H7l-3 3z" />
         </svg>
-        {unread > 0 && !open && <span class="badge">{unread}</span>}
+        {unseenTotal > 0 && !open && (
+          <span class="badge" data-testid="badge" aria-hidden="true">
+            {unseenTotal}
+          </span>
+        )}
       </button>
     </div>
   );
 }
 
-function Messages({ rows, me, seenUpTo }: { rows: Row[]; me: string | null; seenUpTo: number }) {
-  const end = useRef<HTMLDivElement>(null);
-  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [rows.length]);
-  return (
-    <div class="messages" aria-live="polite">
-      {rows.length === 0 && <p class="empty">Hi! How can we help?</p>}
-      {rows.map((r) => {
-        const mine = r.senderId === me;
-        const seen = mine && r.seq !== null && r.seq <= seenUpTo;
-        return (
-          <div key={r.key} class={`msg ${mine ? 'mine' : 'theirs'} ${r.state}`} data-testid="message">
-            <div class="body">{r.body}</div>
-            <div class="meta">
-              {formatTime(r.createdAt)}
-              {mine && (
-                <span class="tick" data-testid="tick" data-state={r.state === 'sent' ? (seen ? 'seen' : 'sent') : r.state} title={seen ? 'Seen' : r.state === 'sent' ? 'Sent' : r.state === 'pending' ? 'Sending…' : `Not sent: ${r.error ?? ''}`}>
-                  {r.state === 'pending' ? '◷' : r.state === 'failed' ? '!' : seen ? '✓✓' : '✓'}
-                </span>
-              )}
-            </div>
-          </div>
-        );
-      })}
-      <div ref={end} />
-    </div>
-  );
+/** The message box if there is one, else the first control of the panel. */
+function focusFirst(root: HTMLElement | null): void {
+  if (!root) return;
+  const target = root.querySelector<HTMLElement>('textarea') ?? root.querySelector<HTMLElement>('button, [href], input, select, [tabindex]');
+  target?.focus();
 }
