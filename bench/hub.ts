@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Hub } from '../server/core/hub.js';
 import { DEFAULT_LIMITS } from '../server/core/limits.js';
+import { decodeClientFrame } from '../protocol/index.js';
 import { HostApi } from '../server/core/host-api.js';
 import { Escalation } from '../server/core/escalation/escalation.js';
 import { JoseTokens } from '../server/adapters/jwt/jose-tokens.js';
@@ -112,7 +113,7 @@ async function once(): Promise<{ messages: number; mainUs: number; processUs: nu
   const sessions: Session[] = [];
   for (let i = 0; i < CLIENTS; i++) {
     const s = hub.accept(new CountingConnection());
-    hub.receive(s, JSON.stringify({ t: 'hello', v: 1, token: (await tokens.sign(`b${i}`, 7200)).token }));
+    hub.receive(s, decodeClientFrame(JSON.stringify({ t: 'hello', v: 1, token: (await tokens.sign(`b${i}`, 7200)).token })));
     sessions.push(s);
   }
   for (let waited = 0; sessions.some((s) => s.phase !== 'open'); waited += 10) {
@@ -137,9 +138,10 @@ async function once(): Promise<{ messages: number; mainUs: number; processUs: nu
       const conv = Math.floor(Math.random() * conversations);
       const member = conv * GROUP + Math.floor(Math.random() * GROUP);
       const body = JSON.stringify({ p: 1, s: performance.now(), i: member });
+      // Decoded here as the transport would: the hub's own work includes the decoding.
       hub.receive(
         sessions[member]!,
-        `{"t":"send","id":"s${sent}","conversationId":"${convIds[conv]}","clientMsgId":"m${sent}","body":${JSON.stringify(body)}}`,
+        decodeClientFrame(`{"t":"send","id":"s${sent}","conversationId":"${convIds[conv]}","clientMsgId":"m${sent}","body":${JSON.stringify(body)}}`),
       );
     }
     await sleep(TICK_MS);

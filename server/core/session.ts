@@ -1,4 +1,4 @@
-import type { PresenceFrame } from '../../protocol/index.js';
+import type { DecodeResult, PresenceFrame } from '../../protocol/index.js';
 import type { Connection, TimerHandle } from './ports/index.js';
 import type { ParticipantRecord } from './model.js';
 
@@ -28,7 +28,7 @@ export class Session {
   watching: Set<string> | null = null;
   helloTimer: TimerHandle | null = null;
   /** Frames that arrived while the hello was being verified, answered after `welcome`. */
-  early: string[] | null = null;
+  early: DecodeResult[] | null = null;
   badFrames: WindowCounter | null = null;
   rejected: WindowCounter | null = null;
   /** When the session's token expires (ms); `refresh` moves it. */

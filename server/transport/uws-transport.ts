@@ -3,7 +3,7 @@ import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import type { Hub } from '../core/hub.js';
 import type { Bus, Connection, Logger } from '../core/ports/index.js';
 import type { Session } from '../core/session.js';
-import { CloseCode } from '../../protocol/index.js';
+import { CloseCode, decodeClientFrame, type DecodeResult } from '../../protocol/index.js';
 
 // uWebSockets.js is a CommonJS native addon; require keeps its exports exactly as the binary made them.
 const uws = createRequire(import.meta.url)('uWebSockets.js') as typeof import('uWebSockets.js');
@@ -138,15 +138,17 @@ export class UwsTransport implements Bus {
           conn.close(CloseCode.TOO_LARGE, 'frame too large');
           return;
         }
-        let text: string | null = null;
-        if (!isBinary) {
+        // Frames are decoded here, at the edge: core sees only valid frames or the reason one is not.
+        let decoded: DecodeResult;
+        if (isBinary) decoded = { ok: false, code: 'bad_frame', message: 'binary frames are not accepted' };
+        else {
           try {
-            text = this.decoder.decode(message);
+            decoded = decodeClientFrame(this.decoder.decode(message));
           } catch {
-            text = '\u0000'; // not UTF-8: decodes as a bad frame
+            decoded = { ok: false, code: 'bad_frame', message: 'frames must be UTF-8' };
           }
         }
-        hub.receive(session, text);
+        hub.receive(session, decoded);
       },
       close: (ws) => {
         const data = ws.getUserData();

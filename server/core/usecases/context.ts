@@ -1,0 +1,157 @@
+import { ProtocolError, type EmailStatus, type ErrorCode, type Message, type Receipt, type ServerFrame } from '../../../protocol/index.js';
+import type { Directory } from '../directory.js';
+import type { HubLimits } from '../limits.js';
+import type { ConversationRecord, ParticipantRecord } from '../model.js';
+import type { Bus, Clock, Logger, Metrics, Store, Tokens } from '../ports/index.js';
+import type { Session } from '../session.js';
+
+/** What the hub tells escalation, and asks of it (see escalation/escalation.ts). */
+export interface EscalationHooks {
+  /** m was committed in c; `notified` is everybody it notifies (SPEC §2), online or not. */
+  onMessage(c: ConversationRecord, m: Message, notified: readonly ParticipantRecord[]): void;
+  onSeen(participantId: string, c: ConversationRecord, upTo: number): void;
+  emailStatus(p: ParticipantRecord, c: ConversationRecord, m: Message, r: Pick<Receipt, 'seenAt' | 'emailedAt'>): EmailStatus;
+}
+
+export interface HubPorts {
+  store: Store;
+  bus: Bus;
+  clock: Clock;
+  tokens: Tokens;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export const encode = (f: ServerFrame): string => JSON.stringify(f);
+export const SHARED_TOPIC = { item: 'all:item', inbox: 'all:inbox' } as const;
+
+/**
+ * What every use case shares: the ports, the directory, the limits, the open sessions by participant,
+ * and the few ways a frame leaves (to one session, to a conversation's topics, to the staff who may see
+ * a conversation). The use cases in this folder each take it in their constructor.
+ */
+export class HubContext {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly tokens: Tokens;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** Open sessions by participant id. */
+  readonly sessions = new Map<string, Set<Session>>();
+  /** Online users whose access is `all`: the audience of every item and inbox conversation. */
+  readonly onlineSeeAll = new Set<string>();
+  escalation: EscalationHooks | null = null;
+  stopping = false;
+
+  constructor(
+    ports: HubPorts,
+    readonly directory: Directory,
+    readonly limits: HubLimits,
+  ) {
+    this.store = ports.store;
+    this.bus = ports.bus;
+    this.clock = ports.clock;
+    this.tokens = ports.tokens;
+    this.metrics = ports.metrics;
+    this.log = ports.logger;
+  }
+
+  sendTo(s: Session, f: ServerFrame): void {
+    if (s.phase === 'closed') return;
+    this.metrics.frameOut(f.t);
+    s.conn.send(encode(f));
+  }
+
+  sendEncoded(s: Session, type: string, frame: string): void {
+    if (s.phase === 'closed') return;
+    this.metrics.frameOut(type);
+    s.conn.send(frame);
+  }
+
+  sendError(s: Session, code: ErrorCode, message: string, re: string | undefined): void {
+    this.metrics.error(code);
+    this.sendTo(s, re === undefined ? { t: 'error', code, message } : { t: 'error', re, code, message });
+  }
+
+  /** An error, then a close. */
+  reject(s: Session, code: ErrorCode, message: string, closeCode: number): void {
+    this.sendError(s, code, message, undefined);
+    this.close(s, closeCode, message);
+  }
+
+  close(s: Session, code: number, reason: string): void {
+    if (s.phase === 'closed') return;
+    s.conn.close(code, reason);
+  }
+
+  /** The conversation if p may see it; `not_found` otherwise, exactly as for an unknown id. */
+  visible(p: ParticipantRecord, conversationId: string): ConversationRecord {
+    const c = this.directory.conversations.get(conversationId);
+    if (!c || !this.directory.maySee(p, c)) throw new ProtocolError('not_found', 'no such conversation');
+    return c;
+  }
+
+  /** Participants with an open session who may see c. */
+  onlineViewers(c: ConversationRecord): ParticipantRecord[] {
+    const out: ParticipantRecord[] = [];
+    const seen = new Set<string>();
+    for (const p of this.directory.explicitViewers(c)) {
+      if (this.sessions.has(p.id)) {
+        out.push(p);
+        seen.add(p.id);
+      }
+    }
+    if (c.kind !== 'direct') {
+      for (const id of this.onlineSeeAll) {
+        if (seen.has(id)) continue;
+        const p = this.directory.participants.get(id);
+        if (p && this.directory.maySee(p, c)) out.push(p);
+      }
+    }
+    return out;
+  }
+
+  /** One frame to everybody who may see c, through the conversation's topics. */
+  publishToConversation(c: ConversationRecord, frame: string): void {
+    this.bus.publish(`c:${c.id}`, frame);
+    if (c.kind !== 'direct') this.bus.publish(SHARED_TOPIC[c.kind], frame);
+  }
+
+  /**
+   * A frame about a non-member (a user who sees c through a follow or access `all`) reaches staff
+   * only: customers learn nothing about staff who are not members (SPEC §2).
+   */
+  publishToStaff(c: ConversationRecord, frame: string, type: string, except: string | null): void {
+    for (const v of this.onlineViewers(c)) {
+      if (v.id === except || v.kind === 'customer') continue;
+      this.bus.publish(`p:${v.id}`, frame);
+      this.metrics.frameOut(type);
+    }
+  }
+
+  /** Users who are members of a conversation that customer p may see and is a member of. */
+  customerPeers(p: ParticipantRecord): Set<string> {
+    const peers = new Set<string>();
+    for (const cid of this.directory.memberConversations(p)) {
+      const c = this.directory.conversations.get(cid)!;
+      if (!this.directory.maySee(p, c)) continue;
+      for (const m of this.directory.membersOf(c)) if (this.directory.participants.get(m)?.kind === 'user') peers.add(m);
+    }
+    return peers;
+  }
+
+  /** Make a session's topic subscriptions match what its participant may see now. */
+  syncTopics(s: Session): void {
+    const p = s.participant!;
+    const want = new Set<string>();
+    if (this.directory.seesAllShared(p)) {
+      want.add(SHARED_TOPIC.item);
+      want.add(SHARED_TOPIC.inbox);
+    }
+    for (const c of this.directory.ownConversations(p)) want.add(`c:${c.id}`);
+    for (const t of s.topics) if (!want.has(t)) s.conn.unsubscribe(t);
+    for (const t of want) if (!s.topics.has(t)) s.conn.subscribe(t);
+    s.topics = want;
+  }
+}

@@ -1,0 +1,223 @@
+import { nanoid } from 'nanoid';
+import {
+  CloseCode,
+  DEFAULT_CUSTOMER_PREFERENCES,
+  DEFAULT_USER_PREFERENCES,
+  MAX_BODY_CHARS,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type DecodeResult,
+  type HelloFrame,
+  type RefreshFrame,
+} from '../../../protocol/index.js';
+import type { ParticipantRecord } from '../model.js';
+import type { Connection, TimerHandle, TokenClaims } from '../ports/index.js';
+import { Session } from '../session.js';
+import type { HubContext } from './context.js';
+import type { Guard } from './guard.js';
+import type { PresenceUseCases } from './presence.js';
+
+/**
+ * A session's life (SPEC §3 Lifecycle, Token): the hello deadline, authentication with just-in-time
+ * creation, the session limit, `refresh`, the end at the token's expiry, and the close.
+ */
+export class SessionUseCases {
+  private sweeper: TimerHandle | null = null;
+  private sweeps = 0;
+
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly guard: Guard,
+    private readonly presence: PresenceUseCases,
+    /** Frames that arrived while the hello was verified, handled after `welcome`. */
+    private readonly replay: (s: Session, frame: DecodeResult) => void,
+  ) {}
+
+  start(): void {
+    this.sweeper = this.ctx.clock.setTimer(1000, () => this.sweep());
+  }
+
+  /** A socket opened: start the hello deadline. */
+  accept(conn: Connection): Session {
+    const { metrics, clock, limits } = this.ctx;
+    const s = new Session(nanoid(), conn);
+    metrics.connectionOpened();
+    s.helloTimer = clock.setTimer(limits.helloTimeoutMs, () => {
+      if (s.phase === 'hello') this.ctx.reject(s, 'unauthenticated', 'no hello in time', CloseCode.UNAUTHENTICATED);
+    });
+    return s;
+  }
+
+  async hello(s: Session, f: HelloFrame): Promise<void> {
+    const { clock, sessions, limits, directory, metrics } = this.ctx;
+    s.phase = 'authenticating';
+    if (s.helloTimer) clock.clearTimer(s.helloTimer);
+    s.helloTimer = null;
+    let p: ParticipantRecord;
+    try {
+      ({ p, expiresAt: s.expiresAt } = await this.authenticate(f.token));
+    } catch (e) {
+      const err = e instanceof ProtocolError ? e : new ProtocolError('unauthenticated', 'invalid token');
+      if (!(e instanceof ProtocolError)) this.ctx.log.error('hello failed', { error: String(e) });
+      const code = err.code === 'forbidden' ? CloseCode.FORBIDDEN : CloseCode.UNAUTHENTICATED;
+      this.ctx.reject(s, err.code, err.message, code);
+      return;
+    }
+    if ((s.phase as Session['phase']) === 'closed') return;
+    if (this.ctx.stopping) {
+      this.ctx.close(s, CloseCode.GOING_AWAY, 'server going away');
+      return;
+    }
+    let set = sessions.get(p.id);
+    if (set && set.size >= limits.maxSessionsPerParticipant) {
+      metrics.rateLimited('session');
+      this.ctx.reject(s, 'rate_limited', `at most ${limits.maxSessionsPerParticipant} sessions per participant`, CloseCode.RATE_LIMITED);
+      return;
+    }
+    s.participant = p;
+    s.phase = 'open';
+    if (!set) sessions.set(p.id, (set = new Set()));
+    set.add(s);
+    if (directory.seesAllShared(p)) this.ctx.onlineSeeAll.add(p.id);
+    s.conn.subscribe(`p:${p.id}`);
+    this.ctx.syncTopics(s);
+    this.ctx.sendTo(s, {
+      t: 'welcome',
+      v: PROTOCOL_VERSION,
+      sessionId: s.id,
+      participant: { id: p.id, kind: p.kind, name: p.name },
+      serverTime: clock.now(),
+      heartbeatMs: limits.heartbeatMs,
+      limits: { maxBodyChars: MAX_BODY_CHARS, maxFrameBytes: limits.maxFrameBytes },
+    });
+    this.presence.update(p);
+    const early = s.early;
+    s.early = null;
+    if (early) for (const frame of early) this.replay(s, frame);
+  }
+
+  /** `refresh`: a newer token for the same participant moves the session's end. */
+  async refresh(s: Session, f: RefreshFrame): Promise<void> {
+    const p = s.participant!;
+    const claims = await this.ctx.tokens.verify(f.token);
+    if (claims.sub !== p.id) throw new ProtocolError('unauthenticated', 'the token names another participant');
+    admit(p, claims);
+    if (s.phase !== 'open') return;
+    s.expiresAt = Math.max(s.expiresAt === Infinity ? 0 : s.expiresAt, claims.expiresAt);
+    this.ctx.sendTo(s, { t: 'refreshed', re: f.id, expiresAt: s.expiresAt });
+  }
+
+  /** The socket closed (for any reason). */
+  closed(s: Session): void {
+    if (s.phase === 'closed') return;
+    const wasOpen = s.phase === 'open';
+    s.phase = 'closed';
+    this.ctx.metrics.connectionClosed();
+    if (s.helloTimer) this.ctx.clock.clearTimer(s.helloTimer);
+    this.presence.setWatch(s, null);
+    const p = s.participant;
+    if (!wasOpen || !p) return;
+    const set = this.ctx.sessions.get(p.id);
+    set?.delete(s);
+    if (set && set.size === 0) {
+      this.ctx.sessions.delete(p.id);
+      this.ctx.onlineSeeAll.delete(p.id);
+    }
+    this.presence.update(p);
+  }
+
+  /** Close every session with 1001 (server going away). */
+  shutdown(): void {
+    this.ctx.stopping = true;
+    if (this.sweeper) this.ctx.clock.clearTimer(this.sweeper);
+    for (const set of [...this.ctx.sessions.values()]) for (const s of [...set]) this.ctx.close(s, CloseCode.GOING_AWAY, 'server going away');
+    this.presence.stop();
+  }
+
+  /**
+   * Re-derive the subscriptions of these participants' sessions after something they may see changed
+   * (an item's followers or customer, a project's followers, an access preference, disabling).
+   */
+  refreshParticipants(ids: Iterable<string>): void {
+    const { directory, sessions, onlineSeeAll } = this.ctx;
+    for (const id of ids) {
+      const p = directory.participants.get(id);
+      const set = sessions.get(id);
+      if (!p || !set) continue;
+      if (p.disabled) {
+        for (const s of [...set]) this.ctx.reject(s, 'forbidden', 'participant is disabled', CloseCode.FORBIDDEN);
+        continue;
+      }
+      for (const s of set) {
+        s.participant = p;
+        this.ctx.syncTopics(s);
+      }
+      if (directory.seesAllShared(p)) onlineSeeAll.add(id);
+      else onlineSeeAll.delete(id);
+    }
+  }
+
+  /** Verify a token and find (or just-in-time create) its participant. */
+  private async authenticate(token: string): Promise<{ p: ParticipantRecord; expiresAt: number }> {
+    const { directory, store, clock } = this.ctx;
+    const claims = await this.ctx.tokens.verify(token);
+    let p = directory.participants.get(claims.sub);
+    if (!p) {
+      if ((claims.kind !== 'user' && claims.kind !== 'customer') || !claims.name) {
+        throw new ProtocolError('unauthenticated', 'unknown participant');
+      }
+      const fresh: ParticipantRecord = {
+        id: claims.sub,
+        kind: claims.kind,
+        name: claims.name,
+        email: claims.email ?? null,
+        locale: claims.locale ?? 'en',
+        timezone: 'UTC',
+        groups: [],
+        roles: [],
+        outOfOffice: false,
+        disabled: false,
+        enabledAt: null,
+        createdAt: clock.now(),
+        preferences: structuredClone(claims.kind === 'user' ? DEFAULT_USER_PREFERENCES : DEFAULT_CUSTOMER_PREFERENCES),
+      };
+      // Insert-if-absent, in memory first: a racing hello for the same id finds this one and is judged
+      // against its kind. Then on disk, where a participant written first (by another hub) wins.
+      directory.setParticipant(fresh);
+      let stored: ParticipantRecord;
+      try {
+        stored = await store.insertParticipantIfAbsent(fresh);
+      } catch (e) {
+        if (directory.participants.get(fresh.id) === fresh) directory.deleteParticipant(fresh.id);
+        throw e;
+      }
+      if (stored !== fresh && directory.participants.get(fresh.id) === fresh) directory.setParticipant(stored);
+      p = directory.participants.get(fresh.id) ?? stored;
+    }
+    admit(p, claims);
+    return { p, expiresAt: claims.expiresAt };
+  }
+
+  /**
+   * Once a second: end sessions whose token expired (SPEC §3 Token), and once a minute forget the rate
+   * limits of participants without sessions whose buckets have refilled. One timer for the whole hub.
+   */
+  private sweep(): void {
+    const now = this.ctx.clock.now();
+    for (const set of this.ctx.sessions.values()) {
+      for (const s of set) if (s.expiresAt <= now) this.ctx.reject(s, 'token_expired', 'token expired', CloseCode.UNAUTHENTICATED);
+    }
+    if (++this.sweeps % 60 === 0) this.guard.forgetIdle(now);
+    this.sweeper = this.ctx.clock.setTimer(1000, () => this.sweep());
+  }
+}
+
+/** Whether a verified token may open (or extend) a session of p. Throws the refusal. */
+function admit(p: ParticipantRecord, claims: TokenClaims): void {
+  if (claims.kind !== undefined && claims.kind !== p.kind) throw new ProtocolError('unauthenticated', 'token kind does not match the participant');
+  if (p.disabled) throw new ProtocolError('forbidden', 'participant is disabled');
+  // iat has whole seconds: a token of the second the participant was re-enabled is admitted.
+  if (p.enabledAt !== null && (claims.issuedAt === undefined || claims.issuedAt < Math.floor(p.enabledAt / 1000) * 1000)) {
+    throw new ProtocolError('unauthenticated', 'token issued before the participant was re-enabled');
+  }
+}
