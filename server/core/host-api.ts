@@ -1,7 +1,5 @@
 import {
   CustomerPreferencesPatchSchema,
-  DEFAULT_CUSTOMER_PREFERENCES,
-  DEFAULT_USER_PREFERENCES,
   ProtocolError,
   UserPreferencesPatchSchema,
   type ConversationCreate,
@@ -20,6 +18,7 @@ import {
 import type { Hub } from './hub.js';
 import { isUserPreferences, type ItemRecord, type ParticipantRecord, type ProjectRecord, type Relations } from './model.js';
 import type { Clock, Store, Tokens } from './ports/index.js';
+import { newParticipant } from './participants.js';
 import { mayPostApi } from './rules/rules.js';
 
 export interface HostApiOptions {
@@ -88,21 +87,13 @@ export class HostApi {
   async putParticipant(id: string, body: ParticipantPut): Promise<Participant> {
     const old = this.dir.participants.get(id);
     if (old && old.kind !== body.kind) throw new ProtocolError('conflict', `participant ${id} is a ${old.kind}; kind never changes`);
+    const fresh = newParticipant({ id, ...body }, this.clock.now());
     const p: ParticipantRecord = {
-      id,
-      kind: body.kind,
-      name: body.name,
-      email: body.email ?? null,
-      locale: body.locale ?? 'en',
-      timezone: body.timezone ?? 'UTC',
-      groups: body.groups ?? [],
-      roles: body.roles ?? [],
-      outOfOffice: body.outOfOffice ?? false,
-      disabled: body.disabled ?? false,
+      ...fresh,
       // Re-enabling retires every token issued before it (SPEC §3 Token); creation does not count.
-      enabledAt: old?.disabled && !(body.disabled ?? false) ? this.clock.now() : (old?.enabledAt ?? null),
-      createdAt: old?.createdAt ?? this.clock.now(),
-      preferences: old?.preferences ?? structuredClone(body.kind === 'user' ? DEFAULT_USER_PREFERENCES : DEFAULT_CUSTOMER_PREFERENCES),
+      enabledAt: old?.disabled && !fresh.disabled ? this.clock.now() : (old?.enabledAt ?? null),
+      createdAt: old?.createdAt ?? fresh.createdAt,
+      preferences: old?.preferences ?? fresh.preferences,
     };
     await this.applyThenPersist(
       () => this.dir.setParticipant(p),

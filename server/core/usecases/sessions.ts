@@ -1,8 +1,6 @@
 import { nanoid } from 'nanoid';
 import {
   CloseCode,
-  DEFAULT_CUSTOMER_PREFERENCES,
-  DEFAULT_USER_PREFERENCES,
   MAX_BODY_CHARS,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -11,6 +9,7 @@ import {
   type RefreshFrame,
 } from '../../../protocol/index.js';
 import type { ParticipantRecord } from '../model.js';
+import { newParticipant } from '../participants.js';
 import type { Connection, TimerHandle, TokenClaims } from '../ports/index.js';
 import { Session } from '../session.js';
 import type { HubContext } from './context.js';
@@ -166,21 +165,7 @@ export class SessionUseCases {
       if ((claims.kind !== 'user' && claims.kind !== 'customer') || !claims.name) {
         throw new ProtocolError('unauthenticated', 'unknown participant');
       }
-      const fresh: ParticipantRecord = {
-        id: claims.sub,
-        kind: claims.kind,
-        name: claims.name,
-        email: claims.email ?? null,
-        locale: claims.locale ?? 'en',
-        timezone: 'UTC',
-        groups: [],
-        roles: [],
-        outOfOffice: false,
-        disabled: false,
-        enabledAt: null,
-        createdAt: clock.now(),
-        preferences: structuredClone(claims.kind === 'user' ? DEFAULT_USER_PREFERENCES : DEFAULT_CUSTOMER_PREFERENCES),
-      };
+      const fresh = newParticipant({ id: claims.sub, kind: claims.kind, name: claims.name, email: claims.email, locale: claims.locale }, clock.now());
       // Insert-if-absent, in memory first: a racing hello for the same id finds this one and is judged
       // against its kind. Then on disk, where a participant written first (by another hub) wins.
       directory.setParticipant(fresh);
