@@ -96,7 +96,7 @@ export function ConversationView({ client, conversationId, typing, agentLabel = 
 
   const rows = feed?.rows() ?? [];
   const end = useRef<HTMLDivElement>(null);
-  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [rows.length]);
+  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [rows.length, rows.at(-1)?.state]);
   const typists = typing.typists(conversationId).filter((id) => id !== me);
 
   const retry = (r: Row) => void client.send(conversationId, r.body, { clientMsgId: r.key }).catch(() => {});
