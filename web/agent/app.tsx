@@ -148,14 +148,14 @@ export function App({ client, helpdesk, signIn }: Props) {
         setPicking(false);
         newButton.current?.focus();
       } else if (showPreferences) {
-        go('');
+        go(shown ? `/c/${shown}` : '');
         prefsButton.current?.focus();
       } else return;
       e.preventDefault();
     };
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
-  }, [picking, showPreferences]);
+  }, [picking, showPreferences, shown]);
 
   async function loadAll(): Promise<void> {
     const [page, dir] = await Promise.all([client.conversations({ limit: 200 }), helpdesk.directory().catch(() => null)]);
@@ -532,10 +532,10 @@ function NewConversation({ directory, me, onOpen, onClose }: { directory: Direct
       : directory.participants.filter((p) => p.id !== me && p.kind !== 'bot' && !picked.includes(p.id) && (p.name.toLowerCase().includes(query.toLowerCase()) || p.id.includes(query))).slice(0, 8);
   const nameOf = (id: string) => directory.participants.find((p) => p.id === id)?.name ?? id;
   useEffect(() => field.current?.focus(), []);
-  useEffect(() => setActive(0), [input]);
   const pick = (id: string) => {
     setPicked([...picked, id]);
     setInput('');
+    setActive(0);
     field.current?.focus();
   };
   const start = () => {
@@ -569,7 +569,10 @@ function NewConversation({ directory, me, onOpen, onClose }: { directory: Direct
           aria-activedescendant={matches.length > 0 ? `person-${matches[Math.min(active, matches.length - 1)]!.id}` : undefined}
           placeholder="Type @ and a name"
           value={input}
-          onInput={(e) => setInput((e.target as HTMLInputElement).value)}
+          onInput={(e) => {
+            setInput((e.target as HTMLInputElement).value);
+            setActive(0);
+          }}
           onKeyDown={(e) => {
             if (e.key === 'ArrowDown' && matches.length) {
               e.preventDefault();
