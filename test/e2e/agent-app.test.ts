@@ -51,7 +51,7 @@ describe('agent app', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    hub = await TestHub.start({ env: { PARLEY_ESCALATION_DELAY_MS: '4000' } });
+    hub = await TestHub.start({ env: { PARLEY_ESCALATION_DELAY_MS: '60000' } });
     const access = { hubUrl: hub.url, apiKey: API_KEY, jwtSecret: JWT_SECRET };
     demo = await seedDemo(access);
     helpdesk = await startHelpdesk(access);
@@ -100,6 +100,8 @@ describe('agent app', () => {
     expect(await agent.locator('.messages > *').first().getAttribute('data-testid')).toBe('new-divider');
     // Only the first screenful is seen.
     await expect.poll(async () => Number(await agent.getByTestId('unseen-internal').textContent())).toBeGreaterThan(5);
+    // Bob's run of messages is one group: his name and time once.
+    expect(await agent.locator('.msg.grouped').count()).toBeGreaterThan(10);
     await agent.screenshot({ path: join(SHOTS, 'agent-new-messages-divider-1280.png') });
     const seenLast = bob.next((f) => f.t === 'receipt' && f.kind === 'seen' && f.participantId === 'alice' && f.upTo === last, 10_000);
     await agent.locator('.messages').evaluate((el) => (el.scrollTop = el.scrollHeight));

@@ -42,10 +42,14 @@ export class Alerts {
       toast.className = `toast ${n.reason}`;
       toast.dataset['testid'] = 'toast';
       toast.textContent = this.describe(n.conversationId, n.messageId);
+      toast.dataset['conversation'] = n.conversationId;
       toast.onclick = () => {
         open(n.conversationId);
         toast.remove();
       };
+      // One bubble per conversation (the latest message), and at most three on screen.
+      for (const old of [...this.box.children]) if ((old as HTMLElement).dataset['conversation'] === n.conversationId) old.remove();
+      while (this.box.children.length >= 3) this.box.firstElementChild!.remove();
       this.box.appendChild(toast);
       setTimeout(() => toast.remove(), 8_000);
       this.beep();
