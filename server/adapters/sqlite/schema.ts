@@ -168,13 +168,15 @@ export const watermarkRises = sqliteTable(
 /**
  * The transactional outbox (SPEC §5, DESIGN §6). A row is written, with its rendered MIME and final
  * Message-ID, in the same transaction that raises the recipient's emailed watermark; the worker
- * sends queued rows and records the outcome. Rows outlive sending for PARLEY_OUTBOX_RETENTION_MS.
+ * claims due queued rows with a lease, sends them and records the outcome. Rows outlive sending for PARLEY_OUTBOX_RETENTION_MS.
  */
 export const emails = sqliteTable(
   'emails',
   {
     id: text('id').primaryKey(),
-    kind: text('kind', { enum: ['escalation'] }).notNull(),
+    kind: text('kind', { enum: ['escalation', 'notification', 'broadcast', 'system'] }).notNull(),
+    /** How the row reaches its recipient (migration 0005; rows before it are 'email'). */
+    channel: text('channel', { enum: ['email', 'sms', 'web'] }).notNull().default('email'),
     participantId: text('participant_id').notNull(),
     conversationId: text('conversation_id').notNull(),
     toAddress: text('to_address').notNull(),
@@ -189,6 +191,8 @@ export const emails = sqliteTable(
     createdAt: integer('created_at').notNull(),
     sentAt: integer('sent_at'),
     error: text('error'),
+    /** A worker's claim holds a queued row until then (migration 0005; see OutboxStore.claimDue). */
+    leaseUntil: integer('lease_until'),
   },
   (t) => [
     index('emails_due_idx').on(t.status, t.nextAttemptAt),

@@ -1,4 +1,4 @@
-import { MailerError, type Clock, type Logger, type Mailer, type Store, type TimerHandle } from '../ports/index.js';
+import { MailerError, type Clock, type Logger, type Mailer, type OutboxStore, type TimerHandle } from '../ports/index.js';
 
 export interface OutboxMetrics {
   emailSent(seconds: number): void;
@@ -21,6 +21,13 @@ export interface RetryPolicy {
  */
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 12, baseDelayMs: 10_000, maxDelayMs: 3_600_000 };
 
+/**
+ * How long a claim holds a row (OutboxStore.claimDue): longer than any send takes (the SMTP pool's
+ * timeouts are far shorter), so that no other worker sends it meanwhile; a worker that dies (kill -9)
+ * between claiming and marking leaves its rows to be sent again once this much time has passed.
+ */
+export const DEFAULT_LEASE_MS = 120_000;
+
 /** Delay before attempt `attempt + 1` after `attempt` failed ones (attempt ≥ 1). */
 export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number): number {
   const plain = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
@@ -28,9 +35,10 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () =>
 }
 
 /**
- * Sends queued outbox rows (DESIGN §6). The outbox, not memory, is the truth: on start it resumes
- * every queued row (same Message-ID), a crash between sending and marking resends the same row, and
- * a failed attempt is retried with backoff. One slow or rejected email never blocks the others:
+ * Sends queued outbox rows (DESIGN §6). The outbox, not memory, is the truth: rows are claimed with a
+ * lease (`claimDue`), so several workers (several hubs) never send one row twice; on start it resumes
+ * every queued row that no lease holds (same Message-ID), a crash between sending and marking resends
+ * the same row once its lease expires, and a failed attempt is retried with backoff. One slow or rejected email never blocks the others:
  * sends run concurrently, each marked on its own.
  */
 export class OutboxWorker {
@@ -43,7 +51,7 @@ export class OutboxWorker {
 
   constructor(
     private readonly opts: {
-      store: Store;
+      store: OutboxStore;
       mailer: Mailer;
       clock: Clock;
       logger: Logger;
@@ -52,6 +60,8 @@ export class OutboxWorker {
       envelopeFrom: string;
       retry?: RetryPolicy;
       concurrency?: number;
+      /** How long a claim holds its rows; default DEFAULT_LEASE_MS. */
+      leaseMs?: number;
       random?: () => number;
     },
   ) {}
@@ -84,7 +94,8 @@ export class OutboxWorker {
     const concurrency = this.opts.concurrency ?? 16;
     for (;;) {
       if (this.stopped) return;
-      const due = (await store.dueEmails(clock.now(), concurrency * 4)).filter((r) => !this.inFlight.has(r.id));
+      const leaseMs = this.opts.leaseMs ?? DEFAULT_LEASE_MS;
+      const due = (await store.claimDue(clock.now(), concurrency * 4, leaseMs)).filter((r) => !this.inFlight.has(r.id));
       if (due.length === 0) return;
       // A bounded pool: `concurrency` sends at a time, each settled and marked on its own.
       let next = 0;

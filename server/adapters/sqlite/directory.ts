@@ -1,0 +1,170 @@
+import { eq } from 'drizzle-orm';
+import type { CustomerPreferences, UserPreferences } from '../../../protocol/index.js';
+import type { ConversationRecord, ItemRecord, ParticipantRecord, ProjectRecord } from '../../core/model.js';
+import type { DirectorySnapshot, DirectoryStore } from '../../core/ports/index.js';
+import type { SqliteEngine } from './engine.js';
+import * as schema from './schema.js';
+
+/**
+ * Participants, projects, items, conversations and members on SQLite (drizzle: these are cold paths).
+ * Each write is one queued operation of the group commit, so an entity and its relation set commit
+ * together. `seqs` learns each conversation's last seq as the directory loads or creates it.
+ */
+export class SqliteDirectory implements DirectoryStore {
+  constructor(
+    private readonly engine: SqliteEngine,
+    private readonly seqs: { noteLastSeq(conversationId: string, seq: number): void },
+  ) {}
+
+  insertParticipantIfAbsent(p: ParticipantRecord): Promise<ParticipantRecord> {
+    const db = this.engine.db;
+    return this.engine.enqueue(() => {
+      db.insert(schema.participants).values(participantRow(p)).onConflictDoNothing({ target: schema.participants.id }).run();
+      const stored = db.select().from(schema.participants).where(eq(schema.participants.id, p.id)).get();
+      return stored ? participantRecord(stored) : p;
+    });
+  }
+
+  putParticipant(p: ParticipantRecord): Promise<void> {
+    return this.engine.enqueue(() => {
+      const row = participantRow(p);
+      this.engine.db.insert(schema.participants).values(row).onConflictDoUpdate({ target: schema.participants.id, set: row }).run();
+    });
+  }
+
+  putPreferences(participantId: string, preferences: UserPreferences | CustomerPreferences): Promise<void> {
+    return this.engine.enqueue(() => {
+      this.engine.db
+        .update(schema.participants)
+        .set({ preferences: preferences as unknown as Record<string, unknown>, updatedAt: Date.now() })
+        .where(eq(schema.participants.id, participantId))
+        .run();
+    });
+  }
+
+  putProject(p: ProjectRecord): Promise<void> {
+    const db = this.engine.db;
+    return this.engine.enqueue(() => {
+      const row = { id: p.id, name: p.name, createdAt: p.createdAt };
+      db.insert(schema.projects).values(row).onConflictDoUpdate({ target: schema.projects.id, set: { name: p.name } }).run();
+      db.delete(schema.projectFollowers).where(eq(schema.projectFollowers.projectId, p.id)).run();
+      for (const [participantId, since] of p.followers) {
+        db.insert(schema.projectFollowers).values({ projectId: p.id, participantId, since }).run();
+      }
+    });
+  }
+
+  putItem(i: ItemRecord): Promise<void> {
+    const db = this.engine.db;
+    return this.engine.enqueue(() => {
+      const row = {
+        id: i.id,
+        kind: i.kind,
+        title: i.title,
+        projectId: i.projectId,
+        number: i.number,
+        status: i.status,
+        priority: i.priority,
+        queue: i.queue,
+        customerId: i.customerId,
+        customerSince: i.roleSince.customer,
+        ownerId: i.ownerId,
+        ownerSince: i.roleSince.owner,
+        responsibleId: i.responsibleId,
+        responsibleSince: i.roleSince.responsible,
+        fields: i.fields,
+        createdAt: i.createdAt,
+      };
+      db.insert(schema.items).values(row).onConflictDoUpdate({ target: schema.items.id, set: row }).run();
+      db.delete(schema.itemFollowers).where(eq(schema.itemFollowers.itemId, i.id)).run();
+      for (const [participantId, since] of i.followers) {
+        db.insert(schema.itemFollowers).values({ itemId: i.id, participantId, since }).run();
+      }
+    });
+  }
+
+  createConversation(c: ConversationRecord): Promise<void> {
+    const db = this.engine.db;
+    return this.engine.enqueue(() => {
+      db.insert(schema.conversations)
+        .values({ id: c.id, kind: c.kind, visibility: c.visibility, itemId: c.itemId, subject: c.subject, createdBy: c.createdBy, createdAt: c.createdAt })
+        .run();
+      for (const [participantId, since] of c.members) {
+        db.insert(schema.conversationMembers).values({ conversationId: c.id, participantId, since }).run();
+      }
+      this.seqs.noteLastSeq(c.id, 0);
+    });
+  }
+
+  async loadDirectory(): Promise<DirectorySnapshot> {
+    const db = this.engine.db;
+    const projectFollowers = groupRelations(db.select().from(schema.projectFollowers).all(), (r) => r.projectId);
+    const itemFollowers = groupRelations(db.select().from(schema.itemFollowers).all(), (r) => r.itemId);
+    const members = groupRelations(db.select().from(schema.conversationMembers).all(), (r) => r.conversationId);
+    // max(seq) per conversation walks the (conversation_id, seq) index; created_at comes from that row.
+    const lastRows = this.engine.sqlite
+      .prepare('SELECT conversation_id, max(seq) AS seq, created_at AS at FROM messages GROUP BY conversation_id')
+      .all() as Array<{ conversation_id: string; seq: number; at: number }>;
+    const lastMessages = new Map(lastRows.map((r) => [r.conversation_id, r]));
+    return {
+      participants: db.select().from(schema.participants).all().map(participantRecord),
+      projects: db
+        .select()
+        .from(schema.projects)
+        .all()
+        .map((p) => ({ ...p, followers: projectFollowers.get(p.id) ?? new Map() })),
+      items: db
+        .select()
+        .from(schema.items)
+        .all()
+        .map(({ customerSince, ownerSince, responsibleSince, ...i }) => ({
+          ...i,
+          followers: itemFollowers.get(i.id) ?? new Map(),
+          roleSince: { customer: customerSince, owner: ownerSince, responsible: responsibleSince },
+        })),
+      conversations: db
+        .select()
+        .from(schema.conversations)
+        .all()
+        .map((c) => {
+          const last = lastMessages.get(c.id);
+          if (last) this.seqs.noteLastSeq(c.id, last.seq);
+          return { ...c, members: members.get(c.id) ?? new Map(), lastSeq: last?.seq ?? 0, lastMessageAt: last?.at ?? null };
+        }),
+    };
+  }
+}
+
+function participantRow(p: ParticipantRecord): typeof schema.participants.$inferInsert {
+  return {
+    id: p.id,
+    kind: p.kind,
+    name: p.name,
+    email: p.email,
+    locale: p.locale,
+    timezone: p.timezone,
+    groups: p.groups,
+    roles: p.roles,
+    outOfOffice: p.outOfOffice,
+    disabled: p.disabled,
+    enabledAt: p.enabledAt,
+    preferences: p.preferences as unknown as Record<string, unknown>,
+    createdAt: p.createdAt,
+    updatedAt: Date.now(),
+  };
+}
+
+function participantRecord({ updatedAt: _updatedAt, preferences, ...p }: typeof schema.participants.$inferSelect): ParticipantRecord {
+  return { ...p, preferences: preferences as unknown as ParticipantRecord['preferences'] };
+}
+
+function groupRelations<R extends { participantId: string; since: number }>(rows: R[], key: (r: R) => string): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const k = key(r);
+    let m = out.get(k);
+    if (!m) out.set(k, (m = new Map()));
+    m.set(r.participantId, r.since);
+  }
+  return out;
+}

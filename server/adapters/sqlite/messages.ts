@@ -1,0 +1,158 @@
+import type Database from 'better-sqlite3';
+import type { Message } from '../../../protocol/index.js';
+import type { NewMessage } from '../../core/model.js';
+import type { AppendResult, HistoryPage, HistoryQuery, MessageStore } from '../../core/ports/index.js';
+import type { CommitParticipant, SqliteEngine } from './engine.js';
+import { messageId } from './message-id.js';
+
+type MessageRow = {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender_id: string;
+  sender_kind: Message['senderKind'];
+  body: string;
+  format: Message['format'];
+  client_msg_id: string;
+  source: Message['source'];
+  created_at: number;
+};
+
+const MESSAGE_COLUMNS = 'id, conversation_id, seq, sender_id, sender_kind, body, format, client_msg_id, source, created_at';
+
+function toMessage(r: MessageRow): Message {
+  return {
+    id: r.id,
+    conversationId: r.conversation_id,
+    seq: r.seq,
+    senderId: r.sender_id,
+    senderKind: r.sender_kind,
+    body: r.body,
+    format: r.format,
+    createdAt: r.created_at,
+    clientMsgId: r.client_msg_id,
+    source: r.source,
+  };
+}
+
+/**
+ * Messages on SQLite. Seq: this process is the database's one writer, so the last seq of each
+ * conversation is read once (or handed over by the directory at start) and kept in memory; appending
+ * is a single insert, and the unique index on (conversation_id, seq) backs the gapless promise. A
+ * failed commit restores the seqs it had taken. Idempotency: the unique index on (conversation_id,
+ * sender_id, client_msg_id) with ON CONFLICT DO NOTHING.
+ */
+export class SqliteMessages implements MessageStore, CommitParticipant {
+  /** Last committed seq per conversation: single writer, so memory is the truth after the first read. */
+  private readonly lastSeq = new Map<string, number>();
+  /** Seqs as they were before the current commit touched them, to restore if it fails. */
+  private pendingSeq: Map<string, number> | null = null;
+  private readonly stmt;
+
+  constructor(private readonly engine: SqliteEngine) {
+    engine.join(this);
+    const s: Database.Database = engine.sqlite;
+    this.stmt = {
+      insertMessage: s.prepare(
+        `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (conversation_id, sender_id, client_msg_id) DO NOTHING`,
+      ),
+      findByClientId: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_msg_id = ?`),
+      lastSeq: s.prepare('SELECT max(seq) FROM messages WHERE conversation_id = ?').pluck(),
+      joinMember: s.prepare('INSERT INTO conversation_members (conversation_id, participant_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      getMessage: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
+      latest: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq >= ? ORDER BY seq DESC LIMIT ?`),
+      before: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq < ? AND seq >= ? ORDER BY seq DESC LIMIT ?`),
+      firstSeqAt: s
+        .prepare(
+          `SELECT coalesce(min(seq), (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE conversation_id = @c))
+           FROM messages WHERE conversation_id = @c AND created_at >= @at`,
+        )
+        .pluck(),
+      after: s.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`),
+      countUnseen: s.prepare('SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_id <> ?').pluck(),
+    };
+  }
+
+  /** The directory tells the last seq it read at start, or 0 for a new conversation. */
+  noteLastSeq(conversationId: string, seq: number): void {
+    this.lastSeq.set(conversationId, seq);
+  }
+
+  // ─── CommitParticipant: undo the seqs of a failed commit ─────────────────────────────────────────
+
+  take(): number {
+    this.pendingSeq = new Map();
+    return 0;
+  }
+  committed(): void {
+    this.pendingSeq = null;
+  }
+  failed(): void {
+    for (const [conv, seq] of this.pendingSeq ?? []) this.lastSeq.set(conv, seq);
+    this.pendingSeq = null;
+  }
+
+  private nextSeq(conversationId: string): number {
+    let last = this.lastSeq.get(conversationId);
+    if (last === undefined) {
+      last = (this.stmt.lastSeq.get(conversationId) as number | undefined) ?? 0;
+    }
+    if (this.pendingSeq && !this.pendingSeq.has(conversationId)) this.pendingSeq.set(conversationId, last);
+    return last + 1;
+  }
+
+  appendMessage(m: NewMessage, joinAt?: number): Promise<AppendResult> {
+    return this.engine.enqueue(() => {
+      if (joinAt !== undefined) this.stmt.joinMember.run(m.conversationId, m.senderId, joinAt);
+      const seq = this.nextSeq(m.conversationId);
+      const id = messageId(m.createdAt);
+      const res = this.stmt.insertMessage.run(id, m.conversationId, seq, m.senderId, m.senderKind, m.body, m.format, m.clientMsgId, m.source, m.createdAt);
+      if (res.changes === 0) {
+        const first = this.stmt.findByClientId.get(m.conversationId, m.senderId, m.clientMsgId) as MessageRow;
+        return { message: toMessage(first), duplicate: true };
+      }
+      this.lastSeq.set(m.conversationId, seq);
+      const message: Message = {
+        id,
+        conversationId: m.conversationId,
+        seq,
+        senderId: m.senderId,
+        senderKind: m.senderKind,
+        body: m.body,
+        format: m.format,
+        createdAt: m.createdAt,
+        clientMsgId: m.clientMsgId,
+        source: m.source,
+      };
+      return { message, duplicate: false };
+    });
+  }
+
+  async getMessage(id: string): Promise<Message | null> {
+    const row = this.stmt.getMessage.get(id) as MessageRow | undefined;
+    return row ? toMessage(row) : null;
+  }
+
+  async listMessages(conversationId: string, q: HistoryQuery): Promise<HistoryPage> {
+    const n = q.limit + 1;
+    const from = q.fromSeq ?? 1;
+    let rows: MessageRow[];
+    if (q.after !== undefined) {
+      rows = this.stmt.after.all(conversationId, Math.max(q.after, from - 1), n) as MessageRow[];
+      const hasMore = rows.length > q.limit;
+      return { messages: rows.slice(0, q.limit).map(toMessage), hasMore };
+    }
+    rows = (q.before !== undefined ? this.stmt.before.all(conversationId, q.before, from, n) : this.stmt.latest.all(conversationId, from, n)) as MessageRow[];
+    const hasMore = rows.length > q.limit;
+    return { messages: rows.slice(0, q.limit).reverse().map(toMessage), hasMore };
+  }
+
+  async firstSeqAt(conversationId: string, at: number): Promise<number> {
+    return this.stmt.firstSeqAt.get({ c: conversationId, at }) as number;
+  }
+
+  async countUnseen(conversationId: string, participantId: string, afterSeq: number): Promise<number> {
+    return this.stmt.countUnseen.get(conversationId, afterSeq, participantId) as number;
+  }
+}

@@ -1,0 +1,159 @@
+import { asc, eq, gte, sql } from 'drizzle-orm';
+import type { EmailOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
+import type { SqliteEngine } from './engine.js';
+import * as schema from './schema.js';
+
+type ClaimedRow = {
+  id: string;
+  kind: EmailRow['kind'];
+  channel: EmailRow['channel'];
+  participant_id: string;
+  conversation_id: string;
+  to_address: string;
+  subject: string;
+  message_id_header: string;
+  message_ids: string;
+  raw: string;
+  status: EmailRow['status'];
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  sent_at: number | null;
+  error: string | null;
+  lease_until: number;
+};
+
+/**
+ * The outbox (`emails`) on SQLite. A claim is one UPDATE … RETURNING in the group commit: this
+ * process is the database's one writer, so it is atomic and no two claims overlap; the lease is
+ * committed before the claim resolves. Rows are inserted by SqliteWatermarks.commitEscalation,
+ * inside its compare-and-set.
+ */
+export class SqliteOutbox implements OutboxStore {
+  private readonly stmt;
+
+  constructor(private readonly engine: SqliteEngine) {
+    const s = engine.sqlite;
+    this.stmt = {
+      claim: s.prepare(
+        `UPDATE emails SET lease_until = @until
+         WHERE id IN (SELECT id FROM emails
+                      WHERE status = 'queued' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+                      ORDER BY next_attempt_at, created_at LIMIT @limit)
+         RETURNING id, kind, channel, participant_id, conversation_id, to_address, subject, message_id_header, message_ids, raw,
+                   status, attempts, next_attempt_at, created_at, sent_at, error, lease_until`,
+      ),
+      threadIds: s.prepare('SELECT message_id_header FROM emails WHERE conversation_id = ? AND participant_id = ? ORDER BY created_at DESC LIMIT ?').pluck(),
+      nextAttempt: s.prepare("SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM emails WHERE status = 'queued'").pluck(),
+      emailRaw: s.prepare('SELECT raw FROM emails WHERE id = ?').pluck(),
+      pruneEmails: s.prepare("DELETE FROM emails WHERE created_at < ? AND status <> 'queued'"),
+    };
+  }
+
+  /** Insert a queued row; runs inside a queued operation (the escalation's compare-and-set). */
+  insert(row: NewEmailRow): void {
+    const { heldSeqs: _held, summarizedSeqs: _summarized, channel, ...email } = row;
+    this.engine.db
+      .insert(schema.emails)
+      .values({ ...email, channel: channel ?? 'email', status: 'queued', attempts: 0, nextAttemptAt: row.createdAt, sentAt: null, error: null, leaseUntil: null })
+      .run();
+  }
+
+  claimDue(now: number, limit: number, leaseMs: number): Promise<EmailRow[]> {
+    return this.engine.enqueue(() => {
+      const rows = this.stmt.claim.all({ now, limit, until: now + leaseMs }) as ClaimedRow[];
+      // RETURNING follows no ORDER BY: oldest due first, as selected.
+      rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.created_at - b.created_at);
+      return rows.map(
+        (r): EmailRow => ({
+          id: r.id,
+          to: r.to_address,
+          subject: r.subject,
+          kind: r.kind,
+          channel: r.channel,
+          status: r.status,
+          attempts: r.attempts,
+          createdAt: r.created_at,
+          sentAt: r.sent_at,
+          error: r.error,
+          participantId: r.participant_id,
+          conversationId: r.conversation_id,
+          messageIds: JSON.parse(r.message_ids) as string[],
+          raw: r.raw,
+          messageIdHeader: r.message_id_header,
+          nextAttemptAt: r.next_attempt_at,
+          leaseUntil: r.lease_until,
+        }),
+      );
+    });
+  }
+
+  async nextEmailAttemptAt(): Promise<number | null> {
+    return (this.stmt.nextAttempt.get() as number | null) ?? null;
+  }
+
+  markEmail(id: string, outcome: EmailOutcome): Promise<void> {
+    return this.engine.enqueue(() => {
+      const e = schema.emails;
+      const attempts = sql`${e.attempts} + 1`;
+      const set =
+        outcome.status === 'sent'
+          ? { status: 'sent' as const, sentAt: outcome.at, error: null, attempts, leaseUntil: null }
+          : outcome.status === 'queued'
+            ? { status: 'queued' as const, nextAttemptAt: outcome.nextAttemptAt, error: outcome.error, attempts, leaseUntil: null }
+            : { status: 'failed' as const, error: outcome.error, attempts, leaseUntil: null };
+      this.engine.db.update(e).set(set).where(eq(e.id, id)).run();
+    });
+  }
+
+  async threadMessageIds(conversationId: string, participantId: string, limit: number): Promise<string[]> {
+    const rows = this.stmt.threadIds.all(conversationId, participantId, limit) as string[];
+    return rows.reverse();
+  }
+
+  async listEmails(since: number, limit: number): Promise<EmailSummary[]> {
+    const e = schema.emails;
+    const rows = this.engine.db
+      .select({
+        id: e.id,
+        toAddress: e.toAddress,
+        subject: e.subject,
+        kind: e.kind,
+        status: e.status,
+        attempts: e.attempts,
+        createdAt: e.createdAt,
+        sentAt: e.sentAt,
+        error: e.error,
+        participantId: e.participantId,
+        conversationId: e.conversationId,
+        messageIds: e.messageIds,
+      })
+      .from(e)
+      .where(gte(e.createdAt, since))
+      .orderBy(asc(e.createdAt), asc(e.id))
+      .limit(limit)
+      .all();
+    return rows.map(({ toAddress, ...r }) => ({
+      id: r.id,
+      to: toAddress,
+      subject: r.subject,
+      kind: r.kind,
+      status: r.status,
+      attempts: r.attempts,
+      createdAt: r.createdAt,
+      sentAt: r.sentAt,
+      error: r.error,
+      participantId: r.participantId,
+      conversationId: r.conversationId,
+      messageIds: r.messageIds,
+    }));
+  }
+
+  async getEmailRaw(id: string): Promise<string | null> {
+    return (this.stmt.emailRaw.get(id) as string | undefined) ?? null;
+  }
+
+  pruneEmails(before: number): Promise<number> {
+    return this.engine.enqueue(() => this.stmt.pruneEmails.run(before).changes);
+  }
+}
