@@ -87,6 +87,10 @@ describe('agent app', () => {
     const alice = answer.t === 'receipts' ? answer.recipients.find((r) => r.participantId === 'alice') : undefined;
     expect(alice?.seenAt).not.toBeNull();
     expect(alice?.email).toBe('seen_in_time');
+    // A message arriving while the conversation is on screen is seen as it lands.
+    const next = await post(demo.externalConversationId, 'carol', 'And one more thing…');
+    await bob.next((f) => f.t === 'receipt' && f.kind === 'seen' && f.participantId === 'alice' && f.upTo >= next.seq, 10_000);
+    expect(await agent.getByTestId('unseen-customers').count()).toBe(0);
   });
 
   it('a long conversation is marked seen as far as it is scrolled, from the "new messages" divider', async () => {
