@@ -212,10 +212,12 @@ export function Widget({ client, initiallyOpen = false, onRetry }: Props) {
                     </ul>
                   </>
                 ) : (
-                  <p class="empty">{state === 'open' ? 'Hi! How can we help?' : refused ? '' : 'Connecting…'}</p>
+                  <p class="empty">{state === 'open' ? 'Hi! How can we help?' : refused ? 'You can also write to us by email.' : 'Connecting…'}</p>
                 )}
               </div>
-              <Composer label="Your message" placeholder={inbox ? 'Write to the team…' : 'Start a conversation…'} onSend={(body) => void writeToTeam(body)} onTyping={() => inbox && client.typing(inbox.id)} />
+              {!refused && (
+                <Composer label="Your message" placeholder={inbox ? 'Write to the team…' : 'Start a conversation…'} onSend={(body) => void writeToTeam(body)} onTyping={() => inbox && client.typing(inbox.id)} />
+              )}
             </>
           )}
           <footer>Replies also come by email, so you can close this page.</footer>
