@@ -14,16 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SMTPServer } from 'smtp-server';
-import { LiquidComposer } from '../server/adapters/email/liquid-composer.js';
 import { SmtpMailer } from '../server/adapters/email/smtp-mailer.js';
-import { JoseTokens } from '../server/adapters/jwt/jose-tokens.js';
-import { SqliteStore } from '../server/adapters/sqlite/sqlite-store.js';
-import { SystemClock } from '../server/adapters/system/system-clock.js';
-import { Escalation } from '../server/core/escalation/escalation.js';
-import { HostApi } from '../server/core/host-api.js';
-import { Hub } from '../server/core/hub.js';
-import { DEFAULT_RETRY, OutboxWorker } from '../server/core/outbox/outbox-worker.js';
-import type { Logger, Metrics } from '../server/core/ports/index.js';
+import type { Logger } from '../server/core/ports/index.js';
+import { loadConfig } from '../server/config.js';
+import { createParley, type ParleyMetrics } from '../server/parley.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +36,7 @@ const WATCHDOG_MS = 600_000;
 
 const quiet: Logger = { info() {}, warn() {}, error: (m, f) => console.error(m, f) };
 const noop = () => {};
-const metrics: Metrics & ConstructorParameters<typeof Escalation>[0]['metrics'] & ConstructorParameters<typeof OutboxWorker>[0]['metrics'] = {
+const metrics: ParleyMetrics = {
   connectionOpened: noop,
   connectionClosed: noop,
   frameIn: noop,
@@ -87,32 +81,15 @@ await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
 const smtpPort = (sink.server.address() as { port: number }).port;
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-bench-escalation-'));
-const clock = new SystemClock();
-const store = new SqliteStore({ file: join(dir, 'bench.db'), logger: quiet });
-const tokens = new JoseTokens({ secret: 'bench-secret-bench-secret-bench-secret' });
-const hub = new Hub({ store, bus: { publish: noop }, clock, tokens, metrics, logger: quiet });
-await hub.start();
-const api = new HostApi({ hub, store, clock, tokens });
-const mailer = new SmtpMailer({ url: `smtp://127.0.0.1:${smtpPort}`, maxConnections: 16 });
-const outbox = new OutboxWorker({ store, mailer, clock, logger: quiet, metrics, envelopeFrom: 'parley@localhost', retry: DEFAULT_RETRY, concurrency: 32 });
-const escalation = new Escalation({
-  store,
-  clock,
-  directory: hub.directory,
-  composer: new LiquidComposer({ from: 'Parley <parley@localhost>', logger: quiet }),
-  tokens,
-  logger: quiet,
-  metrics,
-  delayMs: DELAY_MS,
-  recoveryMs: 86_400_000,
-  appUrl: 'http://localhost:8080',
-  conversationUrl: 'http://localhost:8080/app/#/c/{conversationId}',
-  onQueued: () => outbox.kick(),
-  onEmailed: (c, p, upTo, at) => hub.publishEmailed(c, p, upTo, at),
+const config = loadConfig({
+  PARLEY_DATA_DIR: dir,
+  PARLEY_API_KEY: 'bench-api-key-0123456789',
+  PARLEY_JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
+  PARLEY_ESCALATION_DELAY_MS: String(DELAY_MS),
+  PARLEY_APP_URL: 'http://localhost:8080',
 });
-hub.setEscalation(escalation);
-await escalation.start();
-outbox.start();
+const mailer = new SmtpMailer({ url: `smtp://127.0.0.1:${smtpPort}`, maxConnections: 16 });
+const { hub, api, store, escalation, outbox } = await createParley(config, { logger: quiet, metrics, mailer, bus: { publish: noop }, outboxConcurrency: 32 });
 
 // Setup (not timed): agents, customers, conversations.
 for (let a = 0; a < AGENTS; a++) await api.putParticipant(`agent${a}`, { kind: 'user', name: `Agent ${a}`, email: `agent${a}@example.com`, timezone: 'Europe/Berlin', locale: 'de' });

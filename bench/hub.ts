@@ -11,17 +11,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Hub } from '../server/core/hub.js';
-import { DEFAULT_LIMITS } from '../server/core/limits.js';
 import { decodeClientFrame } from '../protocol/index.js';
-import { HostApi } from '../server/core/host-api.js';
-import { Escalation } from '../server/core/escalation/escalation.js';
 import { JoseTokens } from '../server/adapters/jwt/jose-tokens.js';
-import { PromMetrics } from '../server/adapters/prom/prom-metrics.js';
-import { SqliteStore } from '../server/adapters/sqlite/sqlite-store.js';
-import { SystemClock } from '../server/adapters/system/system-clock.js';
-import { LiquidComposer } from '../server/adapters/email/liquid-composer.js';
 import type { Connection, Logger } from '../server/core/ports/index.js';
+import { loadConfig } from '../server/config.js';
+import { createParley } from '../server/parley.js';
 import type { Session } from '../server/core/session.js';
 
 const { values } = parseArgs({
@@ -73,39 +67,12 @@ function cpuMs(): { process: number; main: number } {
 
 async function once(): Promise<{ messages: number; mainUs: number; processUs: number; framesPerMessage: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-hub-'));
-  const clock = new SystemClock();
-  const metrics = new PromMetrics();
-  const store = new SqliteStore({ file: join(dir, 'parley.db'), logger: quiet, metrics });
-  const tokens = new JoseTokens({ secret: 's'.repeat(32) });
+  const secret = 's'.repeat(32);
+  const config = loadConfig({ PARLEY_DATA_DIR: dir, PARLEY_API_KEY: 'bench-api-key-0123456789', PARLEY_JWT_SECRET: secret, PARLEY_RATE_SEND_PER_S: '100000', PARLEY_RATE_SEND_BURST: '100000' });
   let published = 0;
-  const hub = new Hub({
-    store,
-    bus: { publish: () => void published++ },
-    clock,
-    tokens,
-    metrics,
-    logger: quiet,
-    limits: { rates: { ...DEFAULT_LIMITS.rates, send: { perSecond: 100_000, burst: 100_000 } } },
-  });
-  await hub.start();
-  const api = new HostApi({ hub, store, clock, tokens });
-  const escalation = new Escalation({
-    store,
-    clock,
-    directory: hub.directory,
-    composer: new LiquidComposer({ from: 'Parley <parley@example.com>', logger: quiet }),
-    tokens,
-    logger: quiet,
-    metrics,
-    delayMs: 60_000,
-    recoveryMs: 86_400_000,
-    appUrl: 'http://127.0.0.1',
-    conversationUrl: 'http://127.0.0.1/c/{conversationId}',
-    onQueued() {},
-    onEmailed: (c, p, upTo, at) => hub.publishEmailed(c, p, upTo, at),
-  });
-  hub.setEscalation(escalation);
-  await escalation.start();
+  const parley = await createParley(config, { logger: quiet, bus: { publish: () => void published++ }, mailer: { send: async () => {}, close: async () => {} } });
+  const { hub, api } = parley;
+  const tokens = new JoseTokens({ secret });
 
   for (let i = 0; i < CLIENTS; i++) {
     await api.putParticipant(`b${i}`, { kind: i % GROUP === 0 ? 'customer' : 'user', name: `Bench ${i}`, email: `b${i}@example.com` });
@@ -150,9 +117,7 @@ async function once(): Promise<{ messages: number; mainUs: number; processUs: nu
   const cpu1 = cpuMs();
   const frames = CountingConnection.frames + published - frames0;
 
-  hub.shutdown();
-  escalation.stop();
-  await store.close();
+  await parley.stop();
   rmSync(dir, { recursive: true, force: true });
   return {
     messages: sent,

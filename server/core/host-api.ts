@@ -17,12 +17,13 @@ import {
 } from '../../protocol/index.js';
 import type { Hub } from './hub.js';
 import { isUserPreferences, type ItemRecord, type ParticipantRecord, type ProjectRecord, type Relations } from './model.js';
-import type { Clock, Store, Tokens } from './ports/index.js';
+import type { Clock, EventBus, Store, Tokens } from './ports/index.js';
 import { newParticipant } from './participants.js';
 import { mayPostApi } from './rules/rules.js';
 
 export interface HostApiOptions {
   hub: Hub;
+  events: EventBus;
   store: Store;
   clock: Clock;
   tokens: Tokens;
@@ -48,12 +49,14 @@ function relations(ids: readonly string[] | undefined, old: Relations | undefine
  */
 export class HostApi {
   private readonly hub: Hub;
+  private readonly events: EventBus;
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly tokens: Tokens;
 
   constructor(opts: HostApiOptions) {
     this.hub = opts.hub;
+    this.events = opts.events;
     this.store = opts.store;
     this.clock = opts.clock;
     this.tokens = opts.tokens;
@@ -100,7 +103,7 @@ export class HostApi {
       () => (old ? this.dir.setParticipant(old) : this.dir.deleteParticipant(id)),
       () => this.store.putParticipant(p),
     );
-    this.hub.refreshParticipants([id]);
+    this.events.publish('AudienceChanged', { participantIds: [id] });
     return publicParticipant(p);
   }
 
@@ -136,7 +139,7 @@ export class HostApi {
       () => this.dir.setParticipant(p),
       () => this.store.putPreferences(id, next),
     );
-    this.hub.refreshParticipants([id]);
+    this.events.publish('AudienceChanged', { participantIds: [id] });
     return next;
   }
 
@@ -149,7 +152,7 @@ export class HostApi {
       () => (old ? this.dir.setProject(old) : this.dir.deleteProject(id)),
       () => this.store.putProject(p),
     );
-    this.hub.refreshParticipants(new Set([...(old?.followers.keys() ?? []), ...p.followers.keys()]));
+    this.events.publish('AudienceChanged', { participantIds: [...new Set([...(old?.followers.keys() ?? []), ...p.followers.keys()])] });
     return { id, name: p.name, followers: [...p.followers.keys()], createdAt: p.createdAt };
   }
 
@@ -199,7 +202,7 @@ export class HostApi {
       () => this.store.putItem(item),
     );
     for (const id of this.dir.itemAudience(item)) audience.add(id);
-    this.hub.refreshParticipants(audience);
+    this.events.publish('AudienceChanged', { participantIds: [...audience] });
     const { roleSince: _roleSince, followers, ...rest } = item;
     return { ...rest, followers: [...followers.keys()] };
   }

@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS, type HubLimits, type RateKind } from './limits.js';
 import type { ConversationRecord, NewMessage, ParticipantRecord } from './model.js';
 import type { Connection } from './ports/index.js';
 import { WindowCounter, type Session } from './session.js';
-import { HubContext, type EscalationHooks, type HubPorts } from './usecases/context.js';
+import { HubContext, type EmailStatusQuery, type HubPorts } from './usecases/context.js';
 import { ConversationUseCases, type NewConversation } from './usecases/conversations.js';
 import { Guard } from './usecases/guard.js';
 import { MessagingUseCases } from './usecases/messaging.js';
@@ -17,7 +17,7 @@ export interface HubOptions extends HubPorts {
   limits?: Partial<HubLimits>;
 }
 
-export { DEFAULT_LIMITS, type EscalationHooks, type HubLimits };
+export { DEFAULT_LIMITS, type EmailStatusQuery, type HubLimits };
 
 type Frame<T extends ClientFrameType> = Extract<ClientFrame, { t: T }>;
 type Handler<T extends ClientFrameType> = (s: Session, f: Frame<T>) => void | Promise<void>;
@@ -48,7 +48,7 @@ export class Hub {
     const presence = new PresenceUseCases(ctx, guard);
     const conversations = (this.conversationUseCases = new ConversationUseCases(ctx, guard));
     this.sessionUseCases = new SessionUseCases(ctx, guard, presence, (s, frame) => this.receive(s, frame));
-    this.messaging = new MessagingUseCases(ctx, (c) => conversations.push(c));
+    this.messaging = new MessagingUseCases(ctx);
     this.seenTyping = new SeenTypingUseCases(ctx);
     this.reading = new ReadingUseCases(ctx, guard, conversations);
     this.handlers = {
@@ -64,6 +64,12 @@ export class Hub {
       ping: (s, f) => this.ctx.sendTo(s, { t: 'pong', re: f.id, serverTime: this.ctx.clock.now() }),
       refresh: (s, f) => this.sessionUseCases.refresh(s, f),
     };
+    // What the hub does about what happened elsewhere: receipts of emails, new members' summaries,
+    // subscriptions re-derived when what someone may see changed.
+    const { events, log } = ctx;
+    events.subscribe('EmailCommitted', (e) => this.seenTyping.emailed(e.conversation, e.participantId, e.upTo, e.at));
+    events.subscribe('MembershipChanged', (e) => void conversations.push(e.conversation).catch((err: unknown) => log.error('conversation push failed', { error: String(err) })));
+    events.subscribe('AudienceChanged', (e) => this.sessionUseCases.refreshParticipants(e.participantIds));
   }
 
   async start(): Promise<void> {
@@ -71,9 +77,9 @@ export class Hub {
     this.sessionUseCases.start();
   }
 
-  /** Connect escalation (built after the hub, as it shares the hub's directory). */
-  setEscalation(e: EscalationHooks): void {
-    this.ctx.escalation = e;
+  /** Connect what receipts ask escalation (built after the hub, as it shares the hub's directory). */
+  setEmailStatus(q: EmailStatusQuery): void {
+    this.ctx.emailStatus = q;
   }
 
   get sessionCount(): number {
@@ -195,13 +201,5 @@ export class Hub {
     return this.reading.receipts(m, c, view);
   }
 
-  /** p's emailed watermark rose: an `emailed` receipt to every online user who may see c. */
-  publishEmailed(c: ConversationRecord, participantId: string, upTo: number, at: number): void {
-    this.seenTyping.emailed(c, participantId, upTo, at);
-  }
 
-  /** Re-derive subscriptions (and close disabled participants) after what they may see changed. */
-  refreshParticipants(ids: Iterable<string>): void {
-    this.sessionUseCases.refreshParticipants(ids);
-  }
 }

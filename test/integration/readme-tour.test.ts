@@ -36,5 +36,6 @@ describe('the README tour', () => {
       ['alice', 'Hello Carol, how can we help?'],
       ['carol', 'My printer is on fire.'],
     ]);
-  });
+    // The tour's `npm run tour` builds first: on a loaded 2-core machine that alone can take 30 s.
+  }, 90_000);
 });

@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import type { EmailStatus, Message, Receipt } from '../../../protocol/index.js';
 import type { Directory } from '../directory.js';
 import type { ConversationRecord, ParticipantRecord } from '../model.js';
-import type { Clock, EmailComposer, EscalationEmail, Logger, Store, Tokens } from '../ports/index.js';
+import type { Clock, EmailComposer, EscalationEmail, EventBus, Logger, Store, Tokens } from '../ports/index.js';
 import { notify, relationSince } from '../rules/rules.js';
 import { TimerWheel, WheelDriver } from '../scheduler/timer-wheel.js';
 
@@ -14,6 +14,8 @@ export interface EscalationMetrics {
 }
 
 export interface EscalationOptions {
+  /** Escalation listens for MessageCommitted and Seen, and publishes EmailCommitted. */
+  events: EventBus;
   store: Store;
   clock: Clock;
   directory: Directory;
@@ -36,10 +38,6 @@ export interface EscalationOptions {
   customerLinkTtlMs?: number;
   /** The agent app's preferences page, linked from users' emails (default `{appUrl}/app/#/preferences`). */
   preferencesUrl?: string;
-  /** A new email row was committed: the outbox worker should look. */
-  onQueued(): void;
-  /** p's emailed watermark rose: tell the users who may see c. */
-  onEmailed(c: ConversationRecord, participantId: string, upTo: number, at: number): void;
 }
 
 /**
@@ -108,6 +106,8 @@ export class Escalation {
   constructor(private readonly o: EscalationOptions) {
     this.wheel = new TimerWheel<string>({ now: o.clock.now(), onFire: (k) => this.fire(k) });
     this.driver = new WheelDriver({ wheel: this.wheel, clock: o.clock });
+    o.events.subscribe('MessageCommitted', (e) => this.onMessage(e.conversation, e.message, e.notified));
+    o.events.subscribe('Seen', (e) => this.onSeen(e.participantId, e.conversation, e.upTo));
   }
 
   /** Rebuild timers from the store: every pair with messages above both watermarks in the window. */
@@ -155,7 +155,7 @@ export class Escalation {
    * A message was committed: arm a timer for each participant it notifies (the hub's fan-out
    * applied notify(), the sender excluded) whose relation to c began before it.
    */
-  onMessage(c: ConversationRecord, m: Message, notified: readonly ParticipantRecord[]): void {
+  private onMessage(c: ConversationRecord, m: Message, notified: readonly ParticipantRecord[]): void {
     const ctx = this.o.directory.context(c);
     for (const p of notified) {
       const since = relationSince(p, c, ctx);
@@ -165,7 +165,7 @@ export class Escalation {
   }
 
   /** p saw c up to `upTo`: nothing left to email once that is the last message. */
-  onSeen(participantId: string, c: ConversationRecord, upTo: number): void {
+  private onSeen(participantId: string, c: ConversationRecord, upTo: number): void {
     if (upTo >= c.lastSeq && this.wheel.cancel(key(participantId, c.id))) this.o.metrics.pendingTimers(this.wheel.size);
   }
 
@@ -299,8 +299,7 @@ export class Escalation {
       return;
     }
     this.o.metrics.emailQueued();
-    this.o.onQueued();
-    this.o.onEmailed(c, pId, upTo, now);
+    this.o.events.publish('EmailCommitted', { conversation: c, participantId: pId, upTo, at: now });
   }
 
   /**

@@ -8,3 +8,4 @@ export type * from './logger.js';
 export type * from './email.js';
 export type { Mailer, OutgoingEmail } from './mailer.js';
 export { MailerError } from './mailer.js';
+export type * from './events.js';

@@ -2,18 +2,16 @@ import { ProtocolError, type EmailStatus, type ErrorCode, type Message, type Rec
 import type { Directory } from '../directory.js';
 import type { HubLimits } from '../limits.js';
 import type { ConversationRecord, ParticipantRecord } from '../model.js';
-import type { Bus, Clock, Logger, Metrics, Store, Tokens } from '../ports/index.js';
+import type { Bus, Clock, EventBus, Logger, Metrics, Store, Tokens } from '../ports/index.js';
 import type { Session } from '../session.js';
 
-/** What the hub tells escalation, and asks of it (see escalation/escalation.ts). */
-export interface EscalationHooks {
-  /** m was committed in c; `notified` is everybody it notifies (SPEC §2), online or not. */
-  onMessage(c: ConversationRecord, m: Message, notified: readonly ParticipantRecord[]): void;
-  onSeen(participantId: string, c: ConversationRecord, upTo: number): void;
+/** What receipts ask escalation: what it did or will do about m for p (SPEC §3 Receipt.email). */
+export interface EmailStatusQuery {
   emailStatus(p: ParticipantRecord, c: ConversationRecord, m: Message, r: Pick<Receipt, 'seenAt' | 'emailedAt'>): EmailStatus;
 }
 
 export interface HubPorts {
+  events: EventBus;
   store: Store;
   bus: Bus;
   clock: Clock;
@@ -31,6 +29,7 @@ export const SHARED_TOPIC = { item: 'all:item', inbox: 'all:inbox' } as const;
  * a conversation). The use cases in this folder each take it in their constructor.
  */
 export class HubContext {
+  readonly events: EventBus;
   readonly store: Store;
   readonly bus: Bus;
   readonly clock: Clock;
@@ -41,7 +40,7 @@ export class HubContext {
   readonly sessions = new Map<string, Set<Session>>();
   /** Online users whose access is `all`: the audience of every item and inbox conversation. */
   readonly onlineSeeAll = new Set<string>();
-  escalation: EscalationHooks | null = null;
+  emailStatus: EmailStatusQuery | null = null;
   stopping = false;
 
   constructor(
@@ -49,6 +48,7 @@ export class HubContext {
     readonly directory: Directory,
     readonly limits: HubLimits,
   ) {
+    this.events = ports.events;
     this.store = ports.store;
     this.bus = ports.bus;
     this.clock = ports.clock;

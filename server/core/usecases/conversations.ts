@@ -65,6 +65,7 @@ export class ConversationUseCases {
         s.topics.add(`c:${c.id}`);
       }
     }
+    this.ctx.events.publish('ConversationCreated', { conversation: c });
     await this.push(c);
     return c;
   }

@@ -9,11 +9,7 @@ import { encode, type HubContext } from './context.js';
  * API alike. Nothing waits on anything but the commit; each frame is encoded once, never per recipient.
  */
 export class MessagingUseCases {
-  constructor(
-    private readonly ctx: HubContext,
-    /** A conversation's members changed: push its Summary to everyone who may see it. */
-    private readonly membersChanged: (c: ConversationRecord) => Promise<void>,
-  ) {}
+  constructor(private readonly ctx: HubContext) {}
 
   /** `send`: post as the session's participant, then ack in the same write as its own copy. */
   async send(s: Session, f: SendFrame): Promise<void> {
@@ -46,8 +42,8 @@ export class MessagingUseCases {
     const joined = joins && !c.members.has(p.id);
     if (joined) directory.addMember(c, p.id, now);
     const notified = this.fanOut(c, message, p);
-    this.ctx.escalation?.onMessage(c, message, notified);
-    if (joined) void this.membersChanged(c).catch((e: unknown) => this.ctx.log.error('conversation push failed', { error: String(e) }));
+    this.ctx.events.publish('MessageCommitted', { conversation: c, message, sender: p, notified });
+    if (joined) this.ctx.events.publish('MembershipChanged', { conversation: c, participantIds: [p.id] });
     return result;
   }
 

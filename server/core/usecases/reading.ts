@@ -71,7 +71,7 @@ export class ReadingUseCases {
    * each with only participantId, deliveredAt and seenAt.
    */
   async receipts(m: Message, c: ConversationRecord, view: 'full' | 'customer'): Promise<Receipt[]> {
-    const { store, directory, escalation } = this.ctx;
+    const { store, directory, emailStatus } = this.ctx;
     const times = await store.receiptTimes(m);
     const rctx = directory.context(c);
     const who = view === 'customer' ? directory.explicitViewers(c).filter((v) => isMember(v, c, rctx)) : directory.allViewers(c);
@@ -94,7 +94,7 @@ export class ReadingUseCases {
           emailedAt: seenFirst ? null : (t?.emailedAt ?? null),
           emailId: seenFirst ? null : (t?.emailId ?? null),
         };
-        if (escalation) r.email = t?.emailed === 'summarized' ? 'summarized' : escalation.emailStatus(v, c, m, r);
+        if (emailStatus) r.email = t?.emailed === 'summarized' ? 'summarized' : emailStatus.emailStatus(v, c, m, r);
         out.push(r);
       }
     }

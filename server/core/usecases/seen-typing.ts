@@ -19,7 +19,7 @@ export class SeenTypingUseCases {
     if (clamped <= 0) return;
     const at = this.ctx.clock.now();
     if (!(await this.ctx.store.raiseSeen(p.id, c.id, clamped, at))) return;
-    this.ctx.escalation?.onSeen(p.id, c, clamped);
+    this.ctx.events.publish('Seen', { conversation: c, participantId: p.id, upTo: clamped, at });
     const frame = encode({ t: 'receipt', conversationId: c.id, participantId: p.id, kind: 'seen', upTo: clamped, at });
     if (isMember(p, c, this.ctx.directory.context(c))) this.ctx.publishToConversation(c, frame);
     else this.ctx.publishToStaff(c, frame, 'receipt', null);

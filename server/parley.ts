@@ -1,0 +1,169 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from './config.js';
+import { Escalation, type EscalationMetrics } from './core/escalation/escalation.js';
+import { InProcessEvents } from './core/events.js';
+import { HostApi } from './core/host-api.js';
+import { Hub } from './core/hub.js';
+import { DEFAULT_RETRY, OutboxWorker, type OutboxMetrics } from './core/outbox/outbox-worker.js';
+import type { Bus, Clock, Logger, Mailer, Metrics } from './core/ports/index.js';
+import { FileMailer } from './adapters/email/file-mailer.js';
+import { LiquidComposer } from './adapters/email/liquid-composer.js';
+import { SmtpMailer } from './adapters/email/smtp-mailer.js';
+import { JoseTokens } from './adapters/jwt/jose-tokens.js';
+import { PromMetrics } from './adapters/prom/prom-metrics.js';
+import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
+import { SystemClock } from './adapters/system/system-clock.js';
+import { HttpRouter } from './transport/http.js';
+import { registerCustomerRoutes, registerHostRoutes, registerOpsRoutes, registerUnsubscribeRoutes } from './transport/routes.js';
+import { registerStaticRoutes } from './transport/static.js';
+import { UwsTransport } from './transport/uws-transport.js';
+
+export type ParleyMetrics = Metrics & EscalationMetrics & OutboxMetrics;
+
+/** What `createParley` is given besides the configuration; every one but the logger has a default. */
+export interface ParleyAdapters {
+  logger: Logger;
+  clock?: Clock;
+  /** Default: Prometheus metrics, served at /metrics. */
+  metrics?: ParleyMetrics;
+  /** Default: SMTP at PARLEY_SMTP_URL, else files in the data dir. */
+  mailer?: Mailer;
+  /**
+   * Where frames go. Default: the uWebSockets.js transport, which also serves HTTP. A benchmark that
+   * drives the hub in process gives its own Bus and gets no transport.
+   */
+  bus?: Bus;
+  /** Sends the outbox worker makes at once (default 16). */
+  outboxConcurrency?: number;
+}
+
+export interface Parley {
+  hub: Hub;
+  api: HostApi;
+  store: SqliteStore;
+  escalation: Escalation;
+  outbox: OutboxWorker;
+  metrics: ParleyMetrics;
+  /** Null when the adapters gave their own Bus. */
+  transport: UwsTransport | null;
+  /** Listen on the configured host and port; resolves the port. */
+  listen(): Promise<number>;
+  /** Stop accepting, close every session with 1001, stop the timers and workers, close storage and mail. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The one assembly of a hub, used by `server/main.ts`, the tests (through it) and every benchmark: the
+ * only place that knows every concrete class, so nothing is wired twice.
+ */
+export async function createParley(config: Config, adapters: ParleyAdapters): Promise<Parley> {
+  const { logger } = adapters;
+  const clock = adapters.clock ?? new SystemClock();
+  const prom = adapters.metrics ? null : new PromMetrics();
+  const metrics: ParleyMetrics = adapters.metrics ?? prom!;
+  const events = new InProcessEvents(logger);
+  const store = new SqliteStore({ file: join(config.dataDir, 'parley.db'), logger, metrics });
+  const tokens = new JoseTokens({ secret: config.jwtSecret });
+  const transport = adapters.bus ? null : new UwsTransport({ logger, maxFrameBytes: config.maxFrameBytes, maxBackpressureBytes: config.maxBackpressureBytes });
+  const hub = new Hub({
+    events,
+    store,
+    bus: adapters.bus ?? transport!,
+    clock,
+    tokens,
+    metrics,
+    logger,
+    limits: {
+      maxFrameBytes: config.maxFrameBytes,
+      maxBackpressureBytes: config.maxBackpressureBytes,
+      helloTimeoutMs: config.helloTimeoutMs,
+      presenceGraceMs: config.presenceGraceMs,
+      ...config.limits,
+    },
+  });
+  await hub.start();
+  const api = new HostApi({ hub, events, store, clock, tokens });
+
+  const mailer = adapters.mailer ?? (config.smtpUrl ? new SmtpMailer({ url: config.smtpUrl }) : new FileMailer(join(config.dataDir, 'outbox')));
+  const outbox = new OutboxWorker({
+    store,
+    mailer,
+    clock,
+    logger,
+    metrics,
+    envelopeFrom: addressOf(config.mailFrom),
+    retry: { ...DEFAULT_RETRY, baseDelayMs: config.outboxRetryBaseMs },
+    ...(adapters.outboxConcurrency ? { concurrency: adapters.outboxConcurrency } : {}),
+  });
+  events.subscribe('EmailCommitted', () => outbox.kick());
+  const escalation = new Escalation({
+    events,
+    store,
+    clock,
+    directory: hub.directory,
+    composer: new LiquidComposer({ from: config.mailFrom, logger }),
+    tokens,
+    logger,
+    metrics,
+    delayMs: config.escalationDelayMs,
+    recoveryMs: config.escalationRecoveryMs,
+    appUrl: config.appUrl,
+    conversationUrl: config.conversationUrl,
+    customerUrl: config.customerUrl,
+    customerLinkTtlMs: config.customerLinkTtlMs,
+  });
+  hub.setEmailStatus(escalation);
+  await escalation.start();
+  outbox.start();
+  const prune = () =>
+    void store
+      .pruneEmails(clock.now() - config.outboxRetentionMs)
+      .then((n) => n && logger.info('outbox pruned', { deleted: n }))
+      .catch((e: unknown) => logger.error('outbox prune failed', { error: String(e) }));
+  prune();
+  const pruner = setInterval(prune, 3_600_000);
+  pruner.unref();
+
+  if (transport) {
+    transport.attachHub(hub);
+    const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
+    registerHostRoutes(router, api);
+    registerUnsubscribeRoutes(router, api, { frameAncestors: config.frameAncestors });
+    registerCustomerRoutes(router, api, tokens);
+    registerOpsRoutes(router, {
+      ready: () => store.isReady(),
+      metrics: async () => (prom ? { text: await prom.registry.metrics(), contentType: prom.registry.contentType } : { text: '', contentType: 'text/plain' }),
+    });
+    registerStaticRoutes(transport.app, { root: join(dirname(fileURLToPath(import.meta.url)), '..', 'assets'), logger, frameAncestors: config.frameAncestors });
+    router.fallback();
+  }
+
+  return {
+    hub,
+    api,
+    store,
+    escalation,
+    outbox,
+    metrics,
+    transport,
+    listen: () => {
+      if (!transport) return Promise.reject(new Error('no transport: the adapters gave their own Bus'));
+      return transport.listen(config.host, config.port);
+    },
+    stop: async () => {
+      clearInterval(pruner);
+      transport?.stopListening();
+      hub.shutdown();
+      escalation.stop();
+      outbox.stop();
+      await store.close();
+      await mailer.close();
+    },
+  };
+}
+
+/** The bare address of a From value such as `Parley <parley@example.com>`. */
+function addressOf(from: string): string {
+  return /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
+}
