@@ -5,11 +5,12 @@
  * Per run and per contender: arm N timers due uniformly over 60 s, cancel a random 90 % of them in
  * random order, then fire the rest; and the heap with N pending (gc() before and after, heapUsed +
  * arrayBuffers delta, so the wheel's typed arrays are counted). The keys of the main table are the
- * ids 0 … N − 1 (the wheel's direct index); Node's handles sit in an array indexed the same way.
+ * ids 0 … N − 1 (the wheel finds them through its Map, as it finds any key); Node's handles sit in an
+ * array indexed the same way, which needs no Map.
  *
  * A second table repeats arm, cancel and heap with string keys, which is what escalation uses
- * ("participant\0conversation"): the wheel then finds keys through a Map, and Node needs a
- * Map<string, Timeout> beside its timers to cancel by key, so both sides carry one.
+ * ("participant\0conversation"), and Node needs a Map<string, Timeout> beside its timers to cancel
+ * by key, so both sides carry one.
  *
  * Firing: the wheel is advanced through the 60 s in virtual time, 100 ms at a time, so its number is
  * pure CPU. Node's timers cannot be fast-forwarded, so they get a second, scaled-down pass: the same

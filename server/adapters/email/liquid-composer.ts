@@ -3,88 +3,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Liquid, type Template } from 'liquidjs';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { ComposedEmail, EmailComposer, EscalationEmail, Logger } from '../../core/ports/index.js';
+import type { ComposedEmail, EmailComposer, EmailTemplateId, EmailTemplates, EscalationEmail, Logger } from '../../core/ports/index.js';
+import { CLIP_CHARS, bodyLines, clip, humanDelay, indentBody, oneLine } from './text.js';
+
+export { BODY_INDENT, CLIP_CHARS, clip, humanDelay, indentBody, oneLine } from './text.js';
 
 const LOCALES = ['en', 'de', 'pl'] as const;
 type Locale = (typeof LOCALES)[number];
-type Part = 'subject' | 'text' | 'html';
-/** Bodies longer than this (code points) are clipped, with a link to read them in full. */
-export const CLIP_CHARS = 2000;
-
-/** The first `n` code points of `s` and " [...]" when it was longer; never cuts an emoji in half. */
-export function clip(s: string, n: number): string {
-  const chars = Array.from(s);
-  return chars.length > n ? chars.slice(0, n).join('') + ' [...]' : s;
-}
-
-/**
- * Every line break a body or name may hold: CR LF, CR, LF, VT, FF, NEL (U+0085), LINE SEPARATOR
- * (U+2028) and PARAGRAPH SEPARATOR (U+2029). Mail readers break lines at several of them.
- */
-const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
-/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
-const CONTROLS = /[\p{Cc}\u2028\u2029]+/gu;
-/** Control characters left inside one line of a body, TAB excepted. */
-const INLINE_CONTROLS = /[\0-\x08\x0e-\x1f\x7f-\x9f]/g;
-/** What the plain-text part puts before every line of a body, so none starts at column 0 (SPEC §5). */
-export const BODY_INDENT = '  ';
-
-/**
- * A name or subject on one line: every run of line breaks and other control characters becomes one
- * space, so a name cannot forge a sender line (or a header) in the plain-text part.
- */
-export function oneLine(s: string): string {
-  return s.replace(CONTROLS, ' ').trim();
-}
-
-/**
- * A body as the plain-text part shows it (SPEC §5): clipped to CLIP_CHARS, and every line of it —
- * the first included, after whatever line break — indented by BODY_INDENT under its sender line.
- * Sender lines start at column 0, body lines never do, so no body can forge a sender line, a
- * notice or a footer. Other control characters become spaces.
- */
-export function indentBody(body: string): string {
-  return bodyLines(body)
-    .map((l) => BODY_INDENT + l)
-    .join('\n');
-}
-
-/** The lines of a clipped body, split at every kind of line break (the HTML part joins them with <br>). */
-function bodyLines(body: string): string[] {
-  return clip(body, CLIP_CHARS)
-    .split(LINE_BREAK)
-    .map((l) => l.replace(INLINE_CONTROLS, ' '));
-}
-
-/**
- * A delay as the email texts say it, in the recipient's language: "30 seconds", "a minute",
- * "2 minutes", "1.5 hours" (en); "von 30 Sekunden", "einer Minute", "von 2 Minuten" (de, after
- * "innerhalb"); "30 sekund", "minuty", "2 minut" (pl, genitive after "w ciągu").
- */
-export function humanDelay(ms: number, locale: 'en' | 'de' | 'pl'): string {
-  const s = Math.max(1, Math.round(ms / 1000));
-  const [n, unit]: [number, string] = s < 60 ? [s, 'second'] : s < 3600 ? [round1(s / 60), 'minute'] : [round1(s / 3600), 'hour'];
-  const one = n === 1;
-  const num = (locale === 'en' ? String(n) : String(n).replace('.', ','));
-  if (locale === 'de') {
-    const words = { second: ['einer Sekunde', 'Sekunden'], minute: ['einer Minute', 'Minuten'], hour: ['einer Stunde', 'Stunden'] }[unit as 'second'] as [string, string];
-    return one ? words[0] : `von ${num} ${words[1]}`;
-  }
-  if (locale === 'pl') {
-    // Genitive: "w ciągu sekundy / minuty / godziny"; 2–4 (not 12–14): sekund/minut/godzin after "w ciągu" too.
-    const words = { second: ['sekundy', 'sekund'], minute: ['minuty', 'minut'], hour: ['godziny', 'godzin'] }[unit as 'second'] as [string, string];
-    return one ? words[0] : `${num} ${Number.isInteger(n) ? words[1] : words[0]}`;
-  }
-  const words = { second: ['a second', 'seconds'], minute: ['a minute', 'minutes'], hour: ['an hour', 'hours'] }[unit as 'second'] as [string, string];
-  return one ? words[0] : `${num} ${words[1]}`;
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
-}
-
-/** The last resort when the template files fail: plain, English, compiled into the code. */
-const BUILTIN: Record<Part, string> = {
+const PARTS = ['subject', 'text', 'html'] as const;
+type Part = (typeof PARTS)[number];
+/** The last resort when a template's files fail: plain, English, compiled into the code. */
+const BUILTIN_ESCALATION: Record<Part, string> = {
   subject: '[{{ site }}] {{ conversation.subject }}',
   text:
     'Hello {{ to.name }},\n\nYou have {{ total }} unread message(s) in "{{ conversation.subject }}":\n' +
@@ -97,6 +26,12 @@ const BUILTIN: Record<Part, string> = {
     '{% for m in messages %}<p><strong>{{ m.senderName }}</strong> · {{ m.time }}<br>{% for line in m.lines %}{{ line }}{% unless forloop.last %}<br>{% endunless %}{% endfor %}</p>{% endfor %}' +
     '<p><a href="{{ conversation.url }}">View the conversation</a></p>{% if unsubscribeUrl %}<p><a href="{{ unsubscribeUrl }}">Stop these emails</a></p>{% else %}<p>You get this email because you did not read these messages within {{ delay }}. <a href="{{ preferencesUrl }}">Change this in your notification preferences</a>.</p>{% endif %}',
 };
+
+/** Every template id the composer knows, with its built-in fallback; files live in `templates/<id>/<locale>.<part>.liquid`. */
+const BUILTIN: Record<EmailTemplateId, Record<Part, string>> = {
+  escalation: BUILTIN_ESCALATION,
+};
+const TEMPLATE_IDS = Object.keys(BUILTIN) as EmailTemplateId[];
 
 function templatesDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -129,16 +64,17 @@ export function threadRootId(conversationId: string, participantId: string, doma
 }
 
 /**
- * Escalation emails from LiquidJS templates (files, one set per language) built into MIME by
- * nodemailer. User content is escaped in HTML (outputEscape, and `raw` cannot bypass it), filters
+ * Emails from LiquidJS templates (files, one set per template id and language) built into MIME by
+ * nodemailer; `compose(templateId, data)` looks the template up by id and locale. User content is escaped in HTML (outputEscape, and `raw` cannot bypass it), filters
  * are strict, templates see only own properties, and parse/render/memory are bounded. A template
  * that fails is logged by name and replaced by English, then by the built-in template.
  */
 export class LiquidComposer implements EmailComposer {
   private readonly html: Liquid;
   private readonly text: Liquid;
+  /** `${templateId}/${locale}.${part}` → the parsed file. */
   private readonly templates = new Map<string, Template[]>();
-  private readonly builtin: Record<Part, Template[]>;
+  private readonly builtin = new Map<string, Template[]>();
   private readonly domain: string;
   private readonly site: string;
   private readonly log: Logger;
@@ -161,40 +97,51 @@ export class LiquidComposer implements EmailComposer {
       // `raw` would print unescaped HTML: in our templates it escapes like any other output.
       engine.registerFilter('raw', (s: unknown) => s);
     }
-    this.builtin = {
-      subject: this.text.parse(BUILTIN.subject),
-      text: this.text.parse(BUILTIN.text),
-      html: this.html.parse(BUILTIN.html),
-    };
     const dir = opts.templatesDir ?? templatesDir();
-    for (const locale of LOCALES) {
-      for (const part of ['subject', 'text', 'html'] as const) {
-        const name = `escalation/${locale}.${part}.liquid`;
-        try {
-          const source = readFileSync(join(dir, name), 'utf8');
-          this.templates.set(`${locale}.${part}`, (part === 'html' ? this.html : this.text).parse(source));
-        } catch (e) {
-          this.log.error('email template failed', { template: name, error: String(e) });
+    for (const id of TEMPLATE_IDS) {
+      for (const part of PARTS) {
+        this.builtin.set(`${id}.${part}`, this.engine(part).parse(BUILTIN[id][part]));
+        for (const locale of LOCALES) {
+          const name = `${id}/${locale}.${part}.liquid`;
+          try {
+            this.templates.set(`${id}/${locale}.${part}`, this.engine(part).parse(readFileSync(join(dir, name), 'utf8')));
+          } catch (e) {
+            this.log.error('email template failed', { template: name, error: String(e) });
+          }
         }
       }
     }
   }
 
-  private render(locale: Locale, part: Part, data: object): { out: string; template: string } {
-    const engine = part === 'html' ? this.html : this.text;
-    for (const l of locale === 'en' ? (['en'] as const) : ([locale, 'en'] as const)) {
-      const t = this.templates.get(`${l}.${part}`);
-      if (!t) continue;
-      try {
-        return { out: engine.renderSync(t, data) as string, template: `escalation.${l}` };
-      } catch (e) {
-        this.log.error('email template failed', { template: `escalation/${l}.${part}.liquid`, error: String(e) });
-      }
-    }
-    return { out: engine.renderSync(this.builtin[part], data) as string, template: 'builtin.en' };
+  private engine(part: Part): Liquid {
+    return part === 'html' ? this.html : this.text;
   }
 
-  async compose(e: EscalationEmail): Promise<ComposedEmail> {
+  /** Renders template `id`'s part in `locale`, else in English, else the built-in one. */
+  private render(id: EmailTemplateId, locale: Locale, part: Part, data: object): { out: string; template: string } {
+    const engine = this.engine(part);
+    for (const l of locale === 'en' ? (['en'] as const) : ([locale, 'en'] as const)) {
+      const t = this.templates.get(`${id}/${l}.${part}`);
+      if (!t) continue;
+      try {
+        return { out: engine.renderSync(t, data) as string, template: `${id}.${l}` };
+      } catch (e) {
+        this.log.error('email template failed', { template: `${id}/${l}.${part}.liquid`, error: String(e) });
+      }
+    }
+    return { out: engine.renderSync(this.builtin.get(`${id}.${part}`)!, data) as string, template: 'builtin.en' };
+  }
+
+  compose<T extends EmailTemplateId>(templateId: T, data: EmailTemplates[T]): Promise<ComposedEmail> {
+    switch (templateId) {
+      case 'escalation':
+        return this.escalation(data as EscalationEmail);
+      default:
+        return Promise.reject(new Error(`unknown email template: ${String(templateId)}`));
+    }
+  }
+
+  private async escalation(e: EscalationEmail): Promise<ComposedEmail> {
     const lang = (e.to.locale.split('-')[0] ?? 'en').toLowerCase();
     const locale: Locale = (LOCALES as readonly string[]).includes(lang) ? (lang as Locale) : 'en';
     const format = timeFormat(e.to.locale, e.to.timezone);
@@ -218,9 +165,9 @@ export class LiquidComposer implements EmailComposer {
         return { senderName: oneLine(m.senderName), time: format.format(m.createdAt), body: indentBody(m.body), clipped, lines: bodyLines(m.body) };
       }),
     };
-    const subject = oneLine(this.render(locale, 'subject', data).out.replace(/\s+/g, ' '));
-    const text = this.render(locale, 'text', data);
-    const html = this.render(locale, 'html', data);
+    const subject = oneLine(this.render('escalation', locale, 'subject', data).out.replace(/\s+/g, ' '));
+    const text = this.render('escalation', locale, 'text', data);
+    const html = this.render('escalation', locale, 'html', data);
 
     const messageId = emailMessageId(e.emailId, this.domain);
     const root = threadRootId(e.conversation.id, e.to.id, this.domain);

@@ -1,8 +1,4 @@
-/**
- * Turns one escalation email's data into a complete RFC 5322 message (SPEC §5, EMAIL.md). It never
- * rejects for template problems: it falls back to English, then to a
- * built-in template, and says which one it used.
- */
+/** The data of one escalation email (SPEC §5), template id `escalation`. */
 export interface EscalationEmail {
   /** Our id; the Message-ID is `<e.{emailId}@{domain}>`. */
   emailId: string;
@@ -11,7 +7,7 @@ export interface EscalationEmail {
   to: { id: string; name: string; email: string; kind: 'user' | 'customer' | 'bot'; locale: string; timezone: string };
   /** `subject` is stable per conversation; `url` links to the conversation. */
   conversation: { id: string; subject: string; url: string };
-  /** Ascending seq: the latest due messages, within the caps of escalation.ts (EMAIL_MAX_MESSAGES, EMAIL_MAX_TEXT_BYTES). */
+  /** Ascending seq: the latest due messages, within the caps of core/escalation/caps.ts (EMAIL_MAX_MESSAGES, EMAIL_MAX_TEXT_BYTES). */
   messages: Array<{ id: string; seq: number; senderName: string; senderKind: 'user' | 'customer' | 'bot'; body: string; format: 'text' | 'markdown'; createdAt: number }>;
   /** How many earlier due messages the email leaves out over its caps (0: none); it says so in both parts. */
   leftOut: number;
@@ -35,6 +31,20 @@ export interface ComposedEmail {
   template: string;
 }
 
+/**
+ * The data each email template takes, by template id. Today only `escalation`; notifications,
+ * reminders and system emails add their ids and data types here.
+ */
+export interface EmailTemplates {
+  escalation: EscalationEmail;
+}
+export type EmailTemplateId = keyof EmailTemplates;
+
+/**
+ * Turns one email's data into a complete RFC 5322 message (SPEC §5, EMAIL.md), with the template of
+ * `templateId` in the recipient's language. It never rejects for template problems: it falls back to
+ * English, then to a built-in template, and says which one it used.
+ */
 export interface EmailComposer {
-  compose(e: EscalationEmail): Promise<ComposedEmail>;
+  compose<T extends EmailTemplateId>(templateId: T, data: EmailTemplates[T]): Promise<ComposedEmail>;
 }

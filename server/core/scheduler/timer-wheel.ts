@@ -1,5 +1,3 @@
-import type { Clock, TimerHandle } from '../ports/index.js';
-
 /** Options of {@link TimerWheel}. */
 export interface TimerWheelOptions<K> {
   /** The wheel's starting time, from the same clock as every later `dueAt` and `advance(now)`. */
@@ -34,10 +32,6 @@ const FREE = -3;
 /** The expired list's sentinel: timers armed with a due time already passed. */
 const EXPIRED = 0;
 const INITIAL_CAPACITY = 8192;
-/** The direct index starts this large and may always grow to this size, whatever its density. */
-const DIRECT_MIN = 65536;
-/** Beyond DIRECT_MIN it grows only while at least 1 in DIRECT_SPARSITY of its entries is in use. */
-const DIRECT_SPARSITY = 8;
 
 /**
  * Keyed one-shot timers on a hierarchical hashed timing wheel (Varghese & Lauck, scheme 7), for a
@@ -54,7 +48,7 @@ const DIRECT_SPARSITY = 8;
  * - Time only moves forward: an `advance(now)` with `now` below the current time counts as the
  *   current time.
  * - `advance()` is not reentrant (calling it from `onFire` throws).
- * - Not thread-safe, no timers of its own: {@link WheelDriver} calls `advance()` from a Clock.
+ * - Not thread-safe, no timers of its own: WheelDriver (wheel-driver.ts) calls `advance()` from a Clock.
  *
  * Layout. Level 0 has `slots` slots of one tick; level L ≥ 1 has `slots` slots of `slots^L` ticks
  * each, with as many levels as it takes to reach any safe-integer due time (5 at the defaults:
@@ -66,13 +60,10 @@ const DIRECT_SPARSITY = 8;
  *
  * Memory and speed. A timer is an index, not an object, into parallel typed arrays: 8 bytes of links
  * (next, prev), all that cancel() touches of a node, kept apart so that they stay dense in cache; 8
- * of due time; 8 of arm sequence and id, read only by arming and firing. Slots are the sentinels
- * of circular doubly-linked lists among the same nodes, so unlinking needs no slot lookup; free nodes
- * are chained through next. Keys that are small non-negative integers — dense ids, the fast case — are
- * looked up in a direct Int32Array index (4 bytes per id up to the largest; it grows only while at
- * least 1 in 8 of its entries is in use); any other key through a `Map<K, node>` plus a `keys[node]`
- * array (about 40 bytes a timer). About 30 bytes a timer with dense ids. Arrays double when full and
- * never shrink.
+ * of due time; 4 of arm sequence, read only by arming and firing. Slots are the sentinels of
+ * circular doubly-linked lists among the same nodes, so unlinking needs no slot lookup; free nodes
+ * are chained through next. Keys are looked up through a `Map<K, node>` plus a `keys[node]` array
+ * (about 40 bytes a timer more). Arrays double when full and never shrink.
  */
 export class TimerWheel<K> {
   readonly tickMs: number;
@@ -91,22 +82,16 @@ export class TimerWheel<K> {
   /** Node i: next = link[2i], prev = link[2i + 1]. */
   private link: Int32Array;
   private due: Float64Array;
-  /** aux[2i] = arm sequence × 2 + (1 if the key is a direct id); aux[2i + 1] = that id. */
-  private aux: Int32Array;
+  /** seq[i]: the arm sequence of node i, for firing ties in arm order. */
+  private seq: Int32Array;
   /** Next never-used node. */
   private top: number;
   private freeHead = -1;
   private armSeq = 0;
 
-  /** Every other key: key → node, and node → key (allocated on first use). */
+  /** key → node, and node → key. */
   private readonly index = new Map<K, number>();
-  private keys: (K | undefined)[] | null = null;
-  /**
-   * Dense ids: direct[id] = node or −1, for integer keys 0 ≤ id < direct.length. Invariant: no key
-   * that this range covers is in `index`.
-   */
-  private direct = new Int32Array(1024).fill(-1);
-  private directCount = 0;
+  private keys: (K | undefined)[];
 
   /** The last `now` reached; every timer in a slot (not the expired list) is due after it. */
   private time: number;
@@ -144,7 +129,8 @@ export class TimerWheel<K> {
     this.capacity = capacity;
     this.link = new Int32Array(capacity * 2);
     this.due = new Float64Array(capacity);
-    this.aux = new Int32Array(capacity * 2);
+    this.seq = new Int32Array(capacity);
+    this.keys = new Array<K | undefined>(capacity).fill(undefined);
     for (let s = 0; s < sentinels; s++) {
       this.link[s << 1] = s;
       this.link[(s << 1) + 1] = s;
@@ -158,7 +144,7 @@ export class TimerWheel<K> {
 
   /** Pending timers, those being fired by the current advance() included until their turn. */
   get size(): number {
-    return this.directCount + this.index.size;
+    return this.index.size;
   }
 
   /** Whether `key` has a pending timer. */
@@ -175,73 +161,44 @@ export class TimerWheel<K> {
   /**
    * Sets `key`'s timer to fire at `dueAt` (ms, same clock as `now`), replacing any pending timer of
    * that key. O(1). Throws a RangeError for a due time that is not a safe number (NaN, ±Infinity).
-   * After arming, tell the driver ({@link WheelDriver.poke}) in case this is the new earliest timer.
+   * After arming, tell the driver (`WheelDriver.poke()`) in case this is the new earliest timer.
    */
   arm(key: K, dueAt: number): void {
     if (!(Math.abs(dueAt) <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`dueAt must be a safe number, got ${dueAt}`);
     const link = this.link;
     let i: number;
-    let intFlag = 0;
-    if (this.isDirect(key) || this.growDirectFor(key)) {
-      const id = key as number;
-      intFlag = 1;
-      i = this.direct[id]!;
-      if (i < 0) {
-        i = this.alloc();
-        this.aux[(i << 1) + 1] = id;
-        this.direct[id] = i;
-        this.directCount++;
-      } else if (link[(i << 1) + 1]! >= 0) {
-        this.unlink(i);
-      } else {
-        // It is waiting in scratch to fire in this very advance: leave that node dead, start afresh.
-        link[(i << 1) + 1] = DEAD;
-        i = this.alloc();
-        this.aux[(i << 1) + 1] = id;
-        this.direct[id] = i;
-      }
+    const found = this.index.get(key);
+    if (found === undefined) {
+      i = this.allocKey(key);
+      this.index.set(key, i);
+    } else if (link[(found << 1) + 1]! >= 0) {
+      i = found;
+      this.unlink(i);
     } else {
-      const found = this.index.get(key);
-      if (found === undefined) {
-        i = this.allocKey(key);
-        this.index.set(key, i);
-      } else if (link[(found << 1) + 1]! >= 0) {
-        i = found;
-        this.unlink(i);
-      } else {
-        link[(found << 1) + 1] = DEAD;
-        this.keys![found] = undefined;
-        i = this.allocKey(key);
-        this.index.set(key, i);
-      }
+      // It is waiting in scratch to fire in this very advance: leave that node dead, start afresh.
+      link[(found << 1) + 1] = DEAD;
+      this.keys[found] = undefined;
+      i = this.allocKey(key);
+      this.index.set(key, i);
     }
     this.due[i] = dueAt;
-    this.aux[i << 1] = this.armSeq | intFlag;
-    this.armSeq = (this.armSeq + 2) | 0;
+    this.seq[i] = this.armSeq;
+    this.armSeq = (this.armSeq + 1) | 0;
     const wake = this.place(i);
     if (this.wakeValid && wake < this.wakeTick) this.wakeTick = wake;
   }
 
   /** Removes `key`'s pending timer; true if there was one. O(1). Safe inside onFire. */
   cancel(key: K): boolean {
-    let i: number;
-    if (this.isDirect(key)) {
-      i = this.direct[key]!;
-      if (i < 0) return false;
-      this.direct[key] = -1;
-      this.directCount--;
-    } else {
-      const found = this.index.get(key);
-      if (found === undefined) return false;
-      this.index.delete(key);
-      i = found;
-    }
+    const i = this.index.get(key);
+    if (i === undefined) return false;
+    this.index.delete(key);
     if (this.link[(i << 1) + 1]! >= 0) {
       this.unlink(i);
       this.free(i);
     } else {
       this.link[(i << 1) + 1] = DEAD;
-      if (this.keys !== null) this.keys[i] = undefined;
+      this.keys[i] = undefined;
     }
     this.wakeValid = false;
     return true;
@@ -316,7 +273,6 @@ export class TimerWheel<K> {
 
   /** The node of `key`, or −1. */
   private find(key: K): number {
-    if (this.isDirect(key)) return this.direct[key]!;
     return this.index.get(key) ?? -1;
   }
 
@@ -398,16 +354,8 @@ export class TimerWheel<K> {
         continue;
       }
       const dueAt = this.due[j]!;
-      let key: K;
-      if (this.aux[j << 1]! & 1) {
-        const id = this.aux[(j << 1) + 1]!;
-        this.direct[id] = -1;
-        this.directCount--;
-        key = id as K;
-      } else {
-        key = this.keys![j] as K;
-        this.index.delete(key);
-      }
+      const key = this.keys[j] as K;
+      this.index.delete(key);
       this.free(j);
       try {
         this.onFire(key, dueAt);
@@ -417,7 +365,7 @@ export class TimerWheel<K> {
     }
   }
 
-  private readonly byDue = (a: number, b: number): number => this.due[a]! - this.due[b]! || (this.aux[a << 1]! - this.aux[b << 1]!) | 0;
+  private readonly byDue = (a: number, b: number): number => this.due[a]! - this.due[b]! || (this.seq[a]! - this.seq[b]!) | 0;
 
   private isSorted(n: number): boolean {
     const s = this.scratch;
@@ -503,13 +451,13 @@ export class TimerWheel<K> {
 
   private allocKey(key: K): number {
     const i = this.alloc();
-    if (this.keys === null) this.keys = new Array<K | undefined>(this.capacity).fill(undefined);
-    this.keys[i] = key;
+    // As a Map keeps it: -0 is stored (and fired) as 0.
+    this.keys[i] = (key as unknown) === 0 ? (0 as K) : key;
     return i;
   }
 
   private free(i: number): void {
-    if (this.keys !== null) this.keys[i] = undefined;
+    this.keys[i] = undefined;
     this.link[(i << 1) + 1] = FREE;
     this.link[i << 1] = this.freeHead;
     this.freeHead = i;
@@ -524,119 +472,10 @@ export class TimerWheel<K> {
     const due = new Float64Array(capacity);
     due.set(this.due);
     this.due = due;
-    const aux = new Int32Array(capacity * 2);
-    aux.set(this.aux);
-    this.aux = aux;
-    if (this.keys !== null) for (let i = this.capacity; i < capacity; i++) this.keys.push(undefined);
+    const seq = new Int32Array(capacity);
+    seq.set(this.seq);
+    this.seq = seq;
+    for (let i = this.capacity; i < capacity; i++) this.keys.push(undefined);
     this.capacity = capacity;
-  }
-
-  // ---- the direct index of dense ids ----
-
-  private isDirect(key: unknown): key is number {
-    return typeof key === 'number' && key >= 0 && key < this.direct.length && (key | 0) === key;
-  }
-
-  /**
-   * Grows the direct index to cover `key` if it is a non-negative int32 and the index would stay dense
-   * enough; moves the Map's keys that the new range covers. Returns whether `key` is now direct.
-   */
-  private growDirectFor(key: unknown): key is number {
-    if (typeof key !== 'number' || !(key >= 0) || (key | 0) !== key) return false;
-    let length = this.direct.length;
-    while (length <= key) length *= 2;
-    if (length > Math.max(DIRECT_MIN, DIRECT_SPARSITY * (this.directCount + 1))) return false;
-    const direct = new Int32Array(length).fill(-1);
-    direct.set(this.direct);
-    this.direct = direct;
-    for (const [k, i] of this.index) {
-      if (!this.isDirect(k)) continue;
-      this.index.delete(k);
-      direct[k] = i;
-      this.directCount++;
-      this.aux[(i << 1) + 1] = k;
-      this.aux[i << 1] = this.aux[i << 1]! | 1;
-      this.keys![i] = undefined;
-    }
-    return true;
-  }
-}
-
-/** Options of {@link WheelDriver}. */
-export interface WheelDriverOptions<K> {
-  wheel: TimerWheel<K>;
-  clock: Clock;
-}
-
-/**
- * Drives a {@link TimerWheel} from a {@link Clock}: while started, exactly one clock timer is pending
- * when the wheel has timers — set for `wheel.nextWakeAt()` — and none when it is empty. When it
- * fires, the driver calls `wheel.advance(clock.now())` and sets the next one.
- *
- * Whoever arms the wheel calls `poke()` afterwards, so that a new earliest timer pulls the clock timer
- * forward (cheap when it does not). Cancelling needs no poke: the clock timer then fires once for
- * nothing and is not renewed if the wheel is empty. If the wheel's advance throws (an `onFire` error
- * with no `onError`), the driver still sets its next timer, then rethrows into the clock.
- */
-export class WheelDriver<K> {
-  private readonly wheel: TimerWheel<K>;
-  private readonly clock: Clock;
-  private handle: TimerHandle | undefined = undefined;
-  private wakeAt = Infinity;
-  private running = false;
-  private readonly onTimer = (): void => {
-    this.handle = undefined;
-    this.wakeAt = Infinity;
-    try {
-      this.wheel.advance(this.clock.now());
-    } finally {
-      this.schedule();
-    }
-  };
-
-  constructor(options: WheelDriverOptions<K>) {
-    this.wheel = options.wheel;
-    this.clock = options.clock;
-  }
-
-  /** Whether a clock timer is pending (for tests and metrics). */
-  get scheduled(): boolean {
-    return this.handle !== undefined;
-  }
-
-  /** Starts driving; timers already overdue fire on the first clock timer, at once. Idempotent. */
-  start(): void {
-    this.running = true;
-    this.schedule();
-  }
-
-  /** Stops driving and clears the clock timer; pending wheel timers stay armed. Idempotent. */
-  stop(): void {
-    this.running = false;
-    this.clear();
-  }
-
-  /** Re-reads the wheel's next wake time; call after `arm()`. No-op while stopped. */
-  poke(): void {
-    if (this.running) this.schedule();
-  }
-
-  private schedule(): void {
-    if (!this.running) return;
-    const at = this.wheel.nextWakeAt();
-    if (at === undefined) {
-      this.clear();
-      return;
-    }
-    if (this.handle !== undefined && at === this.wakeAt) return;
-    this.clear();
-    this.wakeAt = at;
-    this.handle = this.clock.setTimer(Math.max(0, at - this.clock.now()), this.onTimer);
-  }
-
-  private clear(): void {
-    if (this.handle !== undefined) this.clock.clearTimer(this.handle);
-    this.handle = undefined;
-    this.wakeAt = Infinity;
   }
 }

@@ -30,7 +30,7 @@ function logger(): Logger & { errors: Array<Record<string, unknown> | undefined>
 
 const composer = new LiquidComposer({ from: 'Acme Support <notify@chat.example.com>', logger: logger() });
 const parse = async (e: EscalationEmail) => {
-  const out = await composer.compose(e);
+  const out = await composer.compose('escalation', e);
   return { out, mail: await PostalMime.parse(out.raw) };
 };
 /** Lines of a text part, split at every break a mail reader may honour. */
@@ -174,7 +174,7 @@ describe('LiquidComposer', () => {
 
     it('renders the built-in template’s notice when no template file can be read', async () => {
       const bare = new LiquidComposer({ from: 'Acme <n@chat.example.com>', templatesDir: mkdtempSync(join(tmpdir(), 'parley-empty-')), logger: logger() });
-      const mail = await PostalMime.parse((await bare.compose(email({ messages, leftOut: 10 }))).raw);
+      const mail = await PostalMime.parse((await bare.compose('escalation', email({ messages, leftOut: 10 }))).raw);
       expect(mail.text).toContain('10 earlier message(s) not shown');
       expect(mail.html).toContain('10 earlier message(s) not shown');
       expect(lines(mail.text!)).toContain(`${BODY_INDENT}body 60`);
@@ -202,7 +202,7 @@ describe('LiquidComposer', () => {
     writeFileSync(join(dir, 'escalation', 'de.text.liquid'), 'Hallo {{ to.name | no_such_filter }}');
     const log = logger();
     const broken = new LiquidComposer({ from: 'Acme <n@chat.example.com>', templatesDir: dir, logger: log });
-    const out = await broken.compose(email({}, { locale: 'de' }));
+    const out = await broken.compose('escalation', email({}, { locale: 'de' }));
     const mail = await PostalMime.parse(out.raw);
     expect(mail.text).toContain('Hello Carol');
     expect(log.errors.some((f) => String(f?.template).includes('de.text.liquid'))).toBe(true);
@@ -211,7 +211,7 @@ describe('LiquidComposer', () => {
   it('uses its built-in template when no template file can be read', async () => {
     const log = logger();
     const bare = new LiquidComposer({ from: 'Acme <n@chat.example.com>', templatesDir: mkdtempSync(join(tmpdir(), 'parley-empty-')), logger: log });
-    const out = await bare.compose(email());
+    const out = await bare.compose('escalation', email());
     expect(out.template).toBe('builtin.en');
     expect((await PostalMime.parse(out.raw)).text).toContain('We are on it.');
     expect(log.errors.length).toBeGreaterThan(0);

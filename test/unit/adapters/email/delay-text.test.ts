@@ -54,7 +54,7 @@ describe('escalation texts follow the delay and link users to their preferences'
         [120_000, twoMinutes],
         [30_000, thirtySeconds],
       ] as const) {
-        const mail = await PostalMime.parse((await composer.compose(email(kind, locale, ms))).raw);
+        const mail = await PostalMime.parse((await composer.compose('escalation', email(kind, locale, ms))).raw);
         expect(mail.text, `${kind} ${ms}`).toContain(want);
         expect(mail.html, `${kind} ${ms}`).toContain(want);
         expect(mail.text).not.toMatch(/within a minute|innerhalb einer Minute|w ciągu minuty/);
