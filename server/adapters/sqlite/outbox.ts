@@ -1,5 +1,5 @@
 import { asc, eq, gte, sql } from 'drizzle-orm';
-import type { EmailOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
+import type { MarkOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
 import type { SqliteEngine } from './engine.js';
 import * as schema from './schema.js';
 
@@ -92,7 +92,7 @@ export class SqliteOutbox implements OutboxStore {
     return (this.stmt.nextAttempt.get() as number | null) ?? null;
   }
 
-  markEmail(id: string, outcome: EmailOutcome): Promise<void> {
+  markEmail(id: string, outcome: MarkOutcome): Promise<void> {
     return this.engine.enqueue(() => {
       const e = schema.emails;
       const attempts = sql`${e.attempts} + 1`;

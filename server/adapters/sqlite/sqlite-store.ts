@@ -3,7 +3,7 @@ import type { ConversationRecord, ItemRecord, NewMessage, ParticipantRecord, Pro
 import type {
   AppendResult,
   DirectorySnapshot,
-  EmailOutcome,
+  MarkOutcome,
   EmailRow,
   EmailSummary,
   HistoryPage,
@@ -107,7 +107,7 @@ export class SqliteStore implements Store {
   nextEmailAttemptAt(): Promise<number | null> {
     return this.outbox.nextEmailAttemptAt();
   }
-  markEmail(id: string, outcome: EmailOutcome): Promise<void> {
+  markEmail(id: string, outcome: MarkOutcome): Promise<void> {
     return this.outbox.markEmail(id, outcome);
   }
   threadMessageIds(conversationId: string, participantId: string, limit: number): Promise<string[]> {

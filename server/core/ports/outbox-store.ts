@@ -56,7 +56,7 @@ export interface EmailRow extends EmailSummary {
   leaseUntil: number;
 }
 
-export type EmailOutcome =
+export type MarkOutcome =
   | { status: 'sent'; at: number }
   | { status: 'queued'; nextAttemptAt: number; error: string }
   | { status: 'failed'; error: string };
@@ -87,7 +87,7 @@ export interface OutboxStore {
   /** When the next queued row becomes claimable (its next attempt, or its lease's end), or null when none is queued. */
   nextEmailAttemptAt(): Promise<number | null>;
   /** Record a send attempt's outcome; ends the row's lease. */
-  markEmail(id: string, outcome: EmailOutcome): Promise<void>;
+  markEmail(id: string, outcome: MarkOutcome): Promise<void>;
   /** Message-ID headers of earlier emails to this participant about this conversation, oldest first. */
   threadMessageIds(conversationId: string, participantId: string, limit: number): Promise<string[]>;
   /** Rows created at or after `since`, oldest first (without the raw MIME). */
