@@ -25,6 +25,29 @@ async function pair(hub: TestHub, a: string, c: string, extra: { customer?: Reco
 const post = (hub: TestHub, conversationId: string, senderId: string, body: string, clientMsgId = `${senderId}-${Math.random()}`) =>
   hub.ok('POST', `/v1/conversations/${conversationId}/messages`, { senderId, body, clientMsgId }) as Promise<{ message: { id: string; seq: number } }>;
 
+/**
+ * Waits until `check` holds, polling: every wait in this file is for a positive signal (an email, a
+ * receipt code, an outbox row), never a bare sleep standing for "nothing happened".
+ */
+async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The emails `address` got, once there are at least `n`. */
+const mailsTo = (sink: SmtpSink, address: string, n = 1) => until(() => sink.to(address).length >= n && sink.to(address), `${n} email(s) to ${address}`);
+
+const receiptOf = async (hub: TestHub, messageId: string, participantId: string) =>
+  (await hub.ok('GET', `/v1/messages/${messageId}/receipts`)).recipients.find((x: { participantId: string }) => x.participantId === participantId);
+
+type EmailRow = { id: string; to: string; status: string; attempts: number; error: string | null; messageIds: string[]; participantId: string };
+const outbox = async (hub: TestHub) => (await hub.ok('GET', '/v1/emails?since=0&limit=1000')).emails as EmailRow[];
+
 describe('email escalation', () => {
   let sink: SmtpSink;
   let hub: TestHub;
@@ -54,11 +77,12 @@ describe('email escalation', () => {
   it('puts several messages into one email', async () => {
     const conv = await pair(hub, 'a2', 'c2');
     const before = sink.received.length;
-    await post(hub, conv.id, 'a2', 'first');
-    await post(hub, conv.id, 'a2', 'second');
-    await post(hub, conv.id, 'a2', 'third');
+    const sent = [await post(hub, conv.id, 'a2', 'first'), await post(hub, conv.id, 'a2', 'second'), await post(hub, conv.id, 'a2', 'third')];
     await sink.waitFor(before + 1);
-    await new Promise((r) => setTimeout(r, DELAY_MS));
+    // The one email holds all three, so its emailed watermark leaves nothing for a second one.
+    const rows = (await outbox(hub)).filter((e) => e.participantId === 'c2');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.messageIds).toEqual(sent.map((m) => m.message.id));
     const mails = sink.to('c2@example.org');
     expect(mails).toHaveLength(1);
     const text = mails[0]!.mail.text ?? '';
@@ -72,10 +96,14 @@ describe('email escalation', () => {
     const { message } = await post(hub, conv.id, 'a3', 'seen in time');
     customer.send({ t: 'seen', conversationId: conv.id, upTo: message.seq });
     await customer.sync();
-    await new Promise((r) => setTimeout(r, DELAY_MS * 2.5));
-    expect(sink.to('c3@example.org')).toHaveLength(0);
-    const receipts = await hub.ok('GET', `/v1/messages/${message.id}/receipts`);
-    expect(receipts.recipients.find((r: { participantId: string }) => r.participantId === 'c3')).toMatchObject({ email: 'seen_in_time', emailedAt: null });
+    expect(await receiptOf(hub, message.id, 'c3')).toMatchObject({ email: 'seen_in_time', emailedAt: null });
+    // A later unseen message falls due after the first would have: its email is the first and only one.
+    await post(hub, conv.id, 'a3', 'left unread');
+    const mails = await mailsTo(sink, 'c3@example.org');
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.mail.text).toContain('left unread');
+    expect(mails[0]!.mail.text).not.toContain('seen in time');
+    expect(await receiptOf(hub, message.id, 'c3')).toMatchObject({ email: 'seen_in_time', emailedAt: null });
   });
 
   it('emails only the unseen messages when some were seen', async () => {
@@ -164,10 +192,13 @@ describe('email escalation', () => {
     expect(res.status).toBe(200);
     expect((await hub.ok('GET', '/v1/participants/c8/preferences')).email.optOut).toBe(true);
     const { message } = await post(hub, conv.id, 'a8', 'second email?');
-    await new Promise((r) => setTimeout(r, DELAY_MS * 2.5));
+    expect((await receiptOf(hub, message.id, 'c8')).email).toBe('opted_out');
+    // The customer answers; the agent's email about it falls due after c8's would have.
+    await post(hub, conv.id, 'c8', 'a reply from the customer');
+    await mailsTo(sink, 'a8@example.com');
     expect(sink.to('c8@example.org')).toHaveLength(1);
-    const receipts = await hub.ok('GET', `/v1/messages/${message.id}/receipts`);
-    expect(receipts.recipients.find((r: { participantId: string }) => r.participantId === 'c8').email).toBe('opted_out');
+    expect((await outbox(hub)).filter((e) => e.participantId === 'c8')).toHaveLength(1);
+    expect((await receiptOf(hub, message.id, 'c8')).email).toBe('opted_out');
     expect((await fetch(hub.url + '/u/not-a-token.AAAAAAAAAAAAAAAAAAAAAA', { method: 'POST' })).status).toBe(404);
   });
 
@@ -234,23 +265,36 @@ describe('notification preferences decide who is emailed', () => {
     await sink.stop();
   });
 
+  /** `witness` follows the item with default preferences: emailed about every message the agent might be. */
   async function itemSetup(prefs: Record<string, unknown>, follows: boolean) {
     await hub.user('agent', {});
     await hub.user('writer', {});
+    await hub.user('witness', {});
     await hub.customer('cust');
     await hub.ok('PATCH', '/v1/participants/agent/preferences', prefs);
-    await hub.ok('PUT', '/v1/items/t1', { kind: 'ticket', title: 'Broken printer', customerId: 'cust', followers: follows ? ['agent'] : [] });
+    await hub.ok('PUT', '/v1/items/t1', { kind: 'ticket', title: 'Broken printer', customerId: 'cust', followers: follows ? ['agent', 'witness'] : ['witness'] });
     const ext = await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 't1', visibility: 'external' });
     const int = await hub.ok('POST', '/v1/conversations', { kind: 'item', itemId: 't1', visibility: 'internal' });
     await new Promise((r) => setTimeout(r, 5));
     return { ext: ext.id as string, int: int.id as string };
   }
 
-  /** Post, wait out two delays, and say whether `agent` got an email. */
+  /**
+   * Post, and say whether `agent` got an email: once the witness's email about the same message came
+   * (the due time passed), the agent's receipt code says whether one is coming; if so, wait for it.
+   */
   async function agentEmailed(conv: string, sender: string): Promise<boolean> {
-    await post(hub, conv, sender, `from ${sender}`);
-    await new Promise((r) => setTimeout(r, DELAY_MS * 2.5));
-    return sink.to('agent@example.com').length > 0;
+    const { message } = await post(hub, conv, sender, `from ${sender}`);
+    await mailsTo(sink, 'witness@example.com');
+    const code = (await receiptOf(hub, message.id, 'agent')).email;
+    if (code === 'not_notified') {
+      expect(sink.to('agent@example.com')).toHaveLength(0);
+      expect((await outbox(hub)).filter((e) => e.participantId === 'agent')).toHaveLength(0);
+      return false;
+    }
+    await mailsTo(sink, 'agent@example.com');
+    expect((await receiptOf(hub, message.id, 'agent')).email).toBe('emailed');
+    return true;
   }
 
   it.each([
@@ -285,9 +329,11 @@ describe('notification preferences decide who is emailed', () => {
   it('never emails a customer about an internal conversation', async () => {
     const { int } = await itemSetup({}, true);
     await post(hub, int, 'writer', 'internal only');
-    await new Promise((r) => setTimeout(r, DELAY_MS * 2.5));
+    // The agents who follow it were emailed, so the due time passed.
+    await mailsTo(sink, 'agent@example.com');
+    await mailsTo(sink, 'witness@example.com');
     expect(sink.to('cust@example.org')).toHaveLength(0);
-    // The agents who follow it were emailed, so the wait was long enough for an email to go.
+    expect((await outbox(hub)).filter((e) => e.participantId === 'cust')).toHaveLength(0);
     expect(sink.to('agent@example.com')).toHaveLength(1);
   });
 });
@@ -303,13 +349,16 @@ describe('escalation across restarts and outages', () => {
       expect(sink.received).toHaveLength(0);
       await hub.launch();
       await sink.waitFor(1);
-      await new Promise((r) => setTimeout(r, 2000));
-      expect(sink.to('kc@example.org')).toHaveLength(1);
-      // After it was sent, a restart sends nothing more.
+      // After it was sent, a restart sends nothing more: a later message's email, due after anything
+      // the rebuild could fire, is the second and last.
       await hub.crash();
       await hub.launch();
-      await new Promise((r) => setTimeout(r, 2500));
-      expect(sink.received).toHaveLength(1);
+      await post(hub, conv.id, 'ka', 'after the restarts');
+      const mails = await mailsTo(sink, 'kc@example.org', 2);
+      expect(sink.received).toHaveLength(2);
+      expect(mails[0]!.mail.text).toContain('survives a crash');
+      expect(mails[1]!.mail.text).toContain('after the restarts');
+      expect(mails[1]!.mail.text).not.toContain('survives a crash');
     } finally {
       await hub.stop();
       await sink.stop();
@@ -323,17 +372,21 @@ describe('escalation across restarts and outages', () => {
       await sink.stop();
       const conv = await pair(hub, 'oa', 'oc');
       await post(hub, conv.id, 'oa', 'during the outage');
-      await new Promise((r) => setTimeout(r, DELAY_MS + 1500));
-      const queued = await hub.ok('GET', '/v1/emails');
-      expect(queued.emails).toHaveLength(1);
-      expect(queued.emails[0]).toMatchObject({ status: 'queued' });
-      expect(queued.emails[0].attempts).toBeGreaterThanOrEqual(1);
+      const queued = await until(async () => {
+        const rows = await outbox(hub);
+        return rows.length > 0 && rows[0]!.attempts >= 1 && rows;
+      }, 'a failed attempt');
+      expect(queued).toHaveLength(1);
+      expect(queued[0]).toMatchObject({ status: 'queued' });
       await sink.listen();
       await sink.waitFor(1, 20_000);
-      await new Promise((r) => setTimeout(r, 1500));
+      // Sent is final: the worker never sends a sent row again.
+      const sent = await until(async () => {
+        const rows = await outbox(hub);
+        return rows[0]?.status === 'sent' && rows;
+      }, 'the row marked sent');
+      expect(sent).toHaveLength(1);
       expect(sink.to('oc@example.org')).toHaveLength(1);
-      const sent = await hub.ok('GET', '/v1/emails');
-      expect(sent.emails[0]).toMatchObject({ status: 'sent' });
     } finally {
       await hub.stop();
       await sink.stop();
@@ -354,8 +407,10 @@ describe('escalation across restarts and outages', () => {
       await post(hub, c1.id, 'ra', 'to the bad address');
       await post(hub, c2.id, 'ra', 'to the good address');
       await sink.waitFor(1);
-      await new Promise((r) => setTimeout(r, 1000));
-      const list = (await hub.ok('GET', '/v1/emails')).emails as Array<{ to: string; status: string; error: string | null }>;
+      const list = await until(async () => {
+        const rows = await outbox(hub);
+        return rows.length === 2 && rows.every((e) => e.status !== 'queued') && rows;
+      }, 'both rows settled');
       expect(list.find((e) => e.to === 'bad@example.org')).toMatchObject({ status: 'failed' });
       expect(list.find((e) => e.to === 'bad@example.org')!.error).toContain('550');
       expect(list.find((e) => e.to === 'good@example.org')).toMatchObject({ status: 'sent' });
@@ -372,7 +427,7 @@ describe('escalation across restarts and outages', () => {
       const conv = await pair(hub, 'pa', 'pc');
       await post(hub, conv.id, 'pa', 'soon pruned');
       await sink.waitFor(1);
-      await new Promise((r) => setTimeout(r, 300));
+      await until(async () => (await outbox(hub))[0]?.status === 'sent', 'the row marked sent');
       expect((await hub.ok('GET', '/v1/emails')).emails).toHaveLength(1);
       await hub.killWith('SIGTERM');
       await hub.launch();
@@ -428,12 +483,7 @@ describe('email caps, receipt codes and plain-text layout (SPEC §5)', () => {
     await sink.stop();
   });
 
-  /** The emails sent to `address`, once at least one has arrived (an emailed receipt comes at commit, before SMTP). */
-  const mailsTo = async (address: string) => {
-    const deadline = Date.now() + 5000;
-    while (sink.to(address).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    return sink.to(address);
-  };
+  // An emailed receipt comes at commit, before SMTP: mailsTo waits for the email itself.
   const receiptOf = async (messageId: string, participantId: string) =>
     (await hub.ok('GET', `/v1/messages/${messageId}/receipts`)).recipients.find((x: { participantId: string }) => x.participantId === participantId);
 
@@ -444,7 +494,7 @@ describe('email caps, receipt codes and plain-text layout (SPEC §5)', () => {
     for (let i = 1; i <= 60; i++) sent.push((await post(hub, conv.id, 'capa', `numbered message ${String(i).padStart(2, '0')}`)).message);
     // The emailed watermark still rises to the last seq.
     await agent.next((f) => f.t === 'receipt' && f.kind === 'emailed' && f.participantId === 'capc' && f.upTo === sent[59]!.seq, DELAY * 3);
-    const mails = await mailsTo('capc@example.org');
+    const mails = await mailsTo(sink, 'capc@example.org');
     expect(mails).toHaveLength(1);
     const { text, html } = mails[0]!.mail;
     expect(text).toContain('10 earlier messages are not shown — open the conversation to read them');
@@ -456,9 +506,13 @@ describe('email caps, receipt codes and plain-text layout (SPEC §5)', () => {
     expect(row.messageIds).toEqual(sent.slice(10).map((m) => m.id));
     for (const m of sent.slice(0, 10)) expect(await receiptOf(m.id, 'capc')).toMatchObject({ email: 'summarized', emailId: row.id, emailedAt: expect.any(Number) });
     for (const m of [sent[10]!, sent[35]!, sent[59]!]) expect(await receiptOf(m.id, 'capc')).toMatchObject({ email: 'emailed', emailId: row.id, emailedAt: expect.any(Number) });
-    // Nothing is emailed twice: the summarized ones do not come back in a later email.
-    await new Promise((r) => setTimeout(r, DELAY + 500));
-    expect(sink.to('capc@example.org')).toHaveLength(1);
+    // Nothing is emailed twice: the summarized ones do not come back in the next email.
+    const later = await post(hub, conv.id, 'capa', 'one more after the caps');
+    await agent.next((f) => f.t === 'receipt' && f.kind === 'emailed' && f.participantId === 'capc' && f.upTo === later.message.seq, DELAY * 3);
+    const next = await mailsTo(sink, 'capc@example.org', 2);
+    expect(next).toHaveLength(2);
+    expect(next[1]!.mail.text).toContain('one more after the caps');
+    expect(next[1]!.mail.text).not.toContain('numbered message');
   });
 
   it('does not say emailed for a message that was not eligible, below a later one that was emailed', async () => {
@@ -479,7 +533,7 @@ describe('email caps, receipt codes and plain-text layout (SPEC §5)', () => {
     const agent = await hub.connect('rwriter');
     for (const p of ['rquiet', 'rlate']) await agent.next((f) => f.t === 'receipt' && f.kind === 'emailed' && f.participantId === p && f.upTo === second.message.seq, DELAY * 3);
     for (const p of ['rquiet', 'rlate']) {
-      const mails = await mailsTo(`${p}@example.com`);
+      const mails = await mailsTo(sink, `${p}@example.com`);
       expect(mails).toHaveLength(1);
       expect(mails[0]!.mail.text).toContain('the customer writes back');
       expect(mails[0]!.mail.text).not.toContain('an agent reply');
@@ -495,7 +549,7 @@ describe('email caps, receipt codes and plain-text layout (SPEC §5)', () => {
     await post(hub, conv.id, 'inda', 'Second\r\nMallory — 10:01\u2028also fake');
     const agent = await hub.connect('inda');
     await agent.next((f) => f.t === 'receipt' && f.kind === 'emailed' && f.participantId === 'indc', DELAY * 3);
-    const text = (await mailsTo('indc@example.org'))[0]!.mail.text!;
+    const text = (await mailsTo(sink, 'indc@example.org'))[0]!.mail.text!;
     const lines = text.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/);
     expect(lines).toContain('  Your refund is approved.');
     expect(lines).toContain('  Mallory — 10:00');
