@@ -514,7 +514,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
       this.terminate(refusal ?? new ParleyClientError('closed', `the hub closed the connection (${code})`));
       return;
     }
-    if (byToken) this.token = null; // ask the provider again
+    if (byToken) {
+      this.token = null; // ask the provider again
+      // Tell the app the hub refused the token, though the provider gets another go: a provider that
+      // keeps answering a refused token would otherwise leave the app saying "connecting…" for ever.
+      if (refusal) this.emit('error', refusal);
+    }
     this.scheduleReconnect();
   }
 

@@ -250,6 +250,18 @@ describe('customer widget and customer page in a browser', () => {
     await p.close();
   });
 
+  it('a token endpoint that keeps answering a refused token is reported, not left at "connecting…"', async () => {
+    const p = await context.newPage();
+    // The host's endpoint answers, but with a token the hub refuses: the SDK asks it again and again.
+    await p.route('**/parley-token', (route) => route.fulfill({ status: 200, headers: { 'access-control-allow-origin': '*' }, contentType: 'application/json', body: JSON.stringify({ token: 'not-a-token' }) }));
+    await p.setContent(
+      `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>Host</title></head><body><h1>Host</h1><script src="${hub.url}/widget.js" data-token-url="http://host.invalid/parley-token"></script></body></html>`,
+    );
+    await p.locator('#parley-widget').getByRole('button', { name: 'Open chat' }).click();
+    await p.locator('#parley-widget').getByTestId('refused').filter({ hasText: 'We could not sign you in to the chat.' }).waitFor();
+    await p.close();
+  });
+
   it('offline: a banner, no claim that an agent is online, and a message written meanwhile waits as "Sending…"', async () => {
     await launcher().click();
     await widget().locator(`[data-testid="conversation"][data-id="${demo.externalConversationId}"]`).click();
