@@ -70,11 +70,11 @@ export class ConversationUseCases {
     return c;
   }
 
-  /** Push a conversation's Summary to every online viewer (each gets its own seen/unseen/following). */
+  /** Push a conversation's Summary to every online viewer (each gets its own seen/unseen/following), through the bus. */
   async push(c: ConversationRecord): Promise<void> {
     for (const v of this.ctx.onlineViewers(c)) {
-      const frame = encode({ t: 'conversation', conversation: await this.summary(v, c) });
-      for (const s of this.ctx.sessions.get(v.id) ?? []) this.ctx.sendEncoded(s, 'conversation', frame);
+      this.ctx.bus.publish(`p:${v.id}`, encode({ t: 'conversation', conversation: await this.summary(v, c) }));
+      this.ctx.metrics.frameOut('conversation');
     }
   }
 

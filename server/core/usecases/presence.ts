@@ -101,22 +101,25 @@ export class PresenceUseCases {
     return { participantId: id, state: info?.state ?? 'offline', lastActiveAt: info?.lastActiveAt ?? null };
   }
 
-  /** To the other members of p's conversations (who may see them) and to sessions watching p. */
+  /**
+   * To the other members of p's conversations (who may see them), through the bus, and to the sessions
+   * watching p that are not among them (a watch is a session's own state, kept by its hub).
+   */
   private broadcast(p: ParticipantRecord): void {
-    const { directory, sessions } = this.ctx;
+    const { directory, sessions, bus, metrics } = this.ctx;
     const frame = encode({ t: 'presence', ...this.of(p.id) });
-    const targets = new Set<Session>(this.watchers.get(p.id));
+    const told = new Set<string>();
     for (const cid of directory.memberConversations(p)) {
       const c = directory.conversations.get(cid)!;
       for (const mId of directory.membersOf(c)) {
-        if (mId === p.id) continue;
-        const open = sessions.get(mId);
-        if (!open) continue;
+        if (mId === p.id || told.has(mId) || !sessions.has(mId)) continue;
         const m = directory.participants.get(mId);
         if (!m || !directory.maySee(m, c)) continue;
-        for (const s of open) targets.add(s);
+        told.add(mId);
+        bus.publish(`p:${mId}`, frame);
+        metrics.frameOut('presence');
       }
     }
-    for (const s of targets) this.ctx.sendEncoded(s, 'presence', frame);
+    for (const s of this.watchers.get(p.id) ?? []) if (!told.has(s.participant!.id)) this.ctx.sendEncoded(s, 'presence', frame);
   }
 }
