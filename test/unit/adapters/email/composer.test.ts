@@ -208,6 +208,17 @@ describe('LiquidComposer', () => {
     expect(log.errors.some((f) => String(f?.template).includes('de.text.liquid'))).toBe(true);
   });
 
+  it('looks templates up by id and refuses an id it does not know', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-templates-'));
+    mkdirSync(join(dir, 'escalation'));
+    for (const part of ['subject', 'text', 'html']) writeFileSync(join(dir, 'escalation', `en.${part}.liquid`), `custom ${part} for {{ to.name }}`);
+    const custom = new LiquidComposer({ from: 'Acme <n@chat.example.com>', templatesDir: dir, logger: logger() });
+    const out = await custom.compose('escalation', email());
+    expect(out.template).toBe('escalation.en');
+    expect(out.subject).toBe('custom subject for Carol');
+    await expect(custom.compose('no-such-template' as 'escalation', email())).rejects.toThrow(/unknown email template/);
+  });
+
   it('uses its built-in template when no template file can be read', async () => {
     const log = logger();
     const bare = new LiquidComposer({ from: 'Acme <n@chat.example.com>', templatesDir: mkdtempSync(join(tmpdir(), 'parley-empty-')), logger: log });
