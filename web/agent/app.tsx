@@ -200,7 +200,8 @@ export function App({ client, helpdesk, signIn }: Props) {
   const loaded = state === 'open' || conversations.size > 0;
 
   return (
-    <div class={`layout ${detail ? 'has-detail' : ''}`}>
+    <main class={`layout ${detail ? 'has-detail' : ''}`}>
+      <h1 class="sr-only">Parley messenger</h1>
       <Banner state={state} authProblem={authProblem} signIn={() => signIn(currentRoute())} />
       <nav class="sidebar" aria-label="Conversations">
         <div class="me">
@@ -257,7 +258,7 @@ export function App({ client, helpdesk, signIn }: Props) {
           );
         })}
       </nav>
-      <main class="main">
+      <section class="main" aria-label="Conversation">
         {showPreferences && (
           <Preferences
             helpdesk={helpdesk}
@@ -306,8 +307,8 @@ export function App({ client, helpdesk, signIn }: Props) {
         ) : (
           !showPreferences && !picking && <p class="placeholder">Pick a conversation.</p>
         )}
-      </main>
-    </div>
+      </section>
+    </main>
   );
 }
 
