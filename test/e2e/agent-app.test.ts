@@ -367,6 +367,19 @@ describe('agent app', () => {
     await conv(phone, 'customers', DEMO_TICKET.title).waitFor();
     await phone.setViewportSize({ width: 360, height: 740 });
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await visit(phone, '/preferences');
+    await phone.getByRole('form', { name: 'Preferences' }).waitFor();
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await phone.screenshot({ path: join(SHOTS, 'agent-preferences-360.png') });
+    await phone.keyboard.press('Escape');
+    await phone.getByRole('button', { name: '+ New conversation' }).click();
+    await expect.poll(() => phone.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('People');
+    await phone.keyboard.type('@');
+    await phone.getByRole('option').first().waitFor();
+    await phone.screenshot({ path: join(SHOTS, 'agent-picker-360.png') });
+    await phone.keyboard.press('Escape');
+    await phone.keyboard.press('Escape');
+    await conv(phone, 'customers', DEMO_TICKET.title).waitFor();
     await phone.addScriptTag({ path: AXE });
     const serious = await phone.evaluate(async () => {
       const r = await (window as unknown as { axe: { run: () => Promise<{ violations: Array<{ id: string; impact: string }> }> } }).axe.run();

@@ -1,5 +1,5 @@
 import { Fragment, type JSX } from 'preact';
-import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { markSeenOnScreen, type ConnectionState, type Message, type ParleyClient, type Presence, type Receipt, type Summary } from '../../client-sdk/browser.js';
 import { Composer } from '../shared/composer.js';
 import { ConversationFeed, TypingTracker, formatTime, type Row } from '../shared/conversation.js';
@@ -64,10 +64,11 @@ export function App({ client, helpdesk, signIn }: Props) {
 
   const selected = route.startsWith('/c/') ? decodeURIComponent(route.slice(3)) : null;
   const showPreferences = route === '/preferences';
-  const selectedRef = useRef<string | null>(null);
-  // Preferences open over the conversation last looked at (it stays on screen beside them on wide screens).
-  if (selected) selectedRef.current = selected;
-  const shown = selected ?? (showPreferences ? selectedRef.current : null);
+  // Preferences open over where the person was (a conversation stays on screen beside them on wide
+  // screens), and closing them goes back there.
+  const backRoute = useRef('');
+  if (!showPreferences) backRoute.current = route;
+  const shown = selected ?? (showPreferences && backRoute.current.startsWith('/c/') ? decodeURIComponent(backRoute.current.slice(3)) : null);
   const conversationsRef = useRef(conversations);
   conversationsRef.current = conversations;
 
@@ -148,7 +149,7 @@ export function App({ client, helpdesk, signIn }: Props) {
         setPicking(false);
         newButton.current?.focus();
       } else if (showPreferences) {
-        go(shown ? `/c/${shown}` : '');
+        go(backRoute.current);
         prefsButton.current?.focus();
       } else return;
       e.preventDefault();
@@ -208,7 +209,7 @@ export function App({ client, helpdesk, signIn }: Props) {
           {me && dot(me.id)}
           <strong>{me?.name ?? '…'}</strong>
           <span class={`conn ${state}`}>{state === 'open' ? '' : state === 'closed' ? 'offline' : state === 'reconnecting' ? 'reconnecting…' : 'connecting…'}</span>
-          <button ref={prefsButton} class="icon" aria-label="Preferences" aria-expanded={showPreferences} onClick={() => go(showPreferences ? '' : '/preferences')}>
+          <button ref={prefsButton} class="icon" aria-label="Preferences" aria-expanded={showPreferences} onClick={() => go(showPreferences ? backRoute.current : '/preferences')}>
             ⚙
           </button>
         </div>
@@ -264,7 +265,7 @@ export function App({ client, helpdesk, signIn }: Props) {
             helpdesk={helpdesk}
             alerts={alerts}
             onClose={() => {
-              go(shown ? `/c/${shown}` : '');
+              go(backRoute.current);
               prefsButton.current?.focus();
             }}
           />
@@ -532,7 +533,7 @@ function NewConversation({ directory, me, onOpen, onClose }: { directory: Direct
       ? []
       : directory.participants.filter((p) => p.id !== me && p.kind !== 'bot' && !picked.includes(p.id) && (p.name.toLowerCase().includes(query.toLowerCase()) || p.id.includes(query))).slice(0, 8);
   const nameOf = (id: string) => directory.participants.find((p) => p.id === id)?.name ?? id;
-  useEffect(() => field.current?.focus(), []);
+  useLayoutEffect(() => field.current?.focus(), []);
   const pick = (id: string) => {
     setPicked([...picked, id]);
     setInput('');
