@@ -112,6 +112,10 @@ export function App({ client, helpdesk, signIn }: Props) {
       }),
       client.on('resumed', (list) => setConversations(new Map(list.map((c) => [c.id, c])))),
       client.on('conversation', upsert),
+      // The hub refused the token itself (not a mere expiry, which the token provider mends).
+      client.on('error', (e) => {
+        if (e.code === 'unauthenticated' && client.state !== 'open') setAuthProblem('Your sign-in is not valid. Sign in again to keep chatting.');
+      }),
       client.on('presence', (p) => setPresence((m) => new Map(m).set(p.participantId, p))),
       client.on('message', (m) => {
         preview(m);
