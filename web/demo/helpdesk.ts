@@ -183,7 +183,7 @@ function hostPage(hubUrl: string, title: string): string {
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title>
-<style>body{font:16px/1.5 Georgia,serif;max-width:720px;margin:48px auto;padding:0 16px;color:#333}h1{color:#b03a2e}</style></head>
+<style>body{font:16px/1.5 Georgia,serif;max-width:720px;margin:48px auto;padding:0 16px;color:#333}h1{color:#b03a2e}pre{white-space:pre-wrap;overflow-wrap:anywhere}</style></head>
 <body>
 <h1>${title}</h1>
 <p>This is the host app's own page. The chat bubble in the corner is Parley's widget, added with one script tag:</p>
