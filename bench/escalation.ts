@@ -18,6 +18,7 @@ import { SmtpMailer } from '../server/adapters/email/smtp-mailer.js';
 import type { Logger } from '../server/core/ports/index.js';
 import { loadConfig } from '../server/config.js';
 import { createParley, type ParleyMetrics } from '../server/parley.js';
+import { MemoryBus } from '../server/adapters/memory/bus.js';
 
 const { values } = parseArgs({
   options: {
@@ -89,7 +90,7 @@ const config = loadConfig({
   PARLEY_APP_URL: 'http://localhost:8080',
 });
 const mailer = new SmtpMailer({ url: `smtp://127.0.0.1:${smtpPort}`, maxConnections: 16 });
-const { hub, api, store, escalation, outbox } = await createParley(config, { logger: quiet, metrics, mailer, bus: { publish: noop }, outboxConcurrency: 32 });
+const { hub, api, store, escalation, outbox } = await createParley(config, { logger: quiet, metrics, mailer, bus: new MemoryBus(noop), outboxConcurrency: 32 });
 
 // Setup (not timed): agents, customers, conversations.
 for (let a = 0; a < AGENTS; a++) await api.putParticipant(`agent${a}`, { kind: 'user', name: `Agent ${a}`, email: `agent${a}@example.com`, timezone: 'Europe/Berlin', locale: 'de' });

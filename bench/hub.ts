@@ -16,6 +16,7 @@ import { JoseTokens } from '../server/adapters/jwt/jose-tokens.js';
 import type { Connection, Logger } from '../server/core/ports/index.js';
 import { loadConfig } from '../server/config.js';
 import { createParley } from '../server/parley.js';
+import { MemoryBus } from '../server/adapters/memory/bus.js';
 import type { Session } from '../server/core/session.js';
 
 const { values } = parseArgs({
@@ -70,7 +71,7 @@ async function once(): Promise<{ messages: number; mainUs: number; processUs: nu
   const secret = 's'.repeat(32);
   const config = loadConfig({ PARLEY_DATA_DIR: dir, PARLEY_API_KEY: 'bench-api-key-0123456789', PARLEY_JWT_SECRET: secret, PARLEY_RATE_SEND_PER_S: '100000', PARLEY_RATE_SEND_BURST: '100000' });
   let published = 0;
-  const parley = await createParley(config, { logger: quiet, bus: { publish: () => void published++ }, mailer: { send: async () => {}, close: async () => {} } });
+  const parley = await createParley(config, { logger: quiet, bus: new MemoryBus(() => void published++), mailer: { send: async () => {}, close: async () => {} } });
   const { hub, api } = parley;
   const tokens = new JoseTokens({ secret });
 

@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   PARLEY_OUTBOX_RETRY_BASE_MS: int(10_000, 10),
   PARLEY_HELLO_TIMEOUT_MS: int(10_000, 100),
   PARLEY_PRESENCE_GRACE_MS: int(5_000, 0),
+  PARLEY_NODE_TTL_MS: int(10_000, 3_000),
   PARLEY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -85,6 +86,8 @@ export interface Config {
   helloTimeoutMs: number;
   outboxRetryBaseMs: number;
   presenceGraceMs: number;
+  /** A hub silent this long is dead: its sessions' presence entries lapse (SPEC §6). */
+  nodeTtlMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -151,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     helloTimeoutMs: e.PARLEY_HELLO_TIMEOUT_MS,
     outboxRetryBaseMs: e.PARLEY_OUTBOX_RETRY_BASE_MS,
     presenceGraceMs: e.PARLEY_PRESENCE_GRACE_MS,
+    nodeTtlMs: e.PARLEY_NODE_TTL_MS,
     logLevel: e.PARLEY_LOG_LEVEL,
   };
 }

@@ -6,7 +6,9 @@ import { InProcessEvents } from './core/events.js';
 import { HostApi } from './core/host-api.js';
 import { Hub } from './core/hub.js';
 import { DEFAULT_RETRY, OutboxWorker, type OutboxMetrics } from './core/outbox/outbox-worker.js';
-import type { Bus, Clock, Logger, Mailer, Metrics } from './core/ports/index.js';
+import type { Bus, Clock, EventBus, Logger, Mailer, Metrics, PresenceStore } from './core/ports/index.js';
+import { MemoryBus } from './adapters/memory/bus.js';
+import { MemoryPresence } from './adapters/memory/presence.js';
 import { FileMailer } from './adapters/email/file-mailer.js';
 import { LiquidComposer } from './adapters/email/liquid-composer.js';
 import { SmtpMailer } from './adapters/email/smtp-mailer.js';
@@ -30,16 +32,20 @@ export interface ParleyAdapters {
   /** Default: SMTP at PARLEY_SMTP_URL, else files in the data dir. */
   mailer?: Mailer;
   /**
-   * Where frames go. Default: the uWebSockets.js transport, which also serves HTTP. A benchmark that
-   * drives the hub in process gives its own Bus and gets no transport.
+   * Where frames go. Default: the in-memory Bus over the uWebSockets.js transport, which also serves
+   * HTTP. A benchmark or test that drives the hub in process gives its own Bus and gets no transport.
    */
   bus?: Bus;
+  /** Who is online. Default: in memory (one hub). */
+  presence?: PresenceStore;
   /** Sends the outbox worker makes at once (default 16). */
   outboxConcurrency?: number;
 }
 
 export interface Parley {
   hub: Hub;
+  /** What happened in core (core/ports/events.ts). */
+  events: EventBus;
   api: HostApi;
   store: SqliteStore;
   escalation: Escalation;
@@ -66,10 +72,14 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   const store = new SqliteStore({ file: join(config.dataDir, 'parley.db'), logger, metrics });
   const tokens = new JoseTokens({ secret: config.jwtSecret });
   const transport = adapters.bus ? null : new UwsTransport({ logger, maxFrameBytes: config.maxFrameBytes, maxBackpressureBytes: config.maxBackpressureBytes });
+  // One hub: the in-memory Bus, whose local delivery is the transport's topics (several hubs: issue 19).
+  const bus = adapters.bus ?? new MemoryBus((topic, frame) => transport!.deliver(topic, frame));
+  bus.onInbound((topic, frame) => transport?.deliver(topic, frame));
   const hub = new Hub({
     events,
     store,
-    bus: adapters.bus ?? transport!,
+    bus,
+    presence: adapters.presence ?? new MemoryPresence(),
     clock,
     tokens,
     metrics,
@@ -79,6 +89,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
       maxBackpressureBytes: config.maxBackpressureBytes,
       helloTimeoutMs: config.helloTimeoutMs,
       presenceGraceMs: config.presenceGraceMs,
+      presenceTtlMs: config.nodeTtlMs,
       ...config.limits,
     },
   });
@@ -126,7 +137,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   pruner.unref();
 
   if (transport) {
-    transport.attachHub(hub);
+    transport.attachHub(hub, bus);
     const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
     registerHostRoutes(router, api);
     registerUnsubscribeRoutes(router, api, { frameAncestors: config.frameAncestors });
@@ -141,6 +152,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
 
   return {
     hub,
+    events,
     api,
     store,
     escalation,

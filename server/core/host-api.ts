@@ -103,6 +103,7 @@ export class HostApi {
       () => (old ? this.dir.setParticipant(old) : this.dir.deleteParticipant(id)),
       () => this.store.putParticipant(p),
     );
+    this.events.publish('DirectoryChanged', { entity: 'participant', id });
     this.events.publish('AudienceChanged', { participantIds: [id] });
     return publicParticipant(p);
   }
@@ -139,6 +140,7 @@ export class HostApi {
       () => this.dir.setParticipant(p),
       () => this.store.putPreferences(id, next),
     );
+    this.events.publish('DirectoryChanged', { entity: 'participant', id });
     this.events.publish('AudienceChanged', { participantIds: [id] });
     return next;
   }
@@ -152,6 +154,7 @@ export class HostApi {
       () => (old ? this.dir.setProject(old) : this.dir.deleteProject(id)),
       () => this.store.putProject(p),
     );
+    this.events.publish('DirectoryChanged', { entity: 'project', id });
     this.events.publish('AudienceChanged', { participantIds: [...new Set([...(old?.followers.keys() ?? []), ...p.followers.keys()])] });
     return { id, name: p.name, followers: [...p.followers.keys()], createdAt: p.createdAt };
   }
@@ -202,6 +205,7 @@ export class HostApi {
       () => this.store.putItem(item),
     );
     for (const id of this.dir.itemAudience(item)) audience.add(id);
+    this.events.publish('DirectoryChanged', { entity: 'item', id });
     this.events.publish('AudienceChanged', { participantIds: [...audience] });
     const { roleSince: _roleSince, followers, ...rest } = item;
     return { ...rest, followers: [...followers.keys()] };

@@ -18,6 +18,8 @@ export interface HubLimits {
   helloTimeoutMs: number;
   heartbeatMs: number;
   presenceGraceMs: number;
+  /** A session's presence entry lapses this long after its hub last refreshed it (PARLEY_NODE_TTL_MS). */
+  presenceTtlMs: number;
   /** More bad frames than this in a minute close the connection with 4400. */
   maxBadFramesPerMinute: number;
   /** More rate-limited requests than this in a minute close the connection with 4008. */
@@ -48,6 +50,7 @@ export const DEFAULT_LIMITS: HubLimits = {
   helloTimeoutMs: 10_000,
   heartbeatMs: 25_000,
   presenceGraceMs: 5_000,
+  presenceTtlMs: 10_000,
   maxBadFramesPerMinute: 10,
   maxRejectedPerMinute: 60,
   rates: {

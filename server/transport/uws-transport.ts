@@ -29,6 +29,8 @@ class UwsConnection implements Connection {
     private readonly app: TemplatedApp,
     /** This connection's own topic, subscribed at its first use (an idle session does not pay for it). */
     private readonly topic: string,
+    /** Told when this hub gains its first subscriber of a topic or loses its last (the Bus). */
+    private readonly topics: TopicInterest,
   ) {}
   private ownTopic = false;
   send(frame: string): boolean {
@@ -58,10 +60,12 @@ class UwsConnection implements Connection {
     return this.open ? this.ws.getBufferedAmount() : 0;
   }
   subscribe(topic: string): void {
-    if (this.open) this.ws.subscribe(topic);
+    if (!this.open) return;
+    if (this.ws.subscribe(topic) && this.app.numSubscribers(topic) === 1) this.topics.subscribe(topic);
   }
   unsubscribe(topic: string): void {
-    if (this.open) this.ws.unsubscribe(topic);
+    if (!this.open) return;
+    if (this.ws.unsubscribe(topic) && this.app.numSubscribers(topic) === 0) this.topics.unsubscribe(topic);
   }
   close(code: number, reason: string): void {
     if (!this.open) return;
@@ -69,6 +73,9 @@ class UwsConnection implements Connection {
     this.ws.end(code, reason);
   }
 }
+
+/** The part of the Bus that learns which topics this hub listens to. */
+type TopicInterest = Pick<Bus, 'subscribe' | 'unsubscribe'>;
 
 export interface UwsTransportOptions {
   logger: Logger;
@@ -80,9 +87,9 @@ export interface UwsTransportOptions {
 
 /**
  * The uWS edge: one App serving `/v1/ws` and the HTTP routes on one port. The only importer of
- * uWebSockets.js. Also the Bus of a single hub: topics are uWS topics, published in C++.
+ * uWebSockets.js. Its topics are this hub's local delivery for the Bus: published in C++.
  */
-export class UwsTransport implements Bus {
+export class UwsTransport {
   readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | null = null;
   private readonly connections = new Set<UwsConnection>();
@@ -94,12 +101,13 @@ export class UwsTransport implements Bus {
     this.app = uws.App();
   }
 
-  publish(topic: string, frame: string): void {
+  /** Hand a frame to this hub's sessions subscribed to `topic`. */
+  deliver(topic: string, frame: string): void {
     this.app.publish(topic, frame, false);
   }
 
-  /** Register the WebSocket endpoint, handing every socket event to the hub. */
-  attachHub(hub: Hub): void {
+  /** Register the WebSocket endpoint, handing every socket event to the hub; `topics` learns what this hub listens to. */
+  attachHub(hub: Hub, topics: TopicInterest): void {
     const { maxFrameBytes, maxBackpressureBytes } = this.opts;
     // Published frames are buffered by uWS in C++; a sweep closes sessions past our bound with 1008.
     // uWS's own limit sits well above it as a last resort (it drops the socket without a close frame).
@@ -127,7 +135,7 @@ export class UwsTransport implements Bus {
       },
       open: (ws) => {
         const data = ws.getUserData();
-        data.conn = new UwsConnection(ws, maxBackpressureBytes, this.app, `s:${++this.connectionSeq}`);
+        data.conn = new UwsConnection(ws, maxBackpressureBytes, this.app, `s:${++this.connectionSeq}`, topics);
         this.connections.add(data.conn);
         data.session = hub.accept(data.conn);
       },

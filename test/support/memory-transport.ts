@@ -14,6 +14,10 @@ export class MemoryTopics implements Bus {
     for (const c of this.topics.get(topic) ?? []) c.deliver(frame);
   }
 
+  subscribe(): void {}
+  unsubscribe(): void {}
+  onInbound(): void {}
+
   connection(): MemoryConnection {
     return new MemoryConnection(this.topics);
   }

@@ -18,6 +18,11 @@ export interface DomainEvents {
   /** A conversation's explicit members changed (someone posted for the first time, or joined). */
   MembershipChanged: { conversation: ConversationRecord; participantIds: readonly string[] };
   /**
+   * A host-owned entity was written (a participant with its preferences, a project, an item): a hub
+   * that keeps a copy (every hub's directory, once there are several) reloads it.
+   */
+  DirectoryChanged: { entity: 'participant' | 'project' | 'item'; id: string };
+  /**
    * What these participants may see or how they are treated changed (a participant, its preferences,
    * an item's followers or customer, a project's followers): caches and subscriptions are re-derived.
    */

@@ -9,3 +9,4 @@ export type * from './email.js';
 export type { Mailer, OutgoingEmail } from './mailer.js';
 export { MailerError } from './mailer.js';
 export type * from './events.js';
+export type * from './presence.js';

@@ -2,7 +2,7 @@ import { ProtocolError, type EmailStatus, type ErrorCode, type Message, type Rec
 import type { Directory } from '../directory.js';
 import type { HubLimits } from '../limits.js';
 import type { ConversationRecord, ParticipantRecord } from '../model.js';
-import type { Bus, Clock, EventBus, Logger, Metrics, Store, Tokens } from '../ports/index.js';
+import type { Bus, Clock, EventBus, Logger, Metrics, PresenceStore, Store, Tokens } from '../ports/index.js';
 import type { Session } from '../session.js';
 
 /** What receipts ask escalation: what it did or will do about m for p (SPEC §3 Receipt.email). */
@@ -12,6 +12,7 @@ export interface EmailStatusQuery {
 
 export interface HubPorts {
   events: EventBus;
+  presence: PresenceStore;
   store: Store;
   bus: Bus;
   clock: Clock;
@@ -30,6 +31,7 @@ export const SHARED_TOPIC = { item: 'all:item', inbox: 'all:inbox' } as const;
  */
 export class HubContext {
   readonly events: EventBus;
+  readonly presence: PresenceStore;
   readonly store: Store;
   readonly bus: Bus;
   readonly clock: Clock;
@@ -49,6 +51,7 @@ export class HubContext {
     readonly limits: HubLimits,
   ) {
     this.events = ports.events;
+    this.presence = ports.presence;
     this.store = ports.store;
     this.bus = ports.bus;
     this.clock = ports.clock;

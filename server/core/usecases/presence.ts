@@ -28,7 +28,19 @@ export class PresenceUseCases {
   /** `presence`: this session's focus. */
   setState(s: Session, f: PresenceFrame): void {
     s.state = f.state;
+    this.track(s);
     this.update(s.participant!);
+  }
+
+  /** Put (or refresh) an open session's entry in the presence port, for every hub to count. */
+  track(s: Session): void {
+    const { presence, clock, limits } = this.ctx;
+    presence.put({ sessionId: s.id, participantId: s.participant!.id, state: s.state, expiresAt: clock.now() + limits.presenceTtlMs });
+  }
+
+  /** A session closed: its entry goes. */
+  untrack(s: Session): void {
+    this.ctx.presence.remove(s.id, s.participant!.id);
   }
 
   /** `who`: presence of participants; with `watch`, this session follows their changes. */
@@ -62,18 +74,18 @@ export class PresenceUseCases {
     }
   }
 
-  /** Recompute p's presence from its sessions; going offline waits out the grace period. */
+  /** Recompute p's presence from the live entries of its sessions; going offline waits out the grace period. */
   update(p: ParticipantRecord): void {
-    const { sessions, clock, limits } = this.ctx;
-    const set = sessions.get(p.id);
+    const { presence, clock, limits } = this.ctx;
+    const entries = presence.sessions(p.id, clock.now());
     let info = this.presence.get(p.id);
     if (!info) this.presence.set(p.id, (info = { state: 'offline', lastActiveAt: null, offlineTimer: null }));
-    if (!set || set.size === 0) {
+    if (entries.length === 0) {
       if (info.state === 'offline' || info.offlineTimer || this.ctx.stopping) return;
       const i = info;
       i.offlineTimer = clock.setTimer(limits.presenceGraceMs, () => {
         i.offlineTimer = null;
-        if (sessions.has(p.id) || i.state === 'offline') return;
+        if (presence.sessions(p.id, clock.now()).length > 0 || i.state === 'offline') return;
         i.state = 'offline';
         this.broadcast(p);
       });
@@ -84,7 +96,7 @@ export class PresenceUseCases {
       info.offlineTimer = null;
     }
     let state: PresenceState = 'away';
-    for (const s of set) if (s.state === 'active') state = 'active';
+    for (const e of entries) if (e.state === 'active') state = 'active';
     if (state === 'active') info.lastActiveAt = clock.now();
     if (state === info.state) return;
     info.state = state;

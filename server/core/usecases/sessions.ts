@@ -89,6 +89,7 @@ export class SessionUseCases {
       heartbeatMs: limits.heartbeatMs,
       limits: { maxBodyChars: MAX_BODY_CHARS, maxFrameBytes: limits.maxFrameBytes },
     });
+    this.presence.track(s);
     this.presence.update(p);
     const early = s.early;
     s.early = null;
@@ -122,6 +123,7 @@ export class SessionUseCases {
       this.ctx.sessions.delete(p.id);
       this.ctx.onlineSeeAll.delete(p.id);
     }
+    this.presence.untrack(s);
     this.presence.update(p);
   }
 
@@ -189,10 +191,15 @@ export class SessionUseCases {
    */
   private sweep(): void {
     const now = this.ctx.clock.now();
+    // Presence entries are refreshed at a third of their lifetime, so a live hub's never lapse.
+    const refresh = ++this.sweeps % Math.max(1, Math.floor(this.ctx.limits.presenceTtlMs / 3000)) === 0;
     for (const set of this.ctx.sessions.values()) {
-      for (const s of set) if (s.expiresAt <= now) this.ctx.reject(s, 'token_expired', 'token expired', CloseCode.UNAUTHENTICATED);
+      for (const s of set) {
+        if (s.expiresAt <= now) this.ctx.reject(s, 'token_expired', 'token expired', CloseCode.UNAUTHENTICATED);
+        else if (refresh) this.presence.track(s);
+      }
     }
-    if (++this.sweeps % 60 === 0) this.guard.forgetIdle(now);
+    if (this.sweeps % 60 === 0) this.guard.forgetIdle(now);
     this.sweeper = this.ctx.clock.setTimer(1000, () => this.sweep());
   }
 }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../server/config.js';
 import type { Logger } from '../../../../server/core/ports/index.js';
 import { createParley, type Parley, type ParleyMetrics } from '../../../../server/parley.js';
+import { MemoryBus } from '../../../../server/adapters/memory/bus.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 
 /**
@@ -71,7 +72,7 @@ async function world(env: Record<string, string> = {}) {
     ...env,
   });
   const assemble = async () => {
-    const p = await createParley(config, { logger: quiet, clock, metrics: metrics(counts), bus: { publish() {} } });
+    const p = await createParley(config, { logger: quiet, clock, metrics: metrics(counts), bus: new MemoryBus(() => {}) });
     open.push(p);
     return p;
   };

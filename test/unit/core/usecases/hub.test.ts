@@ -115,6 +115,17 @@ describe('the hub on a fake clock', () => {
     expect(ed.conn.of('presence').filter((p) => p.participantId === 'di').map((p) => p.state)).toEqual(['active', 'offline']);
   });
 
+  it('tells what changed in the directory as events, so a copy elsewhere can reload it', async () => {
+    await start();
+    const changed: string[] = [];
+    parley.events.subscribe('DirectoryChanged', (e) => changed.push(`${e.entity}:${e.id}`));
+    await parley.api.putParticipant('gu', { kind: 'user', name: 'Gu' });
+    await parley.api.putProject('pr', { name: 'Printers', followers: ['gu'] });
+    await parley.api.putItem('it', { kind: 'ticket', title: 'Jam', projectId: 'pr' });
+    await parley.api.patchPreferences('gu', { access: { viewConversations: 'mine' } });
+    expect(changed).toEqual(['participant:gu', 'project:pr', 'item:it', 'participant:gu']);
+  });
+
   it('refuses an eleventh session of one participant and keeps the ten', async () => {
     await start();
     await parley.api.putParticipant('fa', { kind: 'user', name: 'Fa' });

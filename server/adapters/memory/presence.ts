@@ -1,0 +1,31 @@
+import type { PresenceEntry, PresenceStore } from '../../core/ports/index.js';
+
+/** Presence of one hub (or of several in one process, sharing one instance): entries in a map. */
+export class MemoryPresence implements PresenceStore {
+  private readonly byParticipant = new Map<string, Map<string, PresenceEntry>>();
+
+  put(entry: PresenceEntry): void {
+    let m = this.byParticipant.get(entry.participantId);
+    if (!m) this.byParticipant.set(entry.participantId, (m = new Map()));
+    m.set(entry.sessionId, entry);
+  }
+
+  remove(sessionId: string, participantId: string): void {
+    const m = this.byParticipant.get(participantId);
+    if (!m) return;
+    m.delete(sessionId);
+    if (m.size === 0) this.byParticipant.delete(participantId);
+  }
+
+  sessions(participantId: string, now: number): PresenceEntry[] {
+    const m = this.byParticipant.get(participantId);
+    if (!m) return [];
+    const live: PresenceEntry[] = [];
+    for (const [id, e] of m) {
+      if (e.expiresAt > now) live.push(e);
+      else m.delete(id);
+    }
+    if (m.size === 0) this.byParticipant.delete(participantId);
+    return live;
+  }
+}
