@@ -130,6 +130,11 @@ export class Directory {
     return out;
   }
 
+  /** Users whose access is `all` (they may see every item and inbox conversation). */
+  seeAllUsers(): ReadonlySet<string> {
+    return this.seeAll;
+  }
+
   /** Whether p's access preference is `all`: it sees every item and inbox conversation. */
   seesAllShared(p: ParticipantRecord): boolean {
     return p.kind === 'user' && isUserPreferences(p.preferences) && p.preferences.access.viewConversations === 'all';

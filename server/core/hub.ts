@@ -107,7 +107,7 @@ export class Hub {
     if (s.phase === 'hello') {
       if (decoded.ok && decoded.frame.t === 'hello') {
         metrics.frameIn('hello');
-        void this.sessionUseCases.hello(s, decoded.frame);
+        this.sessionUseCases.hello(s, decoded.frame);
       } else {
         this.ctx.reject(s, 'unauthenticated', 'the first frame must be hello', CloseCode.UNAUTHENTICATED);
       }

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, webcrypto } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { LocaleSchema, NameSchema, ParticipantIdSchema, ProtocolError } from '../../../protocol/index.js';
@@ -17,14 +17,15 @@ const ClaimsSchema = z.object({
 
 /** Session tokens as JWTs signed HS256 with the hub's secret (SPEC §3 Token). */
 export class JoseTokens implements Tokens {
-  private readonly key: Uint8Array;
+  /** The HMAC key, imported once (given raw bytes, jose would import it again for every token). */
+  private readonly key: Promise<webcrypto.CryptoKey>;
   /** A key of its own for unsubscribe links, derived so that it can never verify as a session token. */
   private readonly unsubscribeKey: Buffer;
   /** And one for customer links (SPEC §6 PARLEY_CUSTOMER_URL), so neither kind verifies as the other. */
   private readonly customerLinkKey: Buffer;
 
   constructor(opts: { secret: string }) {
-    this.key = new TextEncoder().encode(opts.secret);
+    this.key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(opts.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
     this.unsubscribeKey = createHmac('sha256', opts.secret).update('parley/unsubscribe/v1').digest();
     this.customerLinkKey = createHmac('sha256', opts.secret).update('parley/customer-link/v1').digest();
   }
@@ -74,14 +75,14 @@ export class JoseTokens implements Tokens {
 
   async sign(sub: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
     const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(sub).setIssuedAt().setExpirationTime(exp).sign(this.key);
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(sub).setIssuedAt().setExpirationTime(exp).sign(await this.key);
     return { token, expiresAt: exp * 1000 };
   }
 
   async verify(token: string): Promise<TokenClaims> {
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
+      ({ payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw new ProtocolError('token_expired', 'token expired');
       throw new ProtocolError('unauthenticated', 'invalid token');

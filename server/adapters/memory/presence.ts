@@ -17,6 +17,13 @@ export class MemoryPresence implements PresenceStore {
     if (m.size === 0) this.byParticipant.delete(participantId);
   }
 
+  online(participantId: string, now: number): boolean {
+    const m = this.byParticipant.get(participantId);
+    if (!m) return false;
+    for (const e of m.values()) if (e.expiresAt > now) return true;
+    return false;
+  }
+
   sessions(participantId: string, now: number): PresenceEntry[] {
     const m = this.byParticipant.get(participantId);
     if (!m) return [];

@@ -23,4 +23,6 @@ export interface PresenceStore {
   remove(sessionId: string, participantId: string): void;
   /** The live entries of a participant's sessions at `now`, on every hub. */
   sessions(participantId: string, now: number): PresenceEntry[];
+  /** Whether the participant has a live entry at `now` (the hot path's question: cheap, allocates nothing). */
+  online(participantId: string, now: number): boolean;
 }

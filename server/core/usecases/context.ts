@@ -40,8 +40,6 @@ export class HubContext {
   readonly log: Logger;
   /** Open sessions by participant id. */
   readonly sessions = new Map<string, Set<Session>>();
-  /** Online users whose access is `all`: the audience of every item and inbox conversation. */
-  readonly onlineSeeAll = new Set<string>();
   emailStatus: EmailStatusQuery | null = null;
   stopping = false;
 
@@ -95,19 +93,24 @@ export class HubContext {
     return c;
   }
 
-  /** Participants with an open session who may see c. */
+  /** Whether the participant has an open session on any hub (the presence port). */
+  isOnline(participantId: string): boolean {
+    return this.presence.online(participantId, this.clock.now());
+  }
+
+  /** Participants with an open session on any hub who may see c. */
   onlineViewers(c: ConversationRecord): ParticipantRecord[] {
     const out: ParticipantRecord[] = [];
     const seen = new Set<string>();
     for (const p of this.directory.explicitViewers(c)) {
-      if (this.sessions.has(p.id)) {
+      if (this.isOnline(p.id)) {
         out.push(p);
         seen.add(p.id);
       }
     }
     if (c.kind !== 'direct') {
-      for (const id of this.onlineSeeAll) {
-        if (seen.has(id)) continue;
+      for (const id of this.directory.seeAllUsers()) {
+        if (seen.has(id) || !this.isOnline(id)) continue;
         const p = this.directory.participants.get(id);
         if (p && this.directory.maySee(p, c)) out.push(p);
       }

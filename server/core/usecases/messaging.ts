@@ -53,7 +53,7 @@ export class MessagingUseCases {
    * message notifies, is what escalation arms its timers for.
    */
   private fanOut(c: ConversationRecord, m: Message, sender: ParticipantRecord): ParticipantRecord[] {
-    const { directory, sessions, bus, metrics, store, clock } = this.ctx;
+    const { directory, bus, metrics, store, clock } = this.ctx;
     this.ctx.publishToConversation(c, encode({ t: 'message', message: m }));
     const rctx = directory.context(c);
     const online: string[] = [];
@@ -63,7 +63,7 @@ export class MessagingUseCases {
     for (const p of directory.allViewers(c)) {
       const reason = notify(p, sender, c, rctx);
       if (reason) notified.push(p);
-      if (!sessions.has(p.id)) continue;
+      if (!this.ctx.isOnline(p.id)) continue;
       online.push(p.id);
       if (!reason) continue;
       frame ??= encode({ t: 'notify', conversationId: c.id, messageId: m.id, seq: m.seq, reason });

@@ -118,13 +118,13 @@ export class PresenceUseCases {
    * watching p that are not among them (a watch is a session's own state, kept by its hub).
    */
   private broadcast(p: ParticipantRecord): void {
-    const { directory, sessions, bus, metrics } = this.ctx;
+    const { directory, bus, metrics } = this.ctx;
     const frame = encode({ t: 'presence', ...this.of(p.id) });
     const told = new Set<string>();
     for (const cid of directory.memberConversations(p)) {
       const c = directory.conversations.get(cid)!;
       for (const mId of directory.membersOf(c)) {
-        if (mId === p.id || told.has(mId) || !sessions.has(mId)) continue;
+        if (mId === p.id || told.has(mId) || !this.ctx.isOnline(mId)) continue;
         const m = directory.participants.get(mId);
         if (!m || !directory.maySee(m, c)) continue;
         told.add(mId);

@@ -11,6 +11,7 @@ import {
 import type { ParticipantRecord } from '../model.js';
 import { newParticipant } from '../participants.js';
 import type { Connection, TimerHandle, TokenClaims } from '../ports/index.js';
+import { FairQueue } from '../fair-queue.js';
 import { Session } from '../session.js';
 import type { HubContext } from './context.js';
 import type { Guard } from './guard.js';
@@ -23,6 +24,7 @@ import type { PresenceUseCases } from './presence.js';
 export class SessionUseCases {
   private sweeper: TimerHandle | null = null;
   private sweeps = 0;
+  private readonly hellos = new FairQueue();
 
   constructor(
     private readonly ctx: HubContext,
@@ -47,11 +49,22 @@ export class SessionUseCases {
     return s;
   }
 
-  async hello(s: Session, f: HelloFrame): Promise<void> {
-    const { clock, sessions, limits, directory, metrics } = this.ctx;
+  /**
+   * A hello arrived: frames after it wait (`authenticating`) while it waits its turn in a fair queue
+   * keyed by the participant it claims to be. A burst of hellos (300 sockets of one customer) is then
+   * verified one per turn of the event loop, and everybody else's frames go on between them. The key is
+   * read from the token unverified: a forged one only chooses the line it waits in.
+   */
+  hello(s: Session, f: HelloFrame): void {
     s.phase = 'authenticating';
-    if (s.helloTimer) clock.clearTimer(s.helloTimer);
+    if (s.helloTimer) this.ctx.clock.clearTimer(s.helloTimer);
     s.helloTimer = null;
+    this.hellos.push(claimedSub(f.token), () => void this.authenticateSession(s, f));
+  }
+
+  private async authenticateSession(s: Session, f: HelloFrame): Promise<void> {
+    const { clock, sessions, limits, directory, metrics } = this.ctx;
+    if (s.phase === 'closed') return;
     let p: ParticipantRecord;
     try {
       ({ p, expiresAt: s.expiresAt } = await this.authenticate(f.token));
@@ -77,7 +90,6 @@ export class SessionUseCases {
     s.phase = 'open';
     if (!set) sessions.set(p.id, (set = new Set()));
     set.add(s);
-    if (directory.seesAllShared(p)) this.ctx.onlineSeeAll.add(p.id);
     s.conn.subscribe(`p:${p.id}`);
     this.ctx.syncTopics(s);
     this.ctx.sendTo(s, {
@@ -121,7 +133,6 @@ export class SessionUseCases {
     set?.delete(s);
     if (set && set.size === 0) {
       this.ctx.sessions.delete(p.id);
-      this.ctx.onlineSeeAll.delete(p.id);
     }
     this.presence.untrack(s);
     this.presence.update(p);
@@ -140,7 +151,7 @@ export class SessionUseCases {
    * (an item's followers or customer, a project's followers, an access preference, disabling).
    */
   refreshParticipants(ids: Iterable<string>): void {
-    const { directory, sessions, onlineSeeAll } = this.ctx;
+    const { directory, sessions } = this.ctx;
     for (const id of ids) {
       const p = directory.participants.get(id);
       const set = sessions.get(id);
@@ -153,8 +164,6 @@ export class SessionUseCases {
         s.participant = p;
         this.ctx.syncTopics(s);
       }
-      if (directory.seesAllShared(p)) onlineSeeAll.add(id);
-      else onlineSeeAll.delete(id);
     }
   }
 
@@ -211,5 +220,17 @@ function admit(p: ParticipantRecord, claims: TokenClaims): void {
   // iat has whole seconds: a token of the second the participant was re-enabled is admitted.
   if (p.enabledAt !== null && (claims.issuedAt === undefined || claims.issuedAt < Math.floor(p.enabledAt / 1000) * 1000)) {
     throw new ProtocolError('unauthenticated', 'token issued before the participant was re-enabled');
+  }
+}
+
+/** The `sub` a token claims, unverified (only to choose a queue); '' when it has none readable. */
+function claimedSub(token: string): string {
+  try {
+    const payload = token.split('.')[1];
+    if (!payload || payload.length > 4096) return '';
+    const sub: unknown = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown }).sub;
+    return typeof sub === 'string' ? sub.slice(0, 128) : '';
+  } catch {
+    return '';
   }
 }
