@@ -8,7 +8,7 @@
  * Every loop is bounded in count and time; it targets 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,6 +139,11 @@ async function main(): Promise<void> {
     out.push(`| ${mid.attack} | ${mid.answered} | ${ping} | ${value} | ${mid.budget} | ${mid.value <= mid.limit ? 'yes' : '**no**'} |`);
   }
   process.stdout.write(out.join('\n') + '\n');
+  if (!QUICK) {
+    const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench', 'results', 'abuse.md'), out.join('\n') + '\n');
+  }
   process.exit(0);
 }
 
