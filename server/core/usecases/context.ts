@@ -102,15 +102,16 @@ export class HubContext {
   onlineViewers(c: ConversationRecord): ParticipantRecord[] {
     const out: ParticipantRecord[] = [];
     const seen = new Set<string>();
+    const now = this.clock.now();
     for (const p of this.directory.explicitViewers(c)) {
-      if (this.isOnline(p.id)) {
+      if (this.presence.online(p.id, now)) {
         out.push(p);
         seen.add(p.id);
       }
     }
     if (c.kind !== 'direct') {
       for (const id of this.directory.seeAllUsers()) {
-        if (seen.has(id) || !this.isOnline(id)) continue;
+        if (seen.has(id) || !this.presence.online(id, now)) continue;
         const p = this.directory.participants.get(id);
         if (p && this.directory.maySee(p, c)) out.push(p);
       }

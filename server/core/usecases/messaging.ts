@@ -53,7 +53,8 @@ export class MessagingUseCases {
    * message notifies, is what escalation arms its timers for.
    */
   private fanOut(c: ConversationRecord, m: Message, sender: ParticipantRecord): ParticipantRecord[] {
-    const { directory, bus, metrics, store, clock } = this.ctx;
+    const { directory, bus, metrics, store, clock, presence } = this.ctx;
+    const now = clock.now();
     this.ctx.publishToConversation(c, encode({ t: 'message', message: m }));
     const rctx = directory.context(c);
     const online: string[] = [];
@@ -63,7 +64,7 @@ export class MessagingUseCases {
     for (const p of directory.allViewers(c)) {
       const reason = notify(p, sender, c, rctx);
       if (reason) notified.push(p);
-      if (!this.ctx.isOnline(p.id)) continue;
+      if (!presence.online(p.id, now)) continue;
       online.push(p.id);
       if (!reason) continue;
       frame ??= encode({ t: 'notify', conversationId: c.id, messageId: m.id, seq: m.seq, reason });
@@ -71,7 +72,7 @@ export class MessagingUseCases {
       metrics.frameOut('notify');
     }
     metrics.deliveries(online.length);
-    if (online.length) store.recordDelivered(c.id, online, m.seq, clock.now());
+    if (online.length) store.recordDelivered(c.id, online, m.seq, now);
     return notified;
   }
 }
