@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import type { ServerFrame } from '../protocol/index.js';
 
 const HOST = '127.0.0.1';
 const API_KEY = 'bench-api-key-0123456789';
@@ -28,7 +29,7 @@ async function token(sub: string, claims: Record<string, unknown> = {}): Promise
 }
 
 /** A bare client: hello, then every frame to `onFrame`. Resolves after `welcome`, or with the refusal. */
-function connect(port: number, tok: string, onFrame: (f: any) => void = () => {}): Promise<{ ws: WebSocket; welcomed: boolean; closed: Promise<number> }> {
+function connect(port: number, tok: string, onFrame: (f: ServerFrame) => void = () => {}): Promise<{ ws: WebSocket; welcomed: boolean; closed: Promise<number> }> {
   return new Promise((resolveConn) => {
     const ws = new WebSocket(`ws://${HOST}:${port}/v1/ws`);
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
@@ -40,7 +41,7 @@ function connect(port: number, tok: string, onFrame: (f: any) => void = () => {}
     };
     ws.once('open', () => ws.send(JSON.stringify({ t: 'hello', v: 1, token: tok })));
     ws.on('message', (data) => {
-      const f = JSON.parse(data.toString());
+      const f = JSON.parse(data.toString()) as ServerFrame;
       if (f.t === 'welcome') settle(true);
       else if (!settled && f.t === 'error') settle(false);
       onFrame(f);
@@ -166,7 +167,7 @@ async function runOnce(QUICK: boolean): Promise<Row[]> {
   });
   const port = await listeningPort(hub);
   const pid = hub.pid!;
-  const api = async (method: string, path: string, body?: unknown): Promise<any> => {
+  const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const r = await fetch(`http://${HOST}:${port}${path}`, {
       method,
       headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
@@ -270,7 +271,7 @@ async function runOnce(QUICK: boolean): Promise<Row[]> {
             if (f.t === 'error') {
               if (f.code === 'rate_limited') counts.limited++;
               else counts.other++;
-            } else if (f.re !== undefined || f.t === 'presence') counts.ok++;
+            } else if (('re' in f && f.re !== undefined) || f.t === 'presence') counts.ok++;
           }),
         ),
       );

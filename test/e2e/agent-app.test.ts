@@ -1,14 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TICKET, seedDemo, startHelpdesk, type DemoData, type Helpdesk } from '../../web/demo/helpdesk.js';
 import type { TestClient } from '../support/client.js';
-import { API_KEY, JWT_SECRET, ROOT, TestHub } from '../support/hub.js';
+import { axeSerious, launchChromium, SHOTS } from '../support/browser.js';
+import { API_KEY, JWT_SECRET, TestHub } from '../support/hub.js';
 
-const SHOTS = join(ROOT, 'test-results', 'e2e');
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const INTERNAL_LABEL = 'Internal — customers never see this';
 
 /**
@@ -42,22 +39,15 @@ describe('agent app', () => {
     else await page.goto(`${hub.url}/app/#${route}`);
   };
   const signedIn = (page: Page) => page.locator('.me strong', { hasText: 'Alice Martin' }).waitFor();
-  const launch = () =>
-    chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     hub = await TestHub.start({ env: { PARLEY_ESCALATION_DELAY_MS: '60000' } });
     const access = { hubUrl: hub.url, apiKey: API_KEY, jwtSecret: JWT_SECRET };
     demo = await seedDemo(access);
     helpdesk = await startHelpdesk(access);
     carol = await hub.connect('carol');
     bob = await hub.connect('bob');
-    browser = await launch();
+    browser = await launchChromium();
     // bypassCSP: axe-core is injected as an inline script; the app's own CSP allows only its files.
     ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
     // Generous for a machine busy with other suites; a hang still fails well inside the test's own limit.
@@ -339,14 +329,7 @@ describe('agent app', () => {
     }
     await agent.screenshot({ path: join(SHOTS, 'agent-app-1280.png') });
 
-    await agent.addScriptTag({ path: AXE });
-    const result = await agent.evaluate(async () => {
-      const r = await (window as unknown as { axe: { run: () => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }>; passes: unknown[] }> } }).axe.run();
-      return { passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((x) => x.target.join(' ')) })) };
-    });
-    console.log(`axe (agent app, 1280 px, a conversation open): ${result.passes} rules pass, ${result.violations.length} violations`);
-    for (const v of result.violations) console.log(`  ${v.impact}: ${v.id} — ${v.help} — ${v.nodes.join(', ')}`);
-    expect(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    expect(await axeSerious(agent, '(agent app, 1280 px, a conversation open)')).toEqual([]);
   });
 
   it('at 375 px the list and the conversation take turns; inputs are 16 px; nothing overflows', async () => {
@@ -380,13 +363,7 @@ describe('agent app', () => {
     await phone.keyboard.press('Escape');
     await phone.keyboard.press('Escape');
     await conv(phone, 'customers', DEMO_TICKET.title).waitFor();
-    await phone.addScriptTag({ path: AXE });
-    const serious = await phone.evaluate(async () => {
-      const r = await (window as unknown as { axe: { run: () => Promise<{ violations: Array<{ id: string; impact: string }> }> } }).axe.run();
-      return r.violations.map((v) => `${v.impact}: ${v.id}`);
-    });
-    console.log(`axe (agent app, 360 px, the list): ${serious.length ? serious.join('; ') : 'no violations'}`);
-    expect(serious.filter((v) => /^(serious|critical)/.test(v))).toEqual([]);
+    expect(await axeSerious(phone, '(agent app, 360 px, the list)')).toEqual([]);
     await phone.close();
   });
 

@@ -1,12 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TICKET, seedDemo, startHelpdesk, type DemoData, type Helpdesk } from '../../web/demo/helpdesk.js';
 import type { TestClient } from '../support/client.js';
-import { API_KEY, JWT_SECRET, ROOT, TestHub } from '../support/hub.js';
+import { launchChromium, SHOTS } from '../support/browser.js';
+import { API_KEY, JWT_SECRET, TestHub } from '../support/hub.js';
 
-const SHOTS = join(ROOT, 'test-results', 'e2e');
 const ESCALATION_DELAY_MS = 2_000;
 
 /**
@@ -44,17 +43,12 @@ describe('agent messenger and customer widget in a browser', () => {
   const openInbox = () => agent.locator('[data-section="customers"] .conv', { hasText: 'Carol Diaz' }).click();
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     hub = await TestHub.start({ env: { PARLEY_ESCALATION_DELAY_MS: String(ESCALATION_DELAY_MS) } });
     const access = { hubUrl: hub.url, apiKey: API_KEY, jwtSecret: JWT_SECRET };
     demo = await seedDemo(access);
     helpdesk = await startHelpdesk(access);
     bob = await hub.connect('bob');
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     agent = await (await browser.newContext()).newPage();
     customer = await (await browser.newContext()).newPage();
     customer.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => customerFrames.push(String(payload))));

@@ -1,34 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TICKET, seedDemo, startHelpdesk, type DemoData, type Helpdesk } from '../../web/demo/helpdesk.js';
 import type { TestClient } from '../support/client.js';
-import { API_KEY, JWT_SECRET, ROOT, TestHub } from '../support/hub.js';
+import { axeSerious, launchChromium, SHOTS } from '../support/browser.js';
+import { API_KEY, JWT_SECRET, TestHub } from '../support/hub.js';
 
-const SHOTS = join(ROOT, 'test-results', 'e2e');
 const ESCALATION_DELAY_MS = 1_500;
-const require = createRequire(import.meta.url);
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: unknown; failureSummary?: string }>;
-}
-
-/** Runs axe-core on the page; prints every violation and returns the serious and critical ones. */
-async function axe(page: Page, name: string): Promise<AxeViolation[]> {
-  await page.addScriptTag({ path: require.resolve('axe-core') });
-  const violations = await page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe.run();
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
-  });
-  console.log(`axe ${name}: ${violations.length} violation(s)`);
-  for (const v of violations) console.log(`  [${v.impact}] ${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`).join('\n')}`);
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
 
 /**
  * The customer's side in a real Chromium against the real hub and the demo helpdesk: the widget's
@@ -56,17 +34,12 @@ describe('customer widget and customer page in a browser', () => {
     });
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     hub = await TestHub.start({ env: { PARLEY_ESCALATION_DELAY_MS: String(ESCALATION_DELAY_MS) } });
     const access = { hubUrl: hub.url, apiKey: API_KEY, jwtSecret: JWT_SECRET };
     demo = await seedDemo(access);
     helpdesk = await startHelpdesk(access);
     alice = await hub.connect('alice');
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
@@ -159,9 +132,9 @@ describe('customer widget and customer page in a browser', () => {
     await launcher().click();
     await widget().getByRole('dialog').waitFor();
     await widget().getByTestId('message').first().waitFor();
-    expect(await axe(page, 'widget (conversation)')).toEqual([]);
+    expect(await axeSerious(page, 'widget (conversation)')).toEqual([]);
     await widget().getByRole('button', { name: 'Back to all conversations' }).click();
-    expect(await axe(page, 'widget (list)')).toEqual([]);
+    expect(await axeSerious(page, 'widget (list)')).toEqual([]);
   });
 
   it('at 375 px the panel fills the screen, with 16 px inputs', async () => {
@@ -229,7 +202,7 @@ describe('customer widget and customer page in a browser', () => {
     expect(answer.t === 'message' && answer.message).toMatchObject({ conversationId: demo.externalConversationId, senderId: 'carol' });
     expect(await p.getByLabel('Your message').evaluate((el) => getComputedStyle(el).fontSize)).toBe('16px');
     await p.screenshot({ path: join(SHOTS, 'chat-page-375.png') });
-    expect(await axe(p, 'customer page')).toEqual([]);
+    expect(await axeSerious(p, 'customer page')).toEqual([]);
 
     // A tampered link: a clear message, no conversation.
     const bad = await phone.newPage();

@@ -7,10 +7,10 @@
  * @example
  * <div class="body"><Markdown text={message.body} /></div>
  */
-import { h, type ComponentChildren, type VNode } from 'preact';
+import { h, type ComponentChild, type ComponentChildren } from 'preact';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- element nodes of any props
-type AnyNode = VNode<any>;
+/** A rendered piece of a message: an element of any props, or text. */
+type AnyNode = ComponentChild;
 
 /** The URL as a link target, or null when it is not a plain http(s) URL. */
 export function safeHref(url: string): string | null {
