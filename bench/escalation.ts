@@ -17,7 +17,7 @@ import { SMTPServer } from 'smtp-server';
 import { SmtpMailer } from '../server/adapters/email/smtp-mailer.js';
 import type { Logger } from '../server/core/ports/index.js';
 import { loadConfig } from '../server/config.js';
-import { createParley, type ParleyMetrics } from '../server/parley.js';
+import { createParley, NULL_METRICS } from '../server/parley.js';
 import { MemoryBus } from '../server/adapters/memory/bus.js';
 
 const { values } = parseArgs({
@@ -37,24 +37,7 @@ const WATCHDOG_MS = 600_000;
 
 const quiet: Logger = { info() {}, warn() {}, error: (m, f) => console.error(m, f) };
 const noop = () => {};
-const metrics: ParleyMetrics = {
-  connectionOpened: noop,
-  connectionClosed: noop,
-  frameIn: noop,
-  frameOut: noop,
-  messageStored: noop,
-  deliveries: noop,
-  commitBatch: noop,
-  error: noop,
-  rateLimited: noop,
-  timerArmed: noop,
-  timerFired: noop,
-  emailQueued: noop,
-  pendingTimers: noop,
-  emailSent: noop,
-  emailFailed: noop,
-  emailRetried: noop,
-};
+
 
 setTimeout(() => {
   console.error('bench:escalation: watchdog fired');
@@ -90,7 +73,7 @@ const config = loadConfig({
   PARLEY_APP_URL: 'http://localhost:8080',
 });
 const mailer = new SmtpMailer({ url: `smtp://127.0.0.1:${smtpPort}`, maxConnections: 16 });
-const { hub, api, store, escalation, outbox } = await createParley(config, { logger: quiet, metrics, mailer, bus: new MemoryBus(noop), outboxConcurrency: 32 });
+const { hub, api, store, escalation, outbox } = await createParley(config, { logger: quiet, metrics: NULL_METRICS, mailer, bus: new MemoryBus(noop), outboxConcurrency: 32 });
 
 // Setup (not timed): agents, customers, conversations.
 for (let a = 0; a < AGENTS; a++) await api.putParticipant(`agent${a}`, { kind: 'user', name: `Agent ${a}`, email: `agent${a}@example.com`, timezone: 'Europe/Berlin', locale: 'de' });

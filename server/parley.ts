@@ -23,6 +23,27 @@ import { UwsTransport } from './transport/uws-transport.js';
 
 export type ParleyMetrics = Metrics & EscalationMetrics & OutboxMetrics;
 
+const noop = (): void => {};
+/** Metrics that count nothing: benchmarks and tests that measure otherwise (spread and override what you count). */
+export const NULL_METRICS: ParleyMetrics = {
+  connectionOpened: noop,
+  connectionClosed: noop,
+  frameIn: noop,
+  frameOut: noop,
+  messageStored: noop,
+  deliveries: noop,
+  commitBatch: noop,
+  error: noop,
+  rateLimited: noop,
+  timerArmed: noop,
+  timerFired: noop,
+  emailQueued: noop,
+  pendingTimers: noop,
+  emailSent: noop,
+  emailFailed: noop,
+  emailRetried: noop,
+};
+
 /** What `createParley` is given besides the configuration; every one but the logger has a default. */
 export interface ParleyAdapters {
   logger: Logger;

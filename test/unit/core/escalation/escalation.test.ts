@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../server/config.js';
 import type { Logger } from '../../../../server/core/ports/index.js';
-import { createParley, type Parley, type ParleyMetrics } from '../../../../server/parley.js';
+import { createParley, NULL_METRICS, type Parley, type ParleyMetrics } from '../../../../server/parley.js';
 import { MemoryBus } from '../../../../server/adapters/memory/bus.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 
@@ -29,25 +29,12 @@ interface Counts {
 }
 
 function metrics(counts: Counts): ParleyMetrics {
-  const noop = () => {};
   return {
-    connectionOpened: noop,
-    connectionClosed: noop,
-    frameIn: noop,
-    frameOut: noop,
-    messageStored: noop,
-    deliveries: noop,
-    commitBatch: noop,
-    error: noop,
-    rateLimited: noop,
+    ...NULL_METRICS,
     timerArmed: () => counts.armed++,
     timerFired: () => counts.fired++,
     emailQueued: () => counts.queued++,
-    pendingTimers: noop,
-    emailSent: noop,
-    emailFailed: noop,
-    emailRetried: noop,
-  } as ParleyMetrics;
+  };
 }
 
 const dirs: string[] = [];
