@@ -7,9 +7,9 @@
  */
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ParleyClient, type ConnectionState, type Summary } from '../../client-sdk/browser.js';
+import { ParleyClient, type Summary } from '../../client-sdk/browser.js';
 import { TypingTracker } from '../shared/conversation.js';
-import { ConnectionBanner, ConversationView, customerTitle } from '../widget/views.js';
+import { ConnectionBanner, ConversationView, customerTitle, useConnection } from '../widget/views.js';
 
 interface Session {
   token: string;
@@ -98,24 +98,14 @@ function Chat({ session }: { session: Session }) {
     [],
   );
   const typing = useMemo(() => new TypingTracker(client, () => {}), [client]);
-  const [state, setState] = useState<ConnectionState>(client.state);
-  const [everOpen, setEverOpen] = useState(false);
-  const [refused, setRefused] = useState<string | null>(null);
+  const { state, everOpen, refused } = useConnection(client, (code) =>
+    ['unauthenticated', 'token_expired', 'forbidden', 'not_connected'].includes(code) ? 'We could not open your conversation. The link may have expired.' : null,
+  );
   const [summary, setSummary] = useState<Summary | null>(null);
   useEffect(() => {
     const offs = [
-      client.on('state', (s) => {
-        setState(s);
-        if (s === 'open') {
-          setEverOpen(true);
-          setRefused(null);
-        }
-      }),
       client.on('welcome', () => {
         void client.conversations({ limit: 200 }).then(({ conversations }) => setSummary(conversations.find((c) => c.id === session.conversationId) ?? null), () => {});
-      }),
-      client.on('error', (e) => {
-        if (client.state !== 'open' && ['unauthenticated', 'token_expired', 'forbidden', 'not_connected'].includes(e.code)) setRefused('We could not open your conversation. The link may have expired.');
       }),
     ];
     client.connect().catch(() => {});

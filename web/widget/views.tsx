@@ -22,6 +22,33 @@ export function activityAt(c: Pick<Summary, 'lastMessageAt' | 'createdAt'>): num
 }
 
 /**
+ * The connection as the customer's pages show it: its state, whether it was ever open, and why the hub
+ * refused us (from `refusal`, null for passing trouble), cleared once it opens again.
+ */
+export function useConnection(client: ParleyClient, refusal: (code: string) => string | null) {
+  const [state, setState] = useState<ConnectionState>(client.state);
+  const [everOpen, setEverOpen] = useState(client.state === 'open');
+  const [refused, setRefused] = useState<string | null>(null);
+  useEffect(() => {
+    const offs = [
+      client.on('state', (s) => {
+        setState(s);
+        if (s === 'open') {
+          setEverOpen(true);
+          setRefused(null);
+        }
+      }),
+      client.on('error', (e) => {
+        const text = refusal(e.code);
+        if (text && client.state !== 'open') setRefused(text);
+      }),
+    ];
+    return () => offs.forEach((o) => o());
+  }, [client]);
+  return { state, everOpen, refused, clearRefused: () => setRefused(null) };
+}
+
+/**
  * A banner while the connection is not open (after it first was): "You are offline" with the hub
  * unreachable, or the refusal with a retry. Nothing while all is well.
  */

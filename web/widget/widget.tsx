@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
-import type { ConnectionState, ParleyClient, Presence, Summary } from '../../client-sdk/browser.js';
+import type { ParleyClient, Presence, Summary } from '../../client-sdk/browser.js';
 import { Composer } from '../shared/composer.js';
 import { TypingTracker, formatTime } from '../shared/conversation.js';
-import { ConnectionBanner, ConversationView, activityAt, customerTitle } from './views.js';
+import { ConnectionBanner, ConversationView, activityAt, customerTitle, useConnection } from './views.js';
 
 interface Props {
   client: ParleyClient;
@@ -31,9 +31,7 @@ export function refusalText(code: string): string | null {
 export function Widget({ client, initiallyOpen = false, onRetry }: Props) {
   const [open, setOpen] = useState(initiallyOpen);
   const [, bump] = useReducer((n: number, _: void) => n + 1, 0);
-  const [state, setState] = useState<ConnectionState>(client.state);
-  const [everOpen, setEverOpen] = useState(client.state === 'open');
-  const [refused, setRefused] = useState<string | null>(null);
+  const { state, everOpen, refused, clearRefused } = useConnection(client, refusalText);
   const [conversations, setConversations] = useState<Map<string, Summary>>(new Map());
   const [current, setCurrent] = useState<string | null>(null);
   const [presence, setPresence] = useState<Map<string, Presence>>(new Map());
@@ -58,18 +56,9 @@ export function Widget({ client, initiallyOpen = false, onRetry }: Props) {
   useEffect(() => {
     const offs = [
       client.on('state', (s) => {
-        setState(s);
-        if (s === 'open') {
-          setEverOpen(true);
-          setRefused(null);
-        }
         if (s !== 'open') setPresence(new Map()); // unknown while offline
       }),
       client.on('welcome', () => void refresh()),
-      client.on('error', (e) => {
-        const text = refusalText(e.code);
-        if (text && client.state !== 'open') setRefused(text);
-      }),
       client.on('conversation', merge),
       client.on('presence', (p) => setPresence((m) => new Map(m).set(p.participantId, p))),
       client.on('message', (msg, { live }) => {
@@ -181,7 +170,7 @@ export function Widget({ client, initiallyOpen = false, onRetry }: Props) {
             everOpen={everOpen}
             refused={refused}
             onRetry={() => {
-              setRefused(null);
+              clearRefused();
               onRetry(open);
             }}
           />
