@@ -15,6 +15,7 @@ import {
   text,
 } from './model.js';
 import { ERROR_CODES } from './codes.js';
+import { NotificationSchema } from './notifications.js';
 
 /** A request id: 1–64 chars, unique per connection; echoed as `re` in the answer. */
 export const RequestIdSchema = z.string().min(1).max(64);
@@ -84,6 +85,18 @@ export const WhoFrameSchema = z.strictObject({
 export const PingFrameSchema = z.strictObject({ t: z.literal('ping'), id: RequestIdSchema });
 /** Extend the session with a newer token for the same participant; without one, the session ends at the token's `exp`. */
 export const RefreshFrameSchema = z.strictObject({ t: z.literal('refresh'), id: RequestIdSchema, token: z.string().min(1).max(8192) });
+/** This participant's web notifications, newest first; `before` continues after a notification id. */
+export const NotificationsFrameSchema = z.strictObject({
+  t: z.literal('notifications'),
+  id: RequestIdSchema,
+  before: ServerIdSchema.optional(),
+  limit: limit.optional(),
+});
+/** Mark web notifications of this participant seen (ids of others are ignored). No answer. */
+export const NotificationSeenFrameSchema = z.strictObject({
+  t: z.literal('notification_seen'),
+  ids: z.array(ServerIdSchema).min(1).max(200),
+});
 
 export const CLIENT_FRAME_SCHEMAS = {
   hello: HelloFrameSchema,
@@ -98,6 +111,8 @@ export const CLIENT_FRAME_SCHEMAS = {
   who: WhoFrameSchema,
   ping: PingFrameSchema,
   refresh: RefreshFrameSchema,
+  notifications: NotificationsFrameSchema,
+  notification_seen: NotificationSeenFrameSchema,
 } as const;
 export type ClientFrameType = keyof typeof CLIENT_FRAME_SCHEMAS;
 export type HelloFrame = z.infer<typeof HelloFrameSchema>;
@@ -112,6 +127,8 @@ export type ReceiptsFrame = z.infer<typeof ReceiptsFrameSchema>;
 export type WhoFrame = z.infer<typeof WhoFrameSchema>;
 export type PingFrame = z.infer<typeof PingFrameSchema>;
 export type RefreshFrame = z.infer<typeof RefreshFrameSchema>;
+export type NotificationsFrame = z.infer<typeof NotificationsFrameSchema>;
+export type NotificationSeenFrame = z.infer<typeof NotificationSeenFrameSchema>;
 export type ClientFrame = { [K in ClientFrameType]: z.infer<(typeof CLIENT_FRAME_SCHEMAS)[K]> }[ClientFrameType];
 
 // ─── Server → client ────────────────────────────────────────────────────────────────────────────
@@ -178,6 +195,14 @@ export const ReceiptsReplyFrameSchema = z.object({
 export const WhoReplyFrameSchema = z.object({ t: z.literal('who'), re: z.string(), presence: z.array(PresenceSchema) });
 export const PongFrameSchema = z.object({ t: z.literal('pong'), re: z.string(), serverTime: TimeSchema });
 export const RefreshedFrameSchema = z.object({ t: z.literal('refreshed'), re: z.string(), expiresAt: TimeSchema });
+export const NotificationFrameSchema = z.object({ t: z.literal('notification'), notification: NotificationSchema });
+export const NotificationsReplyFrameSchema = z.object({
+  t: z.literal('notifications'),
+  re: z.string(),
+  notifications: z.array(NotificationSchema),
+  unseen: z.number().int().nonnegative(),
+  hasMore: z.boolean(),
+});
 export const ErrorFrameSchema = z.object({ t: z.literal('error'), re: z.string().optional(), code: z.enum(ERROR_CODES), message: z.string() });
 
 export const ServerFrameSchema = z.discriminatedUnion('t', [
@@ -195,6 +220,8 @@ export const ServerFrameSchema = z.discriminatedUnion('t', [
   WhoReplyFrameSchema,
   PongFrameSchema,
   RefreshedFrameSchema,
+  NotificationFrameSchema,
+  NotificationsReplyFrameSchema,
   ErrorFrameSchema,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrameSchema>;
@@ -212,6 +239,8 @@ export type ReceiptsReplyFrame = z.infer<typeof ReceiptsReplyFrameSchema>;
 export type WhoReplyFrame = z.infer<typeof WhoReplyFrameSchema>;
 export type PongFrame = z.infer<typeof PongFrameSchema>;
 export type RefreshedFrame = z.infer<typeof RefreshedFrameSchema>;
+export type NotificationFrame = z.infer<typeof NotificationFrameSchema>;
+export type NotificationsReplyFrame = z.infer<typeof NotificationsReplyFrameSchema>;
 export type ErrorFrame = z.infer<typeof ErrorFrameSchema>;
 
 export { PresenceStateSchema };

@@ -4,6 +4,7 @@ import {
   CustomerPreferencesSchema,
   EntityIdSchema,
   FormatSchema,
+  GroupMembershipSchema,
   LocaleSchema,
   NameSchema,
   ParticipantIdSchema,
@@ -13,6 +14,7 @@ import {
   text,
   wellFormed,
 } from './model.js';
+import { ArticleSchema, EventTypeSchema } from './notifications.js';
 
 /**
  * HTTP bodies of the host API (SPEC §4). Every object is strict: an unknown field is 400 `invalid`.
@@ -29,10 +31,15 @@ export const ParticipantPutSchema = z.strictObject({
   email: z.email().max(254).nullable().optional(),
   locale: LocaleSchema.optional(),
   timezone: TimezoneSchema.optional(),
-  groups: z.array(label).max(200).optional(),
+  groups: z.array(GroupMembershipSchema).max(200).optional(),
   roles: z.array(label).max(200).optional(),
   outOfOffice: z.boolean().optional(),
   disabled: z.boolean().optional(),
+  phone: z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number such as +4930123456').nullable().optional(),
+  queues: z.array(label).max(1000).optional(),
+  services: z.array(label).max(1000).optional(),
+  pgpPublicKey: wellFormed(100_000).min(1).nullable().optional(),
+  smimeCertificate: wellFormed(100_000).min(1).nullable().optional(),
 });
 export type ParticipantPut = z.infer<typeof ParticipantPutSchema>;
 
@@ -41,6 +48,7 @@ export const UserPreferencesPatchSchema = z.strictObject({
   notifications: UserPreferencesSchema.shape.notifications.partial().optional(),
   email: UserPreferencesSchema.shape.email.partial().optional(),
   access: UserPreferencesSchema.shape.access.partial().optional(),
+  notificationDefinitions: UserPreferencesSchema.shape.notificationDefinitions,
 });
 export type UserPreferencesPatch = z.infer<typeof UserPreferencesPatchSchema>;
 export const CustomerPreferencesPatchSchema = z.strictObject({
@@ -64,7 +72,12 @@ export const ItemPutSchema = z.strictObject({
   ownerId: ParticipantIdSchema.nullable().optional(),
   responsibleId: ParticipantIdSchema.nullable().optional(),
   followers: followers.optional(),
-  fields: z.record(wellFormed(100).min(1), wellFormed(10_000)).optional(),
+  lock: z.enum(['unlock', 'lock', 'tmp_lock']).nullable().optional(),
+  service: optionalString,
+  type: optionalString,
+  createdBy: ParticipantIdSchema.nullable().optional(),
+  customerCompany: optionalString,
+  fields: z.record(wellFormed(100).min(1), z.union([wellFormed(10_000), z.array(wellFormed(10_000)).max(1000)])).optional(),
 });
 export type ItemPut = z.infer<typeof ItemPutSchema>;
 
@@ -115,6 +128,20 @@ export const TokenCreateSchema = z.strictObject({
   ttlSeconds: z.number().int().min(1).max(MAX_TOKEN_TTL_SECONDS).optional(),
 });
 export type TokenCreate = z.infer<typeof TokenCreateSchema>;
+
+/** POST /v1/events (NOTIFICATIONS §2). `item` is applied (as PUT /v1/items) before the rules run. */
+export const EventPostSchema = z
+  .strictObject({
+    id: EntityIdSchema,
+    type: EventTypeSchema,
+    occurredAt: z.number().int().nonnegative().optional(),
+    actorId: ParticipantIdSchema.nullable().optional(),
+    itemId: EntityIdSchema.optional(),
+    item: ItemPutSchema.optional(),
+    article: ArticleSchema.optional(),
+  })
+  .refine((e) => e.item === undefined || e.itemId !== undefined, { message: 'item needs itemId', path: ['item'] });
+export type EventPost = z.infer<typeof EventPostSchema>;
 
 /** The error body of every failed HTTP request. */
 export const HttpErrorSchema = z.object({

@@ -6,6 +6,7 @@ export * from './codes.js';
 export * from './model.js';
 export * from './frames.js';
 export * from './http.js';
+export * from './notifications.js';
 export * from './decode.js';
 export * from './errors.js';
 export { codePointLength, MAX_BODY_CHARS } from './text.js';

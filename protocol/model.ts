@@ -40,6 +40,17 @@ export const TimezoneSchema = z.string().min(1).max(64).refine((s) => {
   }
 }, 'not an IANA time zone');
 
+/** A group membership: a group id (read-write) or `{id, permission}` (NOTIFICATIONS §1). */
+export const GroupMembershipSchema = z.union([
+  wellFormed(200).min(1),
+  z.strictObject({ id: wellFormed(200).min(1), permission: z.enum(['ro', 'rw']) }),
+]);
+export type GroupMembership = z.infer<typeof GroupMembershipSchema>;
+/** The group id and permission of a membership entry. */
+export function groupEntry(g: GroupMembership): { id: string; permission: 'ro' | 'rw' } {
+  return typeof g === 'string' ? { id: g, permission: 'rw' } : g;
+}
+
 export const ParticipantSchema = z.object({
   id: ParticipantIdSchema,
   kind: ParticipantKindSchema,
@@ -47,10 +58,17 @@ export const ParticipantSchema = z.object({
   email: z.string().nullable(),
   locale: z.string(),
   timezone: z.string(),
-  groups: z.array(z.string()),
+  groups: z.array(GroupMembershipSchema),
   roles: z.array(z.string()),
   outOfOffice: z.boolean(),
   disabled: z.boolean(),
+  /** E.164, for SMS notifications. */
+  phone: z.string().nullable(),
+  /** "My Queues" and "My Services" (names). */
+  queues: z.array(z.string()),
+  services: z.array(z.string()),
+  pgpPublicKey: z.string().nullable(),
+  smimeCertificate: z.string().nullable(),
   createdAt: TimeSchema,
 });
 export type Participant = z.infer<typeof ParticipantSchema>;
@@ -72,6 +90,10 @@ export const UserPreferencesSchema = z.strictObject({
     viewConversations: z.enum(['all', 'mine']),
     showFromCustomers: z.boolean(),
   }),
+  /** Per notification definition shown in preferences (NOTIFICATIONS §3): which transports are on. */
+  notificationDefinitions: z
+    .record(z.string().max(128), z.strictObject({ email: z.boolean().optional(), web: z.boolean().optional(), sms: z.boolean().optional() }))
+    .optional(),
 });
 export type UserPreferences = z.infer<typeof UserPreferencesSchema>;
 /** Customers (and bots) have only the email opt-out. */
@@ -168,7 +190,13 @@ export const ItemSchema = z.object({
   ownerId: z.string().nullable(),
   responsibleId: z.string().nullable(),
   followers: z.array(z.string()),
-  fields: z.record(z.string(), z.string()),
+  lock: z.enum(['unlock', 'lock', 'tmp_lock']).nullable(),
+  service: z.string().nullable(),
+  type: z.string().nullable(),
+  createdBy: z.string().nullable(),
+  customerCompany: z.string().nullable(),
+  /** Dynamic fields and any other attribute a filter may need. */
+  fields: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
   createdAt: TimeSchema,
 });
 export type Item = z.infer<typeof ItemSchema>;

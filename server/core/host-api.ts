@@ -190,6 +190,11 @@ export class HostApi {
       ownerId,
       responsibleId,
       followers: relations(body.followers, old?.followers, now),
+      lock: body.lock ?? null,
+      service: body.service ?? null,
+      type: body.type ?? null,
+      createdBy: body.createdBy ?? null,
+      customerCompany: body.customerCompany ?? null,
       fields: body.fields ?? {},
       createdAt: old?.createdAt ?? now,
       roleSince: {

@@ -1,4 +1,4 @@
-import { DEFAULT_CUSTOMER_PREFERENCES, DEFAULT_USER_PREFERENCES, type ParticipantKind } from '../../protocol/index.js';
+import { DEFAULT_CUSTOMER_PREFERENCES, DEFAULT_USER_PREFERENCES, type GroupMembership, type ParticipantKind } from '../../protocol/index.js';
 import type { ParticipantRecord } from './model.js';
 
 /** What a new participant may be given; everything else takes SPEC §1–§2's defaults. */
@@ -9,10 +9,15 @@ export interface NewParticipant {
   email?: string | null | undefined;
   locale?: string | undefined;
   timezone?: string | undefined;
-  groups?: string[] | undefined;
+  groups?: GroupMembership[] | undefined;
   roles?: string[] | undefined;
   outOfOffice?: boolean | undefined;
   disabled?: boolean | undefined;
+  phone?: string | null | undefined;
+  queues?: string[] | undefined;
+  services?: string[] | undefined;
+  pgpPublicKey?: string | null | undefined;
+  smimeCertificate?: string | null | undefined;
 }
 
 /**
@@ -31,6 +36,11 @@ export function newParticipant(p: NewParticipant, now: number): ParticipantRecor
     roles: p.roles ?? [],
     outOfOffice: p.outOfOffice ?? false,
     disabled: p.disabled ?? false,
+    phone: p.phone ?? null,
+    queues: p.queues ?? [],
+    services: p.services ?? [],
+    pgpPublicKey: p.pgpPublicKey ?? null,
+    smimeCertificate: p.smimeCertificate ?? null,
     enabledAt: null,
     createdAt: now,
     preferences: structuredClone(p.kind === 'user' ? DEFAULT_USER_PREFERENCES : DEFAULT_CUSTOMER_PREFERENCES),

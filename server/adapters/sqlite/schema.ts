@@ -1,3 +1,4 @@
+import type { GroupMembership } from '../../../protocol/index.js';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -13,8 +14,13 @@ export const participants = sqliteTable('participants', {
   email: text('email'),
   locale: text('locale').notNull(),
   timezone: text('timezone').notNull(),
-  groups: text('groups', { mode: 'json' }).$type<string[]>().notNull(),
+  groups: text('groups', { mode: 'json' }).$type<GroupMembership[]>().notNull(),
   roles: text('roles', { mode: 'json' }).$type<string[]>().notNull(),
+  phone: text('phone'),
+  queues: text('queues', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  services: text('services', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  pgpPublicKey: text('pgp_public_key'),
+  smimeCertificate: text('smime_certificate'),
   outOfOffice: integer('out_of_office', { mode: 'boolean' }).notNull(),
   disabled: integer('disabled', { mode: 'boolean' }).notNull(),
   /** When `disabled` last went from true to false; tokens issued before it are refused (SPEC §3 Token). */
@@ -57,11 +63,23 @@ export const items = sqliteTable(
     ownerSince: integer('owner_since'),
     responsibleId: text('responsible_id'),
     responsibleSince: integer('responsible_since'),
-    fields: text('fields', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    lock: text('lock', { enum: ['unlock', 'lock', 'tmp_lock'] }),
+    service: text('service'),
+    type: text('type'),
+    createdBy: text('created_by'),
+    customerCompany: text('customer_company'),
+    fields: text('fields', { mode: 'json' }).$type<Record<string, string | string[]>>().notNull(),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('items_project_idx').on(t.projectId)],
 );
+
+/** Queues → the group whose members may work on the queue's items (NOTIFICATIONS §1). */
+export const queues = sqliteTable('queues', {
+  name: text('name').primaryKey(),
+  groupId: text('group_id').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
 
 export const itemFollowers = sqliteTable(
   'item_followers',
