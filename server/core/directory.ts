@@ -27,6 +27,10 @@ export class Directory {
   readonly projects = new Map<string, ProjectRecord>();
   readonly items = new Map<string, ItemRecord>();
   readonly conversations = new Map<string, ConversationRecord>();
+  /** Queue name → the group whose members may work on its items (NOTIFICATIONS §1). */
+  readonly queues = new Map<string, string>();
+  /** Lowercased email → participant ids with it (an address may be shared; the first known wins). */
+  private readonly byEmail = new Map<string, Set<string>>();
 
   private readonly convsByMember = new Map<string, Set<string>>();
   private readonly convsByItem = new Map<string, Set<string>>();
@@ -44,6 +48,7 @@ export class Directory {
     for (const p of s.projects) this.setProject(p);
     for (const i of s.items) this.setItem(i);
     for (const c of s.conversations) this.addConversation(c);
+    for (const q of s.queues) this.queues.set(q.name, q.groupId);
   }
 
   context(c: ConversationRecord): RulesContext {
@@ -56,13 +61,33 @@ export class Directory {
     return maySee(p, c, this.context(c));
   }
 
+  /** The participant with this email address (case-insensitive); with several, the earliest created. */
+  participantByEmail(address: string): ParticipantRecord | undefined {
+    let best: ParticipantRecord | undefined;
+    for (const id of this.byEmail.get(address.toLowerCase()) ?? []) {
+      const p = this.participants.get(id);
+      if (p && (!best || p.createdAt < best.createdAt)) best = p;
+    }
+    return best;
+  }
+
   setParticipant(p: ParticipantRecord): void {
+    const old = this.participants.get(p.id);
+    if (old?.email) this.byEmail.get(old.email.toLowerCase())?.delete(p.id);
+    if (p.email) {
+      const key = p.email.toLowerCase();
+      let ids = this.byEmail.get(key);
+      if (!ids) this.byEmail.set(key, (ids = new Set()));
+      ids.add(p.id);
+    }
     this.participants.set(p.id, p);
     if (this.seesAllShared(p)) this.seeAll.add(p.id);
     else this.seeAll.delete(p.id);
   }
 
   deleteParticipant(id: string): void {
+    const old = this.participants.get(id);
+    if (old?.email) this.byEmail.get(old.email.toLowerCase())?.delete(id);
     this.participants.delete(id);
     this.seeAll.delete(id);
   }

@@ -88,6 +88,14 @@ export class SqliteDirectory implements DirectoryStore {
     });
   }
 
+  putQueue(name: string, groupId: string): Promise<void> {
+    const db = this.engine.db;
+    return this.engine.enqueue(() => {
+      const row = { name, groupId, updatedAt: Date.now() };
+      db.insert(schema.queues).values(row).onConflictDoUpdate({ target: schema.queues.name, set: row }).run();
+    });
+  }
+
   createConversation(c: ConversationRecord): Promise<void> {
     const db = this.engine.db;
     return this.engine.enqueue(() => {
@@ -136,6 +144,7 @@ export class SqliteDirectory implements DirectoryStore {
           if (last) this.seqs.noteLastSeq(c.id, last.seq);
           return { ...c, members: members.get(c.id) ?? new Map(), lastSeq: last?.seq ?? 0, lastMessageAt: last?.at ?? null };
         }),
+      queues: db.select({ name: schema.queues.name, groupId: schema.queues.groupId }).from(schema.queues).all(),
     };
   }
 }

@@ -192,7 +192,7 @@ export const emails = sqliteTable(
   'emails',
   {
     id: text('id').primaryKey(),
-    kind: text('kind', { enum: ['escalation', 'notification', 'broadcast', 'system'] }).notNull(),
+    kind: text('kind', { enum: ['escalation', 'notification', 'broadcast', 'system', 'sms'] }).notNull(),
     /** How the row reaches its recipient (migration 0005; rows before it are 'email'). */
     channel: text('channel', { enum: ['email', 'sms', 'web'] }).notNull().default('email'),
     participantId: text('participant_id').notNull(),
@@ -218,3 +218,79 @@ export const emails = sqliteTable(
     index('emails_thread_idx').on(t.conversationId, t.participantId, t.createdAt),
   ],
 );
+
+// ─── Notification rules (NOTIFICATIONS.md) ───────────────────────────────────────────────────────
+
+/** A definition as one JSON document; `name` is unique (§3). */
+export const notificationDefinitions = sqliteTable('notification_definitions', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  doc: text('doc', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  builtIn: integer('built_in', { mode: 'boolean' }).notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Events from the host, with the audit of their deliveries (§2). */
+export const notificationEvents = sqliteTable('notification_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  occurredAt: integer('occurred_at').notNull(),
+  receivedAt: integer('received_at').notNull(),
+  actorId: text('actor_id'),
+  itemId: text('item_id'),
+  deliveries: text('deliveries', { mode: 'json' }).$type<unknown[]>().notNull(),
+  notFound: text('not_found', { mode: 'json' }).$type<unknown[]>().notNull(),
+});
+
+/** Web notifications (SPEC §3 Notification). */
+export const notifications = sqliteTable(
+  'notifications',
+  {
+    id: text('id').primaryKey(),
+    participantId: text('participant_id').notNull(),
+    definitionId: text('definition_id'),
+    eventId: text('event_id'),
+    broadcastId: text('broadcast_id'),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    itemId: text('item_id'),
+    appointmentId: text('appointment_id'),
+    createdAt: integer('created_at').notNull(),
+    seenAt: integer('seen_at'),
+  },
+  (t) => [index('notifications_participant_idx').on(t.participantId, t.createdAt, t.id), index('notifications_unseen_idx').on(t.participantId, t.seenAt)],
+);
+
+/** Emails that go only if a web notification is still unseen at `due_at`. */
+export const notificationTimers = sqliteTable(
+  'notification_timers',
+  {
+    notificationId: text('notification_id').primaryKey(),
+    eventId: text('event_id').notNull(),
+    deliveryIndex: integer('delivery_index').notNull(),
+    dueAt: integer('due_at').notNull(),
+    email: text('email', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('notification_timers_due_idx').on(t.dueAt)],
+);
+
+/** Once-per-day marks: the last delivery of (definition, item, recipient, transport). `item_key` '' for none. */
+export const notificationMarks = sqliteTable(
+  'notification_marks',
+  {
+    definitionId: text('definition_id').notNull(),
+    itemKey: text('item_key').notNull(),
+    recipient: text('recipient').notNull(),
+    transport: text('transport').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.definitionId, t.itemKey, t.recipient, t.transport] }), index('notification_marks_at_idx').on(t.at)],
+);
+
+/** The `to`/`cc` addresses of an item's first and last article (recipients …FirstArticle / …LastArticle). */
+export const itemArticles = sqliteTable('item_articles', {
+  itemId: text('item_id').primaryKey(),
+  first: text('first', { mode: 'json' }).$type<string[]>().notNull(),
+  last: text('last', { mode: 'json' }).$type<string[]>().notNull(),
+});

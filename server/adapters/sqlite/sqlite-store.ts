@@ -1,6 +1,11 @@
 import type { CustomerPreferences, Message, UserPreferences } from '../../../protocol/index.js';
 import type { ConversationRecord, ItemRecord, NewMessage, ParticipantRecord, ProjectRecord } from '../../core/model.js';
+import type { Notification, NotificationDefinition } from '../../../protocol/index.js';
 import type {
+  EventCommit,
+  EventRecord,
+  NotificationState,
+  UnseenEmailTimer,
   AppendResult,
   DirectorySnapshot,
   MarkOutcome,
@@ -16,6 +21,7 @@ import type {
 import { SqliteDirectory } from './directory.js';
 import { SqliteEngine, type SqliteEngineOptions } from './engine.js';
 import { SqliteMessages } from './messages.js';
+import { SqliteNotifications } from './notifications.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteWatermarks } from './watermarks.js';
 
@@ -34,6 +40,7 @@ export class SqliteStore implements Store {
   private readonly messages: SqliteMessages;
   private readonly watermarks: SqliteWatermarks;
   private readonly outbox: SqliteOutbox;
+  private readonly notifications: SqliteNotifications;
 
   constructor(opts: SqliteStoreOptions) {
     this.engine = new SqliteEngine(opts);
@@ -41,6 +48,7 @@ export class SqliteStore implements Store {
     this.directory = new SqliteDirectory(this.engine, this.messages);
     this.outbox = new SqliteOutbox(this.engine);
     this.watermarks = new SqliteWatermarks(this.engine, this.outbox);
+    this.notifications = new SqliteNotifications(this.engine, this.outbox);
   }
 
   // ─── DirectoryStore ──────────────────────────────────────────────────────────────────────────────
@@ -64,6 +72,9 @@ export class SqliteStore implements Store {
   }
   createConversation(c: ConversationRecord): Promise<void> {
     return this.directory.createConversation(c);
+  }
+  putQueue(name: string, groupId: string): Promise<void> {
+    return this.directory.putQueue(name, groupId);
   }
 
   // ─── MessageStore ────────────────────────────────────────────────────────────────────────────────
@@ -121,6 +132,41 @@ export class SqliteStore implements Store {
   }
   pruneEmails(before: number): Promise<number> {
     return this.outbox.pruneEmails(before);
+  }
+
+  // ─── NotificationStore ───────────────────────────────────────────────────────────────────────────
+  loadNotificationState(since: number): Promise<NotificationState> {
+    return this.notifications.loadNotificationState(since);
+  }
+  putDefinitions(definitions: readonly NotificationDefinition[]): Promise<void> {
+    return this.notifications.putDefinitions(definitions);
+  }
+  deleteDefinition(id: string): Promise<boolean> {
+    return this.notifications.deleteDefinition(id);
+  }
+  getEvent(id: string): Promise<EventRecord | null> {
+    return this.notifications.getEvent(id);
+  }
+  commitEvent(commit: EventCommit): Promise<boolean> {
+    return this.notifications.commitEvent(commit);
+  }
+  outboxStatus(ids: readonly string[]): Promise<Map<string, 'queued' | 'sent' | 'failed'>> {
+    return this.notifications.outboxStatus(ids);
+  }
+  listNotifications(participantId: string, before: string | undefined, limit: number): Promise<{ notifications: Notification[]; hasMore: boolean; unseen: number }> {
+    return this.notifications.listNotifications(participantId, before, limit);
+  }
+  markNotificationsSeen(participantId: string, ids: readonly string[], at: number): Promise<number> {
+    return this.notifications.markNotificationsSeen(participantId, ids, at);
+  }
+  dueUnseenTimers(now: number, limit: number): Promise<UnseenEmailTimer[]> {
+    return this.notifications.dueUnseenTimers(now, limit);
+  }
+  nextUnseenTimerAt(): Promise<number | null> {
+    return this.notifications.nextUnseenTimerAt();
+  }
+  fireUnseenTimer(notificationId: string, at: number): Promise<'queued' | 'seen' | 'gone'> {
+    return this.notifications.fireUnseenTimer(notificationId, at);
   }
 
   // ─── Lifecycle ───────────────────────────────────────────────────────────────────────────────────

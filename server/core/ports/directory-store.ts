@@ -7,6 +7,8 @@ export interface DirectorySnapshot {
   projects: ProjectRecord[];
   items: ItemRecord[];
   conversations: ConversationRecord[];
+  /** Queue name → the group whose members may work on its items (NOTIFICATIONS §1). */
+  queues: Array<{ name: string; groupId: string }>;
 }
 
 /**
@@ -41,6 +43,8 @@ export interface DirectoryStore {
   putProject(p: ProjectRecord): Promise<void>;
   /** Create or replace an item and its whole follower set. */
   putItem(i: ItemRecord): Promise<void>;
+  /** Create or replace a queue's group. */
+  putQueue(name: string, groupId: string): Promise<void>;
   /** Create a conversation with its initial members (its last seq is 0). Rejects when the id exists. */
   createConversation(c: ConversationRecord): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /** How an outbox row reaches its recipient. */
 export type OutboxChannel = 'email' | 'sms' | 'web';
 /** Why the row exists: escalation emails now; notifications, broadcasts and system mail later. */
-export type OutboxKind = 'escalation' | 'notification' | 'broadcast' | 'system';
+export type OutboxKind = 'escalation' | 'notification' | 'broadcast' | 'system' | 'sms';
 export type OutboxStatus = 'queued' | 'sent' | 'failed';
 
 export interface NewEmailRow {
