@@ -266,6 +266,9 @@ describe('renderTemplate: [n] cuts', () => {
     ['an emoji ZWJ sequence kept whole', '<OTOBO_TICKET_Title[2]>', withTitle('a👩‍👩‍👧b'), 'a👩‍👩‍👧[...]'],
     ['a letter with its combining accent', '<OTOBO_TICKET_Title[4]>', withTitle('Cafe\u0301 au lait'), 'Cafe\u0301[...]'],
     ['before a letter with its combining accent', '<OTOBO_TICKET_Title[3]>', withTitle('Cafe\u0301 au lait'), 'Caf[...]'],
+    ['a flag (two regional indicators) kept whole', '<OTOBO_TICKET_Title[2]>', withTitle('🇩🇪🇫🇷🇮🇹'), '🇩🇪🇫🇷[...]'],
+    ['a variation selector kept with its symbol', '<OTOBO_TICKET_Title[1]>', withTitle('❤️ love'), '❤️[...]'],
+    ['a CRLF counted as one character', '<OTOBO_CUSTOMER_SUBJECT[3]>', context({ article: { ...article, subject: 'a\r\nbc' } }), 'a\r\nb[...]'],
     ['emoji counted as one character each', '<OTOBO_TICKET_Title[2]>', withTitle('😀😀😀'), '😀😀[...]'],
     ['only emoji, none cut', '<OTOBO_TICKET_Title[3]>', withTitle('😀😀😀'), '😀😀😀'],
   ])('cuts %s', (_case, template, c, expected) => {
@@ -291,6 +294,7 @@ describe('renderTemplate: text/html', () => {
     ['a value, HTML-escaped', '<h1><OTOBO_TICKET_Title></h1>', evil, '<h1>Tom &amp; Jerry &lt;b&gt;&quot;bold&quot;&lt;/b&gt; &#39;quoted&#39;</h1>'],
     ['a value in an attribute, quotes escaped', '<a title="&lt;OTOBO_TICKET_Title&gt;">', evil, '<a title="Tom &amp; Jerry &lt;b&gt;&quot;bold&quot;&lt;/b&gt; &#39;quoted&#39;">'],
     ['a body, escaped, its line breaks as <br/>', '<OTOBO_CUSTOMER_BODY>', evil, 'a &lt; b<br/>b &gt; c'],
+    ['a body with CRLF, one <br/> per break', '<OTOBO_CUSTOMER_BODY>', ctx, 'line 1<br/>line 2<br/>line 3<br/>line 4'],
     ['a body cut by lines, then escaped', '<OTOBO_CUSTOMER_BODY[1]>', evil, 'a &lt; b'],
     ['a cut title, escaped after the cut', '<OTOBO_TICKET_Title[5]>', evil, 'Tom &amp;[...]'],
     ['the dash for an unknown tag', '&lt;OTOBO_NOPE&gt;', ctx, '-'],
