@@ -8,5 +8,6 @@ export type * from './logger.js';
 export type * from './email.js';
 export type { Mailer, OutgoingEmail } from './mailer.js';
 export { MailerError } from './mailer.js';
+export { SmsError, type OutgoingSms, type SmsSender } from './sms.js';
 export type * from './events.js';
 export type * from './presence.js';
