@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, RATE_KINDS, type HubLimits, type RateKind } from './core/limits.js';
+import { tagConfig } from './core/notifications/tags.js';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
@@ -53,6 +54,10 @@ const EnvSchema = z.object({
   PARLEY_PRESENCE_GRACE_MS: int(5_000, 0),
   PARLEY_NODE_TTL_MS: int(10_000, 3_000),
   PARLEY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  PARLEY_DEFAULT_LOCALE: z.string().regex(/^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$/, 'a language such as en or pt-BR').default('en'),
+  PARLEY_TAG_CONFIG: z.string().optional(),
+  PARLEY_SMS_URL: z.url().optional(),
+  PARLEY_SMS_SECRET: z.string().min(16, 'at least 16 characters').optional(),
 });
 
 export interface Config {
@@ -89,6 +94,12 @@ export interface Config {
   /** A hub silent this long is dead: its sessions' presence entries lapse (SPEC §6). */
   nodeTtlMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** PARLEY_DEFAULT_LOCALE: the language of notifications when the recipient's is missing. */
+  defaultLocale: string;
+  /** `<OTOBO_CONFIG_X>` values: PARLEY_TAG_CONFIG over defaults from PARLEY_APP_URL. */
+  tagConfig: Record<string, string>;
+  /** PARLEY_SMS_URL and PARLEY_SMS_SECRET (both or neither); unset: SMS captured to files. */
+  sms: { url: string; secret: string } | null;
 }
 
 /**
@@ -156,5 +167,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     presenceGraceMs: e.PARLEY_PRESENCE_GRACE_MS,
     nodeTtlMs: e.PARLEY_NODE_TTL_MS,
     logLevel: e.PARLEY_LOG_LEVEL,
+    defaultLocale: e.PARLEY_DEFAULT_LOCALE,
+    tagConfig: tagConfig(appUrl, e.PARLEY_TAG_CONFIG),
+    sms: smsConfig(e.PARLEY_SMS_URL, e.PARLEY_SMS_SECRET),
   };
+}
+
+function smsConfig(url: string | undefined, secret: string | undefined): Config['sms'] {
+  if (!url && !secret) return null;
+  if (!url || !secret) throw new Error('invalid configuration:\n  PARLEY_SMS_URL and PARLEY_SMS_SECRET go together (an SMS webhook is always signed)');
+  return { url, secret };
 }

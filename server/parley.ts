@@ -16,12 +16,18 @@ import { JoseTokens } from './adapters/jwt/jose-tokens.js';
 import { PromMetrics } from './adapters/prom/prom-metrics.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { SystemClock } from './adapters/system/system-clock.js';
+import { createSmsSender } from './adapters/sms/index.js';
+import { Definitions } from './core/notifications/definitions.js';
+import { Deliverer, type NotificationMetrics } from './core/notifications/deliverer.js';
+import { Notifier } from './core/notifications/notifier.js';
+import { UnseenTimers } from './core/notifications/unseen-timers.js';
 import { HttpRouter } from './transport/http.js';
+import { registerNotificationRoutes } from './transport/notification-routes.js';
 import { registerCustomerRoutes, registerHostRoutes, registerOpsRoutes, registerUnsubscribeRoutes } from './transport/routes.js';
 import { registerStaticRoutes } from './transport/static.js';
 import { UwsTransport } from './transport/uws-transport.js';
 
-export type ParleyMetrics = Metrics & EscalationMetrics & OutboxMetrics;
+export type ParleyMetrics = Metrics & EscalationMetrics & OutboxMetrics & NotificationMetrics;
 
 const noop = (): void => {};
 /** Metrics that count nothing: benchmarks and tests that measure otherwise (spread and override what you count). */
@@ -42,6 +48,7 @@ export const NULL_METRICS: ParleyMetrics = {
   emailSent: noop,
   emailFailed: noop,
   emailRetried: noop,
+  notificationDelivery: noop,
 };
 
 /** What `createParley` is given besides the configuration; every one but the logger has a default. */
@@ -71,6 +78,9 @@ export interface Parley {
   store: SqliteStore;
   escalation: Escalation;
   outbox: OutboxWorker;
+  /** Notification rules (NOTIFICATIONS.md): events in, deliveries out. */
+  notifier: Notifier;
+  definitions: Definitions;
   metrics: ParleyMetrics;
   /** Null when the adapters gave their own Bus. */
   transport: UwsTransport | null;
@@ -121,6 +131,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   const outbox = new OutboxWorker({
     store,
     mailer,
+    sms: createSmsSender({ url: config.sms?.url, secret: config.sms?.secret, dataDir: config.dataDir }),
     clock,
     logger,
     metrics,
@@ -129,12 +140,13 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     ...(adapters.outboxConcurrency ? { concurrency: adapters.outboxConcurrency } : {}),
   });
   events.subscribe('EmailCommitted', () => outbox.kick());
+  const composer = new LiquidComposer({ from: config.mailFrom, logger });
   const escalation = new Escalation({
     events,
     store,
     clock,
     directory: hub.directory,
-    composer: new LiquidComposer({ from: config.mailFrom, logger }),
+    composer,
     tokens,
     logger,
     metrics,
@@ -147,6 +159,33 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   });
   hub.setEmailStatus(escalation);
   await escalation.start();
+  const definitions = new Definitions(store, clock);
+  const unseenTimers = new UnseenTimers({ store, clock, events, logger });
+  const notifier = new Notifier({
+    store,
+    directory: hub.directory,
+    definitions,
+    deliverer: new Deliverer({
+      directory: hub.directory,
+      composer,
+      bus,
+      events,
+      metrics,
+      defaultLocale: config.defaultLocale,
+      tagConfig: config.tagConfig,
+      timersArmed: () => unseenTimers.kick(),
+    }),
+    events,
+    bus,
+    clock,
+    logger,
+    metrics,
+    applyItem: (id, body) => api.putItem(id, body),
+  });
+  await notifier.start();
+  api.validatePreferences = (p) => definitions.validatePreferences(p);
+  events.subscribe('OutboxQueued', () => outbox.kick());
+  unseenTimers.start();
   outbox.start();
   const prune = () =>
     void store
@@ -161,6 +200,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     transport.attachHub(hub, bus);
     const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
     registerHostRoutes(router, api);
+    registerNotificationRoutes(router, { api, notifier, definitions });
     registerUnsubscribeRoutes(router, api, { frameAncestors: config.frameAncestors });
     registerCustomerRoutes(router, api, tokens);
     registerOpsRoutes(router, {
@@ -178,6 +218,8 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     store,
     escalation,
     outbox,
+    notifier,
+    definitions,
     metrics,
     transport,
     listen: () => {
@@ -189,6 +231,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
       transport?.stopListening();
       hub.shutdown();
       escalation.stop();
+      unseenTimers.stop();
       outbox.stop();
       await store.close();
       await mailer.close();

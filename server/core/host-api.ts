@@ -53,6 +53,8 @@ export class HostApi {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly tokens: Tokens;
+  /** Checks what only the notification rules know (a mandatory definition keeps a transport on). */
+  validatePreferences: ((p: UserPreferences) => void) | null = null;
 
   constructor(opts: HostApiOptions) {
     this.hub = opts.hub;
@@ -130,6 +132,10 @@ export class HostApi {
         email: { ...old.email, ...d.email },
         access: { ...old.access, ...d.access },
       };
+      const choices = { ...old.notificationDefinitions };
+      for (const [defId, c] of Object.entries(d.notificationDefinitions ?? {})) choices[defId] = { ...choices[defId], ...c };
+      if (Object.keys(choices).length > 0) next.notificationDefinitions = choices;
+      this.validatePreferences?.(next);
     } else {
       const parsed = CustomerPreferencesPatchSchema.safeParse(body);
       if (!parsed.success) throw new ProtocolError('invalid', `invalid preferences for a ${p.kind}`, parsed.error.issues);
@@ -155,6 +161,7 @@ export class HostApi {
       () => this.store.putProject(p),
     );
     this.events.publish('DirectoryChanged', { entity: 'project', id });
+    this.events.publish('ProjectChanged', { project: p, previous: old ?? null });
     this.events.publish('AudienceChanged', { participantIds: [...new Set([...(old?.followers.keys() ?? []), ...p.followers.keys()])] });
     return { id, name: p.name, followers: [...p.followers.keys()], createdAt: p.createdAt };
   }
@@ -212,8 +219,17 @@ export class HostApi {
     for (const id of this.dir.itemAudience(item)) audience.add(id);
     this.events.publish('DirectoryChanged', { entity: 'item', id });
     this.events.publish('AudienceChanged', { participantIds: [...audience] });
+    this.events.publish('ItemChanged', { item, previous: old ?? null });
     const { roleSince: _roleSince, followers, ...rest } = item;
     return { ...rest, followers: [...followers.keys()] };
+  }
+
+  /** PUT /v1/queues/{name}: the group whose members may work on the queue's items. */
+  async putQueue(name: string, groupId: string): Promise<{ name: string; groupId: string }> {
+    await this.store.putQueue(name, groupId);
+    this.dir.queues.set(name, groupId);
+    this.events.publish('DirectoryChanged', { entity: 'queue', id: name });
+    return { name, groupId };
   }
 
   async createConversation(body: ConversationCreate) {

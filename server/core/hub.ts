@@ -8,6 +8,7 @@ import { HubContext, type EmailStatusQuery, type HubPorts } from './usecases/con
 import { ConversationUseCases, type NewConversation } from './usecases/conversations.js';
 import { Guard } from './usecases/guard.js';
 import { MessagingUseCases } from './usecases/messaging.js';
+import { NotificationUseCases } from './usecases/notifications.js';
 import { PresenceUseCases } from './usecases/presence.js';
 import { ReadingUseCases } from './usecases/reading.js';
 import { SeenTypingUseCases } from './usecases/seen-typing.js';
@@ -22,7 +23,7 @@ export { DEFAULT_LIMITS, type EmailStatusQuery, type HubLimits };
 type Frame<T extends ClientFrameType> = Extract<ClientFrame, { t: T }>;
 type Handler<T extends ClientFrameType> = (s: Session, f: Frame<T>) => void | Promise<void>;
 /** Frames whose replies read and encode many rows: they wait in the fair queue (core/fair-queue.ts). */
-const HEAVY: ReadonlySet<ClientFrameType> = new Set(['conversations', 'history', 'receipts', 'who']);
+const HEAVY: ReadonlySet<ClientFrameType> = new Set(['conversations', 'history', 'receipts', 'who', 'notifications']);
 
 /**
  * The hub: the WebSocket protocol's dispatch (SPEC §3) over the use cases in `usecases/`, and the
@@ -51,6 +52,7 @@ export class Hub {
     this.messaging = new MessagingUseCases(ctx);
     this.seenTyping = new SeenTypingUseCases(ctx);
     this.reading = new ReadingUseCases(ctx, guard, conversations);
+    const notifications = new NotificationUseCases(ctx, guard);
     this.handlers = {
       send: (s, f) => this.messaging.send(s, f),
       seen: (s, f) => this.seenTyping.seen(s, f),
@@ -63,6 +65,8 @@ export class Hub {
       who: (s, f) => presence.who(s, f),
       ping: (s, f) => this.ctx.sendTo(s, { t: 'pong', re: f.id, serverTime: this.ctx.clock.now() }),
       refresh: (s, f) => this.sessionUseCases.refresh(s, f),
+      notifications: (s, f) => notifications.list(s, f),
+      notification_seen: (s, f) => notifications.seen(s, f),
     };
     // What the hub does about what happened elsewhere: receipts of emails, new members' summaries,
     // subscriptions re-derived when what someone may see changed.

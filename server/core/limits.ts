@@ -4,7 +4,7 @@
  */
 
 /** The request frames that cost the hub work, each with its own token bucket. */
-export const RATE_KINDS = ['send', 'open', 'presence', 'typing', 'seen', 'conversations', 'history', 'receipts', 'who', 'ping', 'refresh'] as const;
+export const RATE_KINDS = ['send', 'open', 'presence', 'typing', 'seen', 'conversations', 'history', 'receipts', 'who', 'ping', 'refresh', 'notifications', 'notification_seen'] as const;
 export type RateKind = (typeof RATE_KINDS)[number];
 
 /** A token bucket's setting: `perSecond` sustained, `burst` at once. */
@@ -65,6 +65,8 @@ export const DEFAULT_LIMITS: HubLimits = {
     who: { perSecond: 2, burst: 10 },
     ping: { perSecond: 10, burst: 50 },
     refresh: { perSecond: 0.2, burst: 5 },
+    notifications: { perSecond: 2, burst: 10 },
+    notification_seen: { perSecond: 10, burst: 50 },
   },
   customerOpen: { perSecond: 3 / 60, burst: 3 },
   maxSessionsPerParticipant: 10,

@@ -5,7 +5,7 @@ import { HTTP_STATUS, ProtocolError, illFormedPath, type ErrorCode } from '../..
 import { DEFAULT_FRAME_ANCESTORS, pageHeaders } from './page-headers.js';
 import type { Logger } from '../core/ports/index.js';
 
-export type Method = 'get' | 'put' | 'post' | 'patch';
+export type Method = 'get' | 'put' | 'post' | 'patch' | 'del';
 
 /** What a handler sees: validated body and query, decoded path parameters, and the raw body text. */
 export interface RequestContext<B, Q> {
@@ -177,7 +177,7 @@ export class HttpRouter {
 
   private send(res: HttpResponse, reply: Reply, state?: { aborted: boolean }): void {
     if (state?.aborted) return;
-    const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const text = reply.status === 204 ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
     const contentType = reply.contentType ?? 'application/json; charset=utf-8';
     // Every answer: nosniff. A page (HTML): SPEC §4's page headers, the strictest unless the route gave its own.
     const headers: Record<string, string> = { 'x-content-type-options': 'nosniff' };
@@ -207,6 +207,8 @@ export function errorReply(code: ErrorCode, message: string, details?: unknown):
 const REASONS: Record<number, string> = {
   200: 'OK',
   201: 'Created',
+  202: 'Accepted',
+  204: 'No Content',
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',

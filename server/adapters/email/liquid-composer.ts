@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Liquid, type Template } from 'liquidjs';
+import { convert as htmlToText } from 'html-to-text';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { ComposedEmail, EmailComposer, EmailTemplateId, EmailTemplates, EscalationEmail, Logger } from '../../core/ports/index.js';
+import type { ComposedEmail, EmailComposer, EmailTemplateId, EmailTemplates, EscalationEmail, Logger, NotificationEmail } from '../../core/ports/index.js';
 import { CLIP_CHARS, bodyLines, clip, humanDelay, indentBody, oneLine } from './text.js';
 
 export { BODY_INDENT, CLIP_CHARS, clip, humanDelay, indentBody, oneLine } from './text.js';
@@ -28,10 +29,10 @@ const BUILTIN_ESCALATION: Record<Part, string> = {
 };
 
 /** Every template id the composer knows, with its built-in fallback; files live in `templates/<id>/<locale>.<part>.liquid`. */
-const BUILTIN: Record<EmailTemplateId, Record<Part, string>> = {
+const BUILTIN: Record<'escalation', Record<Part, string>> = {
   escalation: BUILTIN_ESCALATION,
 };
-const TEMPLATE_IDS = Object.keys(BUILTIN) as EmailTemplateId[];
+const TEMPLATE_IDS = Object.keys(BUILTIN) as Array<keyof typeof BUILTIN>;
 
 function templatesDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -118,7 +119,7 @@ export class LiquidComposer implements EmailComposer {
   }
 
   /** Renders template `id`'s part in `locale`, else in English, else the built-in one. */
-  private render(id: EmailTemplateId, locale: Locale, part: Part, data: object): { out: string; template: string } {
+  private render(id: keyof typeof BUILTIN, locale: Locale, part: Part, data: object): { out: string; template: string } {
     const engine = this.engine(part);
     for (const l of locale === 'en' ? (['en'] as const) : ([locale, 'en'] as const)) {
       const t = this.templates.get(`${id}/${l}.${part}`);
@@ -136,6 +137,8 @@ export class LiquidComposer implements EmailComposer {
     switch (templateId) {
       case 'escalation':
         return this.escalation(data as EscalationEmail);
+      case 'notification':
+        return this.notification(data as NotificationEmail);
       default:
         return Promise.reject(new Error(`unknown email template: ${String(templateId)}`));
     }
@@ -200,6 +203,43 @@ export class LiquidComposer implements EmailComposer {
     const raw = await mailToString(mail);
     return { raw, messageId, subject, to: e.to.email, template: text.template === html.template ? text.template : `${text.template}+${html.template}` };
   }
+
+  /**
+   * A notification email in the `default` layout: the definition's rendered subject and body, as
+   * text/plain and text/html (a plain body is escaped into HTML line by line; an HTML body is turned
+   * into text with html-to-text). Emails about one item thread per recipient under one root.
+   */
+  private async notification(e: NotificationEmail): Promise<ComposedEmail> {
+    const subject = oneLine(e.subject);
+    const html =
+      e.contentType === 'text/html'
+        ? `<!doctype html><html><body>${e.body}</body></html>`
+        : `<!doctype html><html><body><p>${e.body.split(/\r\n|\r|\n/).map(escapeHtml).join('<br>')}</p></body></html>`;
+    const text = e.contentType === 'text/html' ? htmlToText(e.body, { wordwrap: 78 }) : e.body;
+    const messageId = emailMessageId(e.emailId, this.domain);
+    const headers: Record<string, string> = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'Feedback-ID': `${e.threadKey ?? 'none'}:notification:parley` };
+    if (e.threadKey) {
+      const root = `<${e.threadKey}.${atom(e.recipientKey)}@${this.domain}>`;
+      headers['In-Reply-To'] = root;
+      headers['References'] = root;
+    }
+    const mail = new MailComposer({
+      from: this.opts.from,
+      to: e.to.name ? { name: oneLine(e.to.name), address: e.to.email } : e.to.email,
+      subject,
+      text,
+      html,
+      messageId,
+      date: new Date(e.createdAt),
+      headers,
+      textEncoding: 'quoted-printable',
+    });
+    return { raw: await mailToString(mail), messageId, subject, to: e.to.email, template: 'notification.default' };
+  }
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();

@@ -1,10 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EscalationMetrics } from '../../core/escalation/escalation.js';
+import type { NotificationMetrics } from '../../core/notifications/deliverer.js';
 import type { OutboxMetrics } from '../../core/outbox/outbox-worker.js';
 import type { Metrics } from '../../core/ports/index.js';
 
 /** Metrics on prom-client, in a registry of our own (no global state), served at /metrics. */
-export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
+export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics, NotificationMetrics {
   readonly registry = new Registry();
   private readonly connections = new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers: [this.registry] });
   private readonly connectionsTotal = new Counter({ name: 'parley_connections_total', help: 'WebSocket connections accepted', registers: [this.registry] });
@@ -48,6 +49,13 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
     name: 'parley_email_send_seconds',
     help: 'Time to hand one email to SMTP (or write it to a file)',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  private readonly notificationDeliveries = new Counter({
+    name: 'parley_notification_deliveries_total',
+    help: 'Notification deliveries by transport (email, web, sms) and outcome (sent, queued, skipped)',
+    labelNames: ['transport', 'outcome'],
     registers: [this.registry],
   });
 
@@ -102,6 +110,10 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics {
   emailFailed(_permanent: boolean): void {
     this.emails.inc({ status: 'failed' });
   }
+  notificationDelivery(transport: string, outcome: 'sent' | 'queued' | 'skipped'): void {
+    this.notificationDeliveries.inc({ transport, outcome });
+  }
+
   emailRetried(): void {
     this.emails.inc({ status: 'retried' });
   }

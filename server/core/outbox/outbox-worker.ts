@@ -1,4 +1,4 @@
-import { MailerError, type Clock, type Logger, type Mailer, type OutboxStore, type TimerHandle } from '../ports/index.js';
+import { MailerError, SmsError, type Clock, type EmailRow, type Logger, type Mailer, type OutboxStore, type SmsSender, type TimerHandle } from '../ports/index.js';
 
 export interface OutboxMetrics {
   emailSent(seconds: number): void;
@@ -53,6 +53,8 @@ export class OutboxWorker {
     private readonly opts: {
       store: OutboxStore;
       mailer: Mailer;
+      /** Where rows of channel `sms` go (NOTIFICATIONS §3); without one they fail permanently. */
+      sms?: SmsSender;
       clock: Clock;
       logger: Logger;
       metrics: OutboxMetrics;
@@ -104,7 +106,7 @@ export class OutboxWorker {
           const row = due[next++]!;
           this.inFlight.add(row.id);
           try {
-            await this.sendOne(row.id, row.to, row.raw, row.attempts);
+            await this.sendOne(row);
           } finally {
             this.inFlight.delete(row.id);
           }
@@ -114,17 +116,21 @@ export class OutboxWorker {
     }
   }
 
-  private async sendOne(id: string, to: string, raw: string, attemptsBefore: number): Promise<void> {
+  private async sendOne(row: EmailRow): Promise<void> {
     const { store, mailer, clock, logger, metrics } = this.opts;
+    const { id, to, raw, attempts: attemptsBefore } = row;
     const policy = this.opts.retry ?? DEFAULT_RETRY;
     const started = clock.now();
     try {
-      await mailer.send({ id, from: this.opts.envelopeFrom, to, raw });
+      if (row.channel === 'sms') {
+        if (!this.opts.sms) throw new SmsError('no SMS sender is configured', true);
+        await this.opts.sms.send({ id, to, text: raw });
+      } else await mailer.send({ id, from: this.opts.envelopeFrom, to, raw });
       await store.markEmail(id, { status: 'sent', at: clock.now() });
       metrics.emailSent((clock.now() - started) / 1000);
     } catch (e) {
       const attempt = attemptsBefore + 1;
-      const permanent = e instanceof MailerError && e.permanent;
+      const permanent = (e instanceof MailerError || e instanceof SmsError) && e.permanent;
       const error = (e instanceof Error ? e.message : String(e)).slice(0, 1000);
       if (permanent || attempt >= policy.maxAttempts) {
         logger.warn('email failed', { emailId: id, attempt, permanent, error });

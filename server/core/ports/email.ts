@@ -32,11 +32,27 @@ export interface ComposedEmail {
 }
 
 /**
- * The data each email template takes, by template id. Today only `escalation`; notifications,
- * reminders and system emails add their ids and data types here.
+ * The data each email template takes, by template id: `escalation` and `notification` today; reminders
+ * and system emails add their ids and data types here.
  */
 export interface EmailTemplates {
   escalation: EscalationEmail;
+  notification: NotificationEmail;
+}
+
+/** One notification email (NOTIFICATIONS §3), its subject and body already rendered from the definition. */
+export interface NotificationEmail {
+  /** Our id; the Message-ID is `<e.{emailId}@{domain}>`. */
+  emailId: string;
+  createdAt: number;
+  to: { name: string | null; email: string; locale: string };
+  subject: string;
+  body: string;
+  contentType: 'text/plain' | 'text/html';
+  /** Emails about one item (or appointment) thread together per recipient: `i.{itemId}` / `a.{appointmentId}`. */
+  threadKey: string | null;
+  /** The recipient's participant id, or its lowercased address. */
+  recipientKey: string;
 }
 export type EmailTemplateId = keyof EmailTemplates;
 

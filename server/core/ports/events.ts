@@ -1,5 +1,5 @@
 import type { Message } from '../../../protocol/index.js';
-import type { ConversationRecord, ParticipantRecord } from '../model.js';
+import type { ConversationRecord, ItemRecord, ParticipantRecord, ProjectRecord } from '../model.js';
 
 /**
  * What happened in core, told to whoever subscribed: escalation, receipt pushes, metrics, and the
@@ -21,12 +21,18 @@ export interface DomainEvents {
    * A host-owned entity was written (a participant with its preferences, a project, an item): a hub
    * that keeps a copy (every hub's directory, once there are several) reloads it.
    */
-  DirectoryChanged: { entity: 'participant' | 'project' | 'item'; id: string };
+  DirectoryChanged: { entity: 'participant' | 'project' | 'item' | 'queue'; id: string };
   /**
    * What these participants may see or how they are treated changed (a participant, its preferences,
    * an item's followers or customer, a project's followers): caches and subscriptions are re-derived.
    */
   AudienceChanged: { participantIds: readonly string[] };
+  /** The host wrote an item (`previous` null: it is new). Drives `ItemAssignmentUpdate` (NOTIFICATIONS §6). */
+  ItemChanged: { item: ItemRecord; previous: ItemRecord | null };
+  /** The host wrote a project. Drives `ProjectMemberAdd` (NOTIFICATIONS §6). */
+  ProjectChanged: { project: ProjectRecord; previous: ProjectRecord | null };
+  /** Rows were committed to the outbox outside escalation (notifications, SMS): the worker looks now. */
+  OutboxQueued: { count: number };
 }
 
 export type DomainEventType = keyof DomainEvents;

@@ -1,0 +1,185 @@
+import { nanoid } from 'nanoid';
+import type { NotificationDefinition, PersonalTransport } from '../../../protocol/index.js';
+import type { Directory } from '../directory.js';
+import type { ParticipantRecord } from '../model.js';
+import type { Bus, DeliveryMark, DeliveryRecord, EmailComposer, EventBus, NewEmailRow, NotificationRow, UnseenEmailTimer } from '../ports/index.js';
+import { chooseLanguage } from './language.js';
+import { smsText } from './sms-text.js';
+import { renderTemplate } from './tags.js';
+import type { PlannedDelivery, RuleEvent, TagContext } from './types.js';
+
+/** Counted per transport and outcome (Prometheus: parley_notification_deliveries_total). */
+export interface NotificationMetrics {
+  notificationDelivery(transport: PersonalTransport, outcome: 'sent' | 'queued' | 'skipped'): void;
+}
+
+export interface DelivererOptions {
+  directory: Directory;
+  composer: EmailComposer;
+  bus: Bus;
+  events: EventBus;
+  metrics: NotificationMetrics;
+  /** PARLEY_DEFAULT_LOCALE. */
+  defaultLocale: string;
+  /** `<OTOBO_CONFIG_X>` values. */
+  tagConfig: Readonly<Record<string, string>>;
+  /** An event armed only-if-unseen timers (the driver looks for the next one). */
+  timersArmed?: () => void;
+}
+
+/** What one event writes (one commit), and what to push once it is committed. */
+export interface BuiltDeliveries {
+  deliveries: DeliveryRecord[];
+  commit: { outbox: NewEmailRow[]; notifications: NotificationRow[]; timers: UnseenEmailTimer[]; marks: DeliveryMark[] };
+}
+
+/** Email security cannot be honoured yet (the hub has no keys): what `missing…Keys` says happens. */
+function securityBlocks(d: NotificationDefinition): boolean {
+  const s = d.transports.email?.security;
+  if (!s) return false;
+  const crypt = s.mode.includes('Crypt');
+  const sign = s.mode.includes('Sign');
+  return (crypt && s.missingCryptingKeys === 'skip') || (sign && s.missingSigningKeys === 'skip');
+}
+
+/** HTML to the plain text of a web notification: tags dropped, breaks kept, the common entities decoded. */
+function plain(html: string): string {
+  return html
+    .replace(/<(br|\/p|\/div|\/li|\/h\d)\s*\/?>/gi, '\n')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/**
+ * Turns the matcher's planned deliveries into what is written: web notifications, outbox rows
+ * (emails through the composer, SMS), only-if-unseen timers and once-per-day marks, each rendered in
+ * the recipient's language with OTOBO's tags (NOTIFICATIONS §3–§4).
+ */
+export class Deliverer {
+  constructor(private readonly o: DelivererOptions) {}
+
+  async build(event: RuleEvent, planned: readonly PlannedDelivery[], definitions: ReadonlyMap<string, NotificationDefinition>, now: number): Promise<BuiltDeliveries> {
+    const dir = this.o.directory;
+    const out: BuiltDeliveries = { deliveries: [], commit: { outbox: [], notifications: [], timers: [], marks: [] } };
+    const person = (id: string | null | undefined) => (id ? (dir.participants.get(id) ?? null) : null);
+    const base: Omit<TagContext, 'recipient'> = {
+      item: event.item,
+      owner: person(event.item?.ownerId),
+      responsible: person(event.item?.responsibleId),
+      customer: person(event.item?.customerId),
+      actor: person(event.actorId),
+      article: event.article,
+      appointment: event.appointment,
+      calendar: event.calendar,
+      config: this.o.tagConfig,
+    };
+    // Web notifications first: an only-if-unseen email waits on the one of its recipient.
+    const webOf = new Map<string, string>();
+    const order = [...planned.keys()].sort((a, b) => Number(planned[b]!.transport === 'web') - Number(planned[a]!.transport === 'web'));
+    const records: DeliveryRecord[] = new Array(planned.length);
+    for (const i of order) {
+      const p = planned[i]!;
+      const d = definitions.get(p.definitionId)!;
+      const record: DeliveryRecord = { ...p, status: 'skipped', outboxId: null, notificationId: null };
+      records[i] = record;
+      if (p.reason !== null) continue;
+      const participant = person(p.participantId);
+      if (p.transport === 'email' && securityBlocks(d)) {
+        record.reason = 'missing_key';
+        continue;
+      }
+      const lang = chooseLanguage(participant?.locale, this.o.defaultLocale, Object.keys(d.messages));
+      const message = d.messages[lang]!;
+      const ctx: TagContext = { ...base, recipient: participant ? { name: participant.name, email: participant.email } : { name: p.address ?? '', email: p.address } };
+      const subject = renderTemplate(message.subject, ctx, { part: 'subject', contentType: message.contentType });
+      const body = renderTemplate(message.body, ctx, { part: 'body', contentType: message.contentType });
+      const itemKey = (d.type === 'appointment' ? event.appointment?.id : event.item?.id) ?? null;
+      if (p.transport === 'web') {
+        const id = nanoid();
+        out.commit.notifications.push({
+          id,
+          participantId: p.participantId!,
+          definitionId: d.id,
+          eventId: event.id,
+          broadcastId: null,
+          subject,
+          body: message.contentType === 'text/html' ? plain(body) : body,
+          itemId: event.item?.id ?? null,
+          appointmentId: event.appointment?.id ?? null,
+          createdAt: now,
+          seenAt: null,
+        });
+        webOf.set(`${d.id}|${p.participantId}`, id);
+        Object.assign(record, { status: 'sent', notificationId: id });
+      } else if (p.transport === 'sms') {
+        const id = nanoid();
+        const text = smsText(subject);
+        out.commit.outbox.push(row(id, 'sms', participant!, participant!.phone!, text, text, itemKey, now));
+        Object.assign(record, { status: 'queued', outboxId: id });
+      } else {
+        const id = nanoid();
+        const to = participant?.email ?? p.address!;
+        const composed = await this.o.composer.compose('notification', {
+          emailId: id,
+          createdAt: now,
+          to: { name: participant?.name ?? null, email: to, locale: lang },
+          subject,
+          body,
+          contentType: message.contentType,
+          threadKey: itemKey ? `${d.type === 'appointment' ? 'a' : 'i'}.${itemKey}` : null,
+          recipientKey: participant?.id ?? to.toLowerCase(),
+        });
+        const email = { ...row(id, 'notification', participant, to, composed.subject, composed.raw, itemKey, now), messageIdHeader: composed.messageId };
+        const waitOn = webOf.get(`${d.id}|${p.participantId}`);
+        const unseenMs = d.transports.email?.onlyIfUnseenMs;
+        if (unseenMs !== undefined && waitOn !== undefined) {
+          out.commit.timers.push({ notificationId: waitOn, eventId: event.id, deliveryIndex: i, dueAt: now + unseenMs, email });
+          Object.assign(record, { status: 'queued', notificationId: waitOn });
+        } else {
+          out.commit.outbox.push(email);
+          Object.assign(record, { status: 'queued', outboxId: id });
+        }
+      }
+      if (d.oncePerDay) out.commit.marks.push({ definitionId: d.id, itemKey, recipient: p.participantId ?? p.address!.toLowerCase(), transport: p.transport, at: now });
+    }
+    out.deliveries = records;
+    return out;
+  }
+
+  /** The event is committed: push its web notifications, wake the outbox, count. */
+  committed(built: BuiltDeliveries): void {
+    for (const n of built.commit.notifications) {
+      const { participantId, ...notification } = n;
+      this.o.bus.publish(`p:${participantId}`, JSON.stringify({ t: 'notification', notification }));
+    }
+    if (built.commit.outbox.length > 0) this.o.events.publish('OutboxQueued', { count: built.commit.outbox.length });
+    if (built.commit.timers.length > 0) this.o.timersArmed?.();
+    for (const d of built.deliveries) this.o.metrics.notificationDelivery(d.transport as PersonalTransport, d.status);
+  }
+}
+
+function row(id: string, kind: 'notification' | 'sms', p: ParticipantRecord | null, to: string, subject: string, raw: string, itemKey: string | null, now: number): NewEmailRow {
+  return {
+    id,
+    kind,
+    channel: kind === 'sms' ? 'sms' : 'email',
+    participantId: p?.id ?? '',
+    conversationId: itemKey ?? '',
+    toAddress: to,
+    subject,
+    messageIdHeader: '',
+    messageIds: [],
+    upTo: 0,
+    heldSeqs: [],
+    summarizedSeqs: [],
+    raw,
+    createdAt: now,
+  };
+}
