@@ -250,10 +250,10 @@ function checkKey(where: string, key: string): void {
 }
 
 function dataValues(key: string, v: unknown): string[] {
+  // `Key:` with nothing after it is YAML's null: an empty list. A bare string is not a list (OTOBO fails on it too).
   if (v === null || v === undefined) return [];
-  const list = Array.isArray(v) ? v : [v];
-  if (!Array.isArray(v) && scalarText(v) === undefined) throw new EntryError(`Data.${key}: must be a list of strings`);
-  return list.map((x, i) => {
+  if (!Array.isArray(v)) throw new EntryError(`Data.${key}: must be a list of strings`);
+  return v.map((x, i) => {
     const s = scalarText(x);
     if (s === undefined) throw new EntryError(`Data.${key}[${i}]: must be a string`);
     return s;
