@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DefinitionInputSchema, ProtocolError, type DefinitionInput } from '../../../../protocol/index.js';
+import { DefinitionInputSchema, ProtocolError, type DefinitionInput, type NotificationDefinition } from '../../../../protocol/index.js';
 import { fromOtoboEntries, toOtoboEntry, type ImportedDefinition } from '../../../../server/core/notifications/otobo.js';
 import { Random, randomDefinition } from '../../../fixtures/otobo/random-definitions.js';
 
@@ -67,6 +67,11 @@ describe('toOtoboEntry', () => {
     ['article visibility, attachment, subject, body', { articleFilter: { visibleForCustomer: true, hasAttachment: false, subject: 'sub', body: 'bod' } }, { ArticleIsVisibleForCustomer: ['1'], ParleyArticleHasAttachment: ['0'], MIMEBase_Subject: ['sub'], MIMEBase_Body: ['bod'] }],
   ])('maps %s', (_label, over, expected) => {
     expect(data(over)).toMatchObject(expected);
+  });
+
+  it("leaves Parley's id, builtIn and timestamps out", () => {
+    const stored: NotificationDefinition = { ...def(), id: 'def-1', builtIn: true, createdAt: 1, updatedAt: 2 };
+    expect(Object.keys(toOtoboEntry(stored))).toEqual(['Name', 'Comment', 'ValidID', 'Data', 'Message']);
   });
 
   it('writes nothing for false flags and absent filters', () => {
@@ -162,6 +167,12 @@ describe('fromOtoboEntries', () => {
     expect(warnings.sort()).toEqual(Object.keys(kept).sort());
     // … and writes them back where they were.
     expect(toOtoboEntry(d).Data).toMatchObject(Data);
+  });
+
+  it('drops message keys other than Subject, Body and ContentType, with a warning each', () => {
+    const { def: d, warnings } = importOne(entry({}, { Message: { en: { Subject: 'S', Body: 'B', ContentType: 'text/plain', Language: 'en' } } }));
+    expect(d.messages.en).toEqual({ subject: 'S', body: 'B', contentType: 'text/plain' });
+    expect(warnings).toEqual(['Message.en.Language']);
   });
 
   it('reads LanguageID as the languages the messages already name, without a warning', () => {
