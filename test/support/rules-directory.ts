@@ -29,7 +29,10 @@ export class MemoryRulesDirectory implements RulesDirectory {
     for (const [q, g] of Object.entries(queueGroups)) this.queueGroups.set(q, g);
   }
 
+  private userList: ParticipantRecord[] | null = null;
+
   put(p: ParticipantRecord): this {
+    this.userList = null;
     this.byId.set(p.id, p);
     if (p.email) this.byEmail.set(p.email.toLowerCase(), p);
     return this;
@@ -49,9 +52,9 @@ export class MemoryRulesDirectory implements RulesDirectory {
   participantByEmail(address: string): ParticipantRecord | undefined {
     return this.byEmail.get(address.toLowerCase());
   }
-  *users(): Iterable<ParticipantRecord> {
+  users(): Iterable<ParticipantRecord> {
     this.scans++;
-    for (const p of this.byId.values()) if (p.kind === 'user') yield p;
+    return (this.userList ??= [...this.byId.values()].filter((p) => p.kind === 'user'));
   }
   queueGroup(queue: string): string | undefined {
     return this.queueGroups.get(queue);
@@ -66,7 +69,7 @@ export class MemoryDeliveryHistory implements DeliveryHistory {
   readonly bounced = new Set<string>();
 
   static key(definitionId: string, itemId: string | null, recipient: string, transport: PersonalTransport): string {
-    return JSON.stringify([definitionId, itemId, recipient, transport]);
+    return `${definitionId}\u0001${itemId ?? ''}\u0001${recipient}\u0001${transport}`;
   }
   delivered(definitionId: string, itemId: string | null, recipient: string, transport: PersonalTransport, at: number): this {
     this.last.set(MemoryDeliveryHistory.key(definitionId, itemId, recipient, transport), at);

@@ -1,6 +1,6 @@
 import type { Article, ArticleFilter, DefinitionFilter, DeliveryReason, NotificationDefinition, PersonalTransport, UserPreferences } from '../../../protocol/index.js';
 import { isUserPreferences } from '../model.js';
-import { collectRecipients, type Recipient } from './recipients.js';
+import { collectRecipients, isAddress, type AddressRecipient, type Recipient } from './recipients.js';
 import type { DeliveryHistory, Matcher, MatchResult, NotFound, PlannedDelivery, RuleEvent } from './types.js';
 
 export { itemFollowers, RECIPIENT_RELATIONS, SCANNING_RELATIONS } from './recipients.js';
@@ -60,12 +60,13 @@ export const matchDefinition: Matcher = (event, definition, directory, history, 
     builtin: definition.builtIn && Object.hasOwn(BUILTIN_PREFERENCE, definition.id) ? BUILTIN_PREFERENCE[definition.id]! : null,
   };
   for (const r of recipients.values()) {
-    const list = r.participant?.kind === 'user' ? personal : emailOnly;
+    const self = isAddress(r) ? null : r;
+    const list = self !== null && self.kind === 'user' ? personal : emailOnly;
     for (const transport of list) {
       deliveries.push({
         definitionId: definition.id,
-        participantId: r.participant ? r.participant.id : null,
-        address: r.participant ? null : r.address,
+        participantId: self !== null ? self.id : null,
+        address: self !== null ? null : (r as AddressRecipient).address,
         transport,
         reason: reasonFor(r, transport, ctx),
       });
@@ -147,23 +148,24 @@ interface Ctx {
 
 /** The first reason of §2's order (up to `no_phone`) that leaves this (recipient, transport) out. */
 function reasonFor(r: Recipient, transport: PersonalTransport, ctx: Ctx): DeliveryReason | null {
-  const p = r.participant ?? r.owner;
+  const self = isAddress(r) ? null : r;
+  const addr = self === null ? (r as AddressRecipient) : null;
+  const p = self ?? addr!.owner;
   if (p !== null) {
     if (p.id === ctx.actorId) return 'actor';
     if (p.disabled) return 'disabled';
     if (ctx.hiddenArticle && p.kind === 'customer') return 'not_visible_for_customer';
-  } else if (ctx.hiddenArticle && r.external) return 'not_visible_for_customer';
+  } else if (ctx.hiddenArticle && addr!.external) return 'not_visible_for_customer';
   const def = ctx.definition;
-  const self = r.participant;
   if (self !== null && self.outOfOffice && !def.sendOnOutOfOffice) return 'out_of_office';
   if (def.oncePerDay) {
-    const last = ctx.history.lastDeliveredAt(def.id, ctx.subjectId, r.key, transport);
+    const last = ctx.history.lastDeliveredAt(def.id, ctx.subjectId, self !== null ? self.id : addr!.key, transport);
     if (last !== undefined && ctx.now - last < ONCE_PER_DAY_MS) return 'once_per_day';
   }
   if (self !== null && self.kind === 'user' && isUserPreferences(self.preferences) && preferenceOff(self.preferences, transport, ctx)) return 'preference_off';
   if (transport === 'email') {
     if (p !== null && p.preferences.email.optOut) return 'opted_out';
-    const address = self !== null ? self.email : r.address;
+    const address = self !== null ? self.email : addr!.address;
     if (!address) return 'no_address';
     if (ctx.history.isBounced(address)) return 'bounced';
     return null;

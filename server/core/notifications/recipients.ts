@@ -1,4 +1,4 @@
-import { groupEntry, RecipientRelationSchema, type NotificationDefinition, type RecipientRelation } from '../../../protocol/index.js';
+import { RecipientRelationSchema, type NotificationDefinition, type RecipientRelation } from '../../../protocol/index.js';
 import type { ItemRecord, ParticipantRecord } from '../model.js';
 import type { NotFound, RuleEvent, RulesDirectory } from './types.js';
 
@@ -21,14 +21,25 @@ export const SCANNING_RELATIONS: ReadonlySet<RecipientRelation> = new Set<Recipi
 ]);
 
 /**
- * A recipient: a participant (user or customer, never a bot), or an address no participant has.
- * `owner` is the participant an extra address belongs to when it is not otherwise a recipient: the
- * address stays an address, but inherits the owner's actor / disabled / customer / opt-out exclusions.
- * `external`: an article address nobody in the directory has, treated as a customer's.
+ * An address recipient: an address no participant recipient has. `owner` is the participant an extra
+ * address belongs to (when not otherwise a recipient): it stays an address, but inherits the owner's
+ * actor / disabled / customer / opt-out exclusions. `external`: an article address nobody in the
+ * directory has, treated as a customer's. `key` is the lowercased address (the history key).
  */
-export type Recipient =
-  | { participant: ParticipantRecord; address: null; key: string; owner: null; external: false }
-  | { participant: null; address: string; key: string; owner: ParticipantRecord | null; external: boolean };
+export interface AddressRecipient {
+  address: string;
+  key: string;
+  owner: ParticipantRecord | null;
+  external: boolean;
+}
+
+/** A participant (user or customer, never a bot; stored as is, no wrapper) or an address. */
+export type Recipient = ParticipantRecord | AddressRecipient;
+
+/** Participant records have no `address` field. */
+export function isAddress(r: Recipient): r is AddressRecipient {
+  return 'address' in r;
+}
 
 /** The item's followers: explicit ones, then the owner and the responsible user (SPEC §1), each once. */
 export function itemFollowers(item: ItemRecord): string[] {
@@ -55,24 +66,6 @@ const ADDRESS = '\0';
  */
 export function collectRecipients(event: RuleEvent, definition: NotificationDefinition, directory: RulesDirectory, notFound: NotFound[]): Map<string, Recipient> {
   const out = new Map<string, Recipient>();
-  const addId = (id: string | null | undefined): void => {
-    if (id == null || out.has(id)) return;
-    const p = directory.participant(id);
-    if (p) addParticipant(out, p);
-  };
-  const addAddresses = (list: readonly string[]): void => {
-    for (const raw of list) {
-      const a = bareAddress(raw);
-      if (a === null) continue;
-      const p = directory.participantByEmail(a);
-      if (p) addParticipant(out, p);
-      else {
-        const key = a.toLowerCase();
-        if (!out.has(ADDRESS + key)) out.set(ADDRESS + key, { participant: null, address: a, key, owner: null, external: true });
-      }
-    }
-  };
-
   const { item, appointment, calendar } = event;
   const rec = definition.recipients;
   // What one pass over the users must find; left unset when nothing scans.
@@ -87,16 +80,16 @@ export function collectRecipients(event: RuleEvent, definition: NotificationDefi
   for (const r of rec.relations) {
     switch (r) {
       case 'AgentCreateBy':
-        addId(item?.createdBy);
+        addId(out, directory, item?.createdBy);
         break;
       case 'AgentOwner':
-        addId(item?.ownerId);
+        addId(out, directory, item?.ownerId);
         break;
       case 'AgentResponsible':
-        addId(item?.responsibleId);
+        addId(out, directory, item?.responsibleId);
         break;
       case 'AgentWatcher':
-        if (item) for (const id of itemFollowers(item)) addId(id);
+        if (item) for (const id of itemFollowers(item)) addId(out, directory, id);
         break;
       case 'AgentWritePermissions':
         if (item?.queue != null) {
@@ -114,13 +107,13 @@ export function collectRecipients(event: RuleEvent, definition: NotificationDefi
         if (item?.queue != null && item.service != null) (myBoth = true), (scan = true);
         break;
       case 'AllRecipientsFirstArticle':
-        if (item) addAddresses(directory.articleAddresses(item.id).first);
+        if (item) addAddresses(out, directory, directory.articleAddresses(item.id).first);
         break;
       case 'AllRecipientsLastArticle':
-        if (item) addAddresses(directory.articleAddresses(item.id).last);
+        if (item) addAddresses(out, directory, directory.articleAddresses(item.id).last);
         break;
       case 'Customer':
-        addId(item?.customerId);
+        addId(out, directory, item?.customerId);
         break;
       case 'AppointmentAgentReadPermissions':
         if (calendar?.groupId != null) (anyGroup = calendar.groupId), (scan = true);
@@ -129,15 +122,15 @@ export function collectRecipients(event: RuleEvent, definition: NotificationDefi
         if (calendar?.groupId != null) (rwGroup2 = calendar.groupId), (scan = true);
         break;
       case 'AppointmentResource':
-        if (appointment) for (const id of appointment.resourceIds) addId(id);
+        if (appointment) for (const id of appointment.resourceIds) addId(out, directory, id);
         break;
     }
   }
 
   for (const id of rec.agents) {
     const p = directory.participant(id);
-    if (!p) notFound.push({ definitionId: definition.id, kind: 'agent', id });
-    else addParticipant(out, p);
+    if (p) addParticipant(out, p);
+    else if (!notFound.some((n) => n.kind === 'agent' && n.id === id)) notFound.push({ definitionId: definition.id, kind: 'agent', id });
   }
 
   const groups = rec.groups;
@@ -158,9 +151,11 @@ export function collectRecipients(event: RuleEvent, definition: NotificationDefi
       if (!hit && bothQueue !== null && bothService !== null && u.queues.includes(bothQueue) && u.services.includes(bothService)) hit = true;
       if (u.groups.length && (rwGroup !== undefined || anyGroup !== undefined || rwGroup2 !== undefined || groupSeen)) {
         for (const g of u.groups) {
-          const { id, permission } = groupEntry(g);
+          // groupEntry() without its allocation for the plain-id (rw) form: this loop runs per user.
+          const id = typeof g === 'string' ? g : g.id;
+          const rw = typeof g === 'string' || g.permission === 'rw';
           if (groupSet?.has(id)) (groupSeen!.add(id), (hit = true));
-          if (id === anyGroup || (permission === 'rw' && (id === rwGroup || id === rwGroup2))) hit = true;
+          if (id === anyGroup || (rw && (id === rwGroup || id === rwGroup2))) hit = true;
         }
       }
       if (roleSet) for (const r of u.roles) if (roleSet.has(r)) (roleSeen!.add(r), (hit = true));
@@ -177,13 +172,33 @@ export function collectRecipients(event: RuleEvent, definition: NotificationDefi
       if (out.has(ADDRESS + key)) continue;
       const owner = directory.participantByEmail(raw) ?? null;
       if (owner && out.has(owner.id)) continue; // that person is told once, as themself
-      out.set(ADDRESS + key, { participant: null, address: raw, key, owner, external: false });
+      out.set(ADDRESS + key, { address: raw, key, owner, external: false });
     }
   }
   return out;
 }
 
+function addId(out: Map<string, Recipient>, directory: RulesDirectory, id: string | null | undefined): void {
+  if (id == null || out.has(id)) return;
+  const p = directory.participant(id);
+  if (p) addParticipant(out, p);
+}
+
+/** Article addresses: a known participant's counts as that participant, any other as an external address. */
+function addAddresses(out: Map<string, Recipient>, directory: RulesDirectory, list: readonly string[]): void {
+  for (const raw of list) {
+    const a = bareAddress(raw);
+    if (a === null) continue;
+    const p = directory.participantByEmail(a);
+    if (p) addParticipant(out, p);
+    else {
+      const key = a.toLowerCase();
+      if (!out.has(ADDRESS + key)) out.set(ADDRESS + key, { address: a, key, owner: null, external: true });
+    }
+  }
+}
+
 function addParticipant(out: Map<string, Recipient>, p: ParticipantRecord): void {
   if (p.kind === 'bot' || out.has(p.id)) return;
-  out.set(p.id, { participant: p, address: null, key: p.id, owner: null, external: false });
+  out.set(p.id, p);
 }

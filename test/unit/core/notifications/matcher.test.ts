@@ -226,13 +226,15 @@ describe('recipients', () => {
   it.each<[string, Def, string[], Array<{ kind: string; id: string }>]>([
     ['agents by id', agents('owner', 'cust'), ['cust', 'owner'], []],
     ['an unknown agent', agents('owner', 'ghost'), ['owner'], [{ kind: 'agent', id: 'ghost' }]],
+    ['an unknown agent named twice, reported once', agents('ghost', 'ghost'), [], [{ kind: 'agent', id: 'ghost' }]],
+    ['a group only customers and bots are in (not found: groups are agents\u2019)', { recipients: { relations: [], agents: [], groups: ['g-cust'], roles: [] } }, [], [{ kind: 'group', id: 'g-cust' }]],
     ['a bot named as agent (never a recipient, but known)', agents('bot1'), [], []],
     ['a group: rw and ro members alike', { recipients: { relations: [], agents: [], groups: ['g-support'], roles: [] } }, ['ro', 'rw', 'rw2'], []],
     ['an unknown group', { recipients: { relations: [], agents: [], groups: ['g-none'], roles: [] } }, [], [{ kind: 'group', id: 'g-none' }]],
     ['a role', { recipients: { relations: [], agents: [], groups: [], roles: ['lead'] } }, ['lead1', 'lead2'], []],
     ['an unknown role', { recipients: { relations: [], agents: [], groups: [], roles: ['lead', 'ceo'] } }, ['lead1', 'lead2'], [{ kind: 'role', id: 'ceo' }]],
   ])('%s', (_, def, expected, notFound) => {
-    const dir = world().put(person('lead1', 'user', { roles: ['lead'] })).put(person('lead2', 'user', { roles: ['x', 'lead'] })).put(person('bot2', 'bot', { roles: ['lead'] }));
+    const dir = world().put(person('lead1', 'user', { roles: ['lead'] })).put(person('lead2', 'user', { roles: ['x', 'lead'] })).put(person('bot2', 'bot', { roles: ['lead'], groups: ['g-cust'] })).put(person('cust2', 'customer', { groups: ['g-cust'] }));
     const res = run(def, {}, dir);
     expect(who(res)).toEqual(expected);
     expect(res.notFound).toEqual(notFound.map((n) => ({ definitionId: 'd1', ...n })));
