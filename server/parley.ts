@@ -181,6 +181,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     logger,
     metrics,
     applyItem: (id, body) => api.putItem(id, body),
+    postToItem: (itemId, visibility, botId, body, clientMsgId) => api.postToItem(itemId, visibility, botId, body, clientMsgId),
   });
   await notifier.start();
   api.validatePreferences = (p) => definitions.validatePreferences(p);

@@ -61,6 +61,16 @@ export class Directory {
     return maySee(p, c, this.context(c));
   }
 
+  /** The item's conversations, oldest first. */
+  itemConversations(itemId: string): ConversationRecord[] {
+    const out: ConversationRecord[] = [];
+    for (const cid of this.convsByItem.get(itemId) ?? []) {
+      const c = this.conversations.get(cid);
+      if (c) out.push(c);
+    }
+    return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  }
+
   /** The participant with this email address (case-insensitive); with several, the earliest created. */
   participantByEmail(address: string): ParticipantRecord | undefined {
     let best: ParticipantRecord | undefined;

@@ -16,7 +16,7 @@ import {
   type UserPreferences,
 } from '../../protocol/index.js';
 import type { Hub } from './hub.js';
-import { isUserPreferences, type ItemRecord, type ParticipantRecord, type ProjectRecord, type Relations } from './model.js';
+import { isUserPreferences, type ConversationRecord, type ItemRecord, type ParticipantRecord, type ProjectRecord, type Relations } from './model.js';
 import type { Clock, EventBus, Store, Tokens } from './ports/index.js';
 import { newParticipant } from './participants.js';
 import { mayPostApi } from './rules/rules.js';
@@ -55,6 +55,7 @@ export class HostApi {
   private readonly tokens: Tokens;
   /** Checks what only the notification rules know (a mandatory definition keeps a transport on). */
   validatePreferences: ((p: UserPreferences) => void) | null = null;
+  private readonly itemConversationCreation = new Map<string, Promise<ConversationRecord>>();
 
   constructor(opts: HostApiOptions) {
     this.hub = opts.hub;
@@ -283,6 +284,27 @@ export class HostApi {
     const p = this.participant(body.senderId);
     if (!mayPostApi(p, c, this.dir.context(c))) throw new ProtocolError('forbidden', `${p.id} may not post in this conversation`);
     return this.hub.post(p, c, { body: body.body, format: body.format ?? 'text', clientMsgId: body.clientMsgId, source: 'api' });
+  }
+
+  /**
+   * Post as a bot into the item's first conversation of this visibility, created if there is none
+   * (the notification rules' `message` transport). Idempotent on `clientMsgId` like any post.
+   */
+  async postToItem(itemId: string, visibility: 'internal' | 'external', botId: string, body: string, clientMsgId: string) {
+    const bot = this.dir.participants.get(botId);
+    if (!bot || bot.kind !== 'bot' || bot.disabled) throw new ProtocolError('not_found', `no such bot: ${botId}`);
+    const key = `${itemId}|${visibility}`;
+    let pending = this.itemConversationCreation.get(key);
+    if (!pending) {
+      const existing = this.dir.itemConversations(itemId).find((c) => c.visibility === visibility);
+      pending = existing
+        ? Promise.resolve(existing)
+        : this.hub.createConversation({ kind: 'item', visibility, itemId, subject: null, createdBy: null, members: new Map() });
+      // Two events at once find (or create) one conversation, never two.
+      this.itemConversationCreation.set(key, pending);
+      void pending.finally(() => this.itemConversationCreation.delete(key)).catch(() => undefined);
+    }
+    return this.hub.post(bot, await pending, { body, format: 'text', clientMsgId, source: 'api' });
   }
 
   listMessages(conversationId: string, q: MessagesQuery) {

@@ -65,11 +65,10 @@ function plain(html: string): string {
 export class Deliverer {
   constructor(private readonly o: DelivererOptions) {}
 
-  async build(event: RuleEvent, planned: readonly PlannedDelivery[], definitions: ReadonlyMap<string, NotificationDefinition>, now: number): Promise<BuiltDeliveries> {
-    const dir = this.o.directory;
-    const out: BuiltDeliveries = { deliveries: [], commit: { outbox: [], notifications: [], timers: [], marks: [] } };
-    const person = (id: string | null | undefined) => (id ? (dir.participants.get(id) ?? null) : null);
-    const base: Omit<TagContext, 'recipient'> = {
+  /** The tag values of an event, but the recipient. */
+  private context(event: RuleEvent): Omit<TagContext, 'recipient'> {
+    const person = (id: string | null | undefined) => (id ? (this.o.directory.participants.get(id) ?? null) : null);
+    return {
       item: event.item,
       owner: person(event.item?.ownerId),
       responsible: person(event.item?.responsibleId),
@@ -80,6 +79,20 @@ export class Deliverer {
       calendar: event.calendar,
       config: this.o.tagConfig,
     };
+  }
+
+  /** The `message` transport's text: the body in PARLEY_DEFAULT_LOCALE (else the first language), as plain text. */
+  messageText(event: RuleEvent, d: NotificationDefinition): string {
+    const message = d.messages[chooseLanguage(null, this.o.defaultLocale, Object.keys(d.messages))]!;
+    const body = renderTemplate(message.body, { ...this.context(event), recipient: null }, { part: 'body', contentType: message.contentType });
+    return message.contentType === 'text/html' ? plain(body) : body;
+  }
+
+  async build(event: RuleEvent, planned: readonly PlannedDelivery[], definitions: ReadonlyMap<string, NotificationDefinition>, now: number): Promise<BuiltDeliveries> {
+    const dir = this.o.directory;
+    const out: BuiltDeliveries = { deliveries: [], commit: { outbox: [], notifications: [], timers: [], marks: [] } };
+    const person = (id: string | null | undefined) => (id ? (dir.participants.get(id) ?? null) : null);
+    const base = this.context(event);
     // Web notifications first: an only-if-unseen email waits on the one of its recipient.
     const webOf = new Map<string, string>();
     const order = [...planned.keys()].sort((a, b) => Number(planned[b]!.transport === 'web') - Number(planned[a]!.transport === 'web'));

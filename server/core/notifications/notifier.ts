@@ -1,13 +1,19 @@
 import { nanoid } from 'nanoid';
-import { ProtocolError, type EventPost, type ItemPut, type NotificationDefinition } from '../../../protocol/index.js';
+import { MAX_BODY_CHARS, ProtocolError, isBlank, type EventPost, type ItemPut, type NotificationDefinition } from '../../../protocol/index.js';
 import type { Directory } from '../directory.js';
+import { WorkQueue } from '../work-queue.js';
 import type { ItemRecord, ProjectRecord } from '../model.js';
-import type { Bus, Clock, EventBus, EventRecord, Logger, NotificationStore } from '../ports/index.js';
+import type { Bus, Clock, DeliveryRecord, EventBus, EventRecord, Logger, NotificationStore } from '../ports/index.js';
 import { ASSIGNMENT_CHANGES_ID, ITEM_ASSIGNMENT_UPDATE, NEW_MEMBERS_ID, PROJECT_MEMBER_ADD } from './builtins.js';
 import { Deliverer, type NotificationMetrics } from './deliverer.js';
 import type { Definitions } from './definitions.js';
 import { matchDefinition, ONCE_PER_DAY_MS } from './matcher.js';
 import type { DeliveryHistory, NotFound, PlannedDelivery, RuleEvent, RulesDirectory } from './types.js';
+
+/** Events matched, rendered and committed at once; the rest wait in line. */
+const EVENT_CONCURRENCY = 8;
+/** Events waiting at most; beyond, POST /v1/events answers 503 `unavailable` and the host retries. */
+const MAX_QUEUED_EVENTS = 100_000;
 
 export interface NotifierOptions {
   store: NotificationStore;
@@ -21,6 +27,8 @@ export interface NotifierOptions {
   metrics: NotificationMetrics;
   /** PUT /v1/items' use case: an event's item snapshot is applied through it, before the rules run. */
   applyItem: (id: string, body: ItemPut) => Promise<unknown>;
+  /** The `message` transport: post as a bot into the item's first conversation of a visibility (HostApi.postToItem). */
+  postToItem: (itemId: string, visibility: 'internal' | 'external', botId: string, body: string, clientMsgId: string) => Promise<unknown>;
 }
 
 /** The answer of POST /v1/events: `created` false when the id was seen before (200, the first answer). */
@@ -40,6 +48,8 @@ export class Notifier {
   private readonly articles = new Map<string, { first: string[]; last: string[] }>();
   /** `${definitionId}|${itemKey}|${recipient}|${transport}` → last delivered at. */
   private readonly marks = new Map<string, number>();
+  /** Events wait here in a burst (an event storm): a few run at once, in arrival order. */
+  private readonly work = new WorkQueue(EVENT_CONCURRENCY, MAX_QUEUED_EVENTS);
   private readonly rulesDirectory: RulesDirectory;
   private readonly history: DeliveryHistory;
 
@@ -67,8 +77,12 @@ export class Notifier {
     for (const m of state.marks) this.marks.set(`${m.definitionId}|${m.itemKey ?? ''}|${m.recipient}|${m.transport}`, m.at);
   }
 
-  /** POST /v1/events. */
-  async post(body: EventPost): Promise<EventAnswer> {
+  /** POST /v1/events: waits its turn in the event queue. */
+  post(body: EventPost): Promise<EventAnswer> {
+    return this.work.run(() => this.process(body));
+  }
+
+  private async process(body: EventPost): Promise<EventAnswer> {
     const first = await this.o.store.getEvent(body.id);
     if (first) return { created: false, body: { id: first.id, deliveries: first.deliveries.length } };
     if (body.item && body.itemId) await this.o.applyItem(body.itemId, body.item);
@@ -117,8 +131,10 @@ export class Notifier {
     const articleAddresses = this.noteArticle(event);
     const planned: PlannedDelivery[] = [];
     const notFound: NotFound[] = [];
+    const matched: NotificationDefinition[] = [];
     for (const d of definitions) {
       const r = matchDefinition(event, recipientsOf ? recipientsOf(d) : d, this.rulesDirectory, this.history, now);
+      if (r.matched) matched.push(d);
       for (const p of r.deliveries) planned.push(p);
       for (const n of r.notFound) notFound.push(n);
     }
@@ -127,6 +143,11 @@ export class Notifier {
       if (articleAddresses) this.restoreArticles(articleAddresses.itemId, before);
       throw e;
     });
+    // Messages go before the commit, keyed by (event, definition): a retried event posts each once.
+    for (const d of matched) {
+      const delivery = await this.postMessage(event, d);
+      if (delivery) built.deliveries.push(delivery);
+    }
     const record: EventRecord = {
       id: event.id,
       type: event.type,
@@ -152,6 +173,24 @@ export class Notifier {
     for (const m of built.commit.marks) this.marks.set(`${m.definitionId}|${m.itemKey ?? ''}|${m.recipient}|${m.transport}`, m.at);
     this.o.deliverer.committed(built);
     return { created: true, body: { id: event.id, deliveries: record.deliveries.length } };
+  }
+
+  /** The `message` transport of one matched definition (NOTIFICATIONS §3), as an audit line. */
+  private async postMessage(event: RuleEvent, d: NotificationDefinition): Promise<DeliveryRecord | null> {
+    const m = d.transports.message;
+    if (!m?.enabled || !event.item) return null;
+    const line: DeliveryRecord = { definitionId: d.id, participantId: m.botId, address: null, transport: 'message', status: 'sent', reason: null, outboxId: null, notificationId: null };
+    // An internal note's text never goes where the customer reads.
+    if (m.visibility === 'external' && event.article && !event.article.visibleForCustomer) return { ...line, status: 'skipped', reason: 'not_visible_for_customer' };
+    const body = clipText(this.o.deliverer.messageText(event, d), MAX_BODY_CHARS);
+    if (isBlank(body)) return null;
+    try {
+      await this.o.postToItem(event.item.id, m.visibility, m.botId, body, `n.${fnv1a(`${event.id}\u0000${d.id}`)}`);
+      return line;
+    } catch (e) {
+      if (e instanceof ProtocolError && e.code === 'not_found') return { ...line, status: 'skipped', reason: 'disabled' };
+      throw e;
+    }
   }
 
   private restoreArticles(itemId: string, before: { first: string[]; last: string[] } | undefined): void {
@@ -205,7 +244,7 @@ export class Notifier {
     const defs = this.o.definitions.forEvent(e.type);
     const address = (d: NotificationDefinition): NotificationDefinition =>
       d.id === builtinId ? { ...d, recipients: { relations: [], agents, groups: [], roles: [] } } : d;
-    this.run(event, defs, address).catch((err: unknown) => this.o.logger.error('hub event failed', { type: e.type, error: String(err) }));
+    this.work.run(() => this.run(event, defs, address)).catch((err: unknown) => this.o.logger.error('hub event failed', { type: e.type, error: String(err) }));
   }
 }
 
@@ -232,4 +271,17 @@ function projectAsItem(p: ProjectRecord): ItemRecord {
     createdAt: p.createdAt,
     roleSince: { customer: null, owner: null, responsible: null },
   };
+}
+
+/** A 64-bit FNV-1a hash in hex: a short, stable key from a long one (a clientMsgId holds 64 characters). */
+function fnv1a(s: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < s.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(s.charCodeAt(i))) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
+}
+
+/** At most `max` code points. */
+function clipText(s: string, max: number): string {
+  const cps = Array.from(s);
+  return cps.length <= max ? s : cps.slice(0, max).join('');
 }
