@@ -173,6 +173,8 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
       metrics,
       defaultLocale: config.defaultLocale,
       tagConfig: config.tagConfig,
+      tokens,
+      appUrl: config.appUrl,
       timersArmed: () => unseenTimers.kick(),
     }),
     events,

@@ -59,7 +59,11 @@ describe('notification rules against the real hub (NOTIFICATIONS §2–§6)', ()
     expect(mail!.raw).toContain('Subject: Neues Ticket 2026120700001: Printer on fire');
     expect(mail!.raw).toContain('Hallo Ada,');
     expect(mail!.raw).not.toContain('line three');
-    await until(() => sink.to('carla@example.org').length > 0, 'the email to the customer');
+    const [customerMail] = await until(() => sink.to('carla@example.org').length > 0 && sink.to('carla@example.org'), 'the email to the customer');
+    // Customers can stop these emails as they stop escalation emails (one-click, RFC 8058).
+    expect(customerMail!.raw).toMatch(/^List-Unsubscribe: <http[^>]+\/u\/[^>]+>/m);
+    expect(customerMail!.raw).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(mail!.raw).not.toContain('List-Unsubscribe');
 
     const repeat = await hub.api('POST', '/v1/events', { id: 'ev-new-1', type: 'NotificationNewTicket' });
     expect(repeat.status).toBe(200);
@@ -72,6 +76,9 @@ describe('notification rules against the real hub (NOTIFICATIONS §2–§6)', ()
     expect(line('ada', 'web')).toMatchObject({ status: 'sent', reason: null });
     expect(line('carla', 'web')).toBeUndefined();
     await until(async () => (await hub.ok('GET', '/v1/events/ev-new-1')).deliveries.find((d: { participantId: string; transport: string; status: string }) => d.participantId === 'ada' && d.transport === 'email' && d.status === 'sent'), 'the email marked sent');
+    const metrics = await (await fetch(`http://127.0.0.1:${hub.port}/metrics`)).text();
+    expect(metrics).toMatch(/parley_notification_deliveries_total\{transport="web",outcome="sent"\} [1-9]/);
+    expect(metrics).toMatch(/parley_notification_deliveries_total\{transport="email",outcome="skipped"\} [1-9]/);
   });
 
   it('never tells a customer about an internal article, by any transport', async () => {

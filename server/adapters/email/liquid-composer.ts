@@ -211,17 +211,20 @@ export class LiquidComposer implements EmailComposer {
    */
   private async notification(e: NotificationEmail): Promise<ComposedEmail> {
     const subject = oneLine(e.subject);
-    const html =
-      e.contentType === 'text/html'
-        ? `<!doctype html><html><body>${e.body}</body></html>`
-        : `<!doctype html><html><body><p>${e.body.split(/\r\n|\r|\n/).map(escapeHtml).join('<br>')}</p></body></html>`;
-    const text = e.contentType === 'text/html' ? htmlToText(e.body, { wordwrap: 78 }) : e.body;
+    const footerHtml = e.unsubscribeUrl ? `<p><a href="${escapeHtml(e.unsubscribeUrl)}">Stop these emails</a></p>` : '';
+    const body = e.contentType === 'text/html' ? e.body : `<p>${e.body.split(/\r\n|\r|\n/).map(escapeHtml).join('<br>')}</p>`;
+    const html = `<!doctype html><html><body>${body}${footerHtml}</body></html>`;
+    const text = (e.contentType === 'text/html' ? htmlToText(e.body, { wordwrap: 78 }) : e.body) + (e.unsubscribeUrl ? `\n\n--\nStop these emails: ${e.unsubscribeUrl}\n` : '');
     const messageId = emailMessageId(e.emailId, this.domain);
     const headers: Record<string, string> = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'Feedback-ID': `${e.threadKey ?? 'none'}:notification:parley` };
     if (e.threadKey) {
       const root = `<${e.threadKey}.${atom(e.recipientKey)}@${this.domain}>`;
       headers['In-Reply-To'] = root;
       headers['References'] = root;
+    }
+    if (e.unsubscribeUrl) {
+      headers['List-Unsubscribe'] = `<${e.unsubscribeUrl}>`;
+      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
     }
     const mail = new MailComposer({
       from: this.opts.from,

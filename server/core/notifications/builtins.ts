@@ -1,4 +1,4 @@
-import type { DefinitionInput, UserPreferences } from '../../../protocol/index.js';
+import type { DefinitionInput } from '../../../protocol/index.js';
 
 /**
  * The built-in definitions of NOTIFICATIONS §6 (OneDesk's email settings). Each is driven by an event
@@ -15,7 +15,7 @@ export const ITEM_ASSIGNMENT_UPDATE = 'ItemAssignmentUpdate';
 export const PROJECT_MEMBER_ADD = 'ProjectMemberAdd';
 
 /** Which `email` preference switches each built-in definition (read when the event happens). */
-export const BUILTIN_PREFERENCE: Readonly<Record<string, keyof UserPreferences['email']>> = {
+export const BUILTIN_PREFERENCE: Readonly<Record<string, 'assignmentChanges' | 'newMembersInMyProjects'>> = {
   [ASSIGNMENT_CHANGES_ID]: 'assignmentChanges',
   [NEW_MEMBERS_ID]: 'newMembersInMyProjects',
 };

@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import type { NotificationDefinition, PersonalTransport } from '../../../protocol/index.js';
 import type { Directory } from '../directory.js';
 import type { ParticipantRecord } from '../model.js';
-import type { Bus, DeliveryMark, DeliveryRecord, EmailComposer, EventBus, NewEmailRow, NotificationRow, UnseenEmailTimer } from '../ports/index.js';
+import type { Bus, DeliveryMark, DeliveryRecord, EmailComposer, EventBus, NewEmailRow, NotificationRow, Tokens, UnseenEmailTimer } from '../ports/index.js';
 import { chooseLanguage } from './language.js';
 import { smsText } from './sms-text.js';
 import { renderTemplate } from './tags.js';
@@ -23,6 +23,10 @@ export interface DelivererOptions {
   defaultLocale: string;
   /** `<OTOBO_CONFIG_X>` values. */
   tagConfig: Readonly<Record<string, string>>;
+  /** Signs customers' unsubscribe links. */
+  tokens: Pick<Tokens, 'signUnsubscribe'>;
+  /** The hub's public base URL (unsubscribe links). */
+  appUrl: string;
   /** An event armed only-if-unseen timers (the driver looks for the next one). */
   timersArmed?: () => void;
 }
@@ -148,6 +152,7 @@ export class Deliverer {
           contentType: message.contentType,
           threadKey: itemKey ? `${d.type === 'appointment' ? 'a' : 'i'}.${itemKey}` : null,
           recipientKey: participant?.id ?? to.toLowerCase(),
+          unsubscribeUrl: participant?.kind === 'customer' ? `${this.o.appUrl}/u/${this.o.tokens.signUnsubscribe(participant.id)}` : null,
         });
         const email = { ...row(id, 'notification', participant, to, composed.subject, composed.raw, itemKey, now), messageIdHeader: composed.messageId };
         const waitOn = webOf.get(`${d.id}|${p.participantId}`);

@@ -1,3 +1,4 @@
+import { BUILTIN_PREFERENCE } from './builtins.js';
 import type { Article, ArticleFilter, DefinitionFilter, DeliveryReason, NotificationDefinition, PersonalTransport, UserPreferences } from '../../../protocol/index.js';
 import { isUserPreferences } from '../model.js';
 import { collectRecipients, isAddress, type AddressRecipient, type Recipient } from './recipients.js';
@@ -28,11 +29,8 @@ export { itemFollowers, RECIPIENT_RELATIONS, SCANNING_RELATIONS } from './recipi
  * - The `once_per_day` subject is the appointment for `appointment` definitions, else the item.
  */
 
-/** Built-in definitions (§6) whose email honours a user's `email.<key>` preference. */
-export const BUILTIN_PREFERENCE: Readonly<Record<string, 'assignmentChanges' | 'newMembersInMyProjects'>> = {
-  'builtin-assignment-changes': 'assignmentChanges',
-  'builtin-new-members': 'newMembersInMyProjects',
-};
+/** Built-in definitions (§6) whose email honours a user's `email.<key>` preference (builtins.ts). */
+export { BUILTIN_PREFERENCE };
 
 export const ONCE_PER_DAY_MS = 24 * 3600 * 1000;
 

@@ -53,6 +53,8 @@ export interface NotificationEmail {
   threadKey: string | null;
   /** The recipient's participant id, or its lowercased address. */
   recipientKey: string;
+  /** Set for customers: List-Unsubscribe and List-Unsubscribe-Post (their `optOut` stops these emails too). */
+  unsubscribeUrl: string | null;
 }
 export type EmailTemplateId = keyof EmailTemplates;
 
