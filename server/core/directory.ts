@@ -29,6 +29,8 @@ export class Directory {
   readonly conversations = new Map<string, ConversationRecord>();
   /** Queue name → the group whose members may work on its items (NOTIFICATIONS §1). */
   readonly queues = new Map<string, string>();
+  /** Every user, rebuilt on the first read after a participant changed (the rules scan it per event). */
+  private usersCache: ParticipantRecord[] | null = null;
   /** Lowercased email → participant ids with it (an address may be shared; the first known wins). */
   private readonly byEmail = new Map<string, Set<string>>();
 
@@ -61,6 +63,15 @@ export class Directory {
     return maySee(p, c, this.context(c));
   }
 
+  /** Every participant of kind `user`. */
+  users(): readonly ParticipantRecord[] {
+    if (!this.usersCache) {
+      this.usersCache = [];
+      for (const p of this.participants.values()) if (p.kind === 'user') this.usersCache.push(p);
+    }
+    return this.usersCache;
+  }
+
   /** The item's conversations, oldest first. */
   itemConversations(itemId: string): ConversationRecord[] {
     const out: ConversationRecord[] = [];
@@ -82,6 +93,7 @@ export class Directory {
   }
 
   setParticipant(p: ParticipantRecord): void {
+    this.usersCache = null;
     const old = this.participants.get(p.id);
     if (old?.email) this.byEmail.get(old.email.toLowerCase())?.delete(p.id);
     if (p.email) {
@@ -96,6 +108,7 @@ export class Directory {
   }
 
   deleteParticipant(id: string): void {
+    this.usersCache = null;
     const old = this.participants.get(id);
     if (old?.email) this.byEmail.get(old.email.toLowerCase())?.delete(id);
     this.participants.delete(id);

@@ -58,7 +58,7 @@ export class Notifier {
     this.rulesDirectory = {
       participant: (id) => dir.participants.get(id),
       participantByEmail: (a) => dir.participantByEmail(a),
-      users: () => [...dir.participants.values()].filter((p) => p.kind === 'user'),
+      users: () => dir.users(),
       queueGroup: (q) => dir.queues.get(q),
       articleAddresses: (itemId) => this.articles.get(itemId) ?? { first: [], last: [] },
     };
