@@ -26,12 +26,17 @@ export class WorkQueue {
     return new Promise<T>((resolve, reject) => {
       this.waiting.push(() => {
         this.running++;
-        task()
-          .then(resolve, reject)
-          .finally(() => {
-            this.running--;
-            this.next();
-          });
+        const settle = () => {
+          this.running--;
+          this.next();
+        };
+        // The slot is free before the caller hears back, so `size` is exact when it does.
+        Promise.resolve()
+          .then(task)
+          .then(
+            (v) => (settle(), resolve(v)),
+            (e: unknown) => (settle(), reject(e)),
+          );
       });
       this.next();
     });
