@@ -1,5 +1,7 @@
 import type { ContentType } from '../../../protocol/index.js';
 import type { TagContext } from './types.js';
+import { resolve, type Getter } from './tag-values.js';
+import { escapeHtml, firstCharacters, firstLines, stripBreaks } from './text-cut.js';
 
 /**
  * OTOBO's tags in notification subjects and bodies (NOTIFICATIONS.md §4), so that texts imported from
@@ -32,7 +34,7 @@ import type { TagContext } from './types.js';
  * **Cuts.** `[n]` on a body tag (`CUSTOMER_BODY`, `CUSTOMER_EMAIL`) keeps the first n lines (no marker).
  * On any other tag it keeps the first n characters and appends `[...]` (no space) — only when something
  * was cut. A character is what a reader sees as one: a cut never splits a surrogate pair, a letter
- * from its combining accents, or an emoji sequence (`👋🏽`, `👩‍👩‍👧`, `🇩🇪`); see `firstCharacters`.
+ * from its combining accents, or an emoji sequence (`👋🏽`, `👩‍👩‍👧`, `🇩🇪`); see `firstCharacters` (text-cut.ts).
  * For text without those, this is the count of code points, as in OTOBO.
  *
  * **Content types and parts.** In `text/html` templates a tag may arrive HTML-escaped
@@ -153,7 +155,6 @@ export function tagConfig(appUrl: string, json: string | undefined): Record<stri
 // ---------------------------------------------------------------------------------------------------
 // Compilation
 
-type Getter = (ctx: TagContext) => string | null | undefined;
 type Mode = 'subject' | 'html' | 'plain';
 
 interface Tag {
@@ -169,158 +170,6 @@ const NAME = String.raw`(?:OTOBO|PARLEY)_([A-Za-z0-9_:.\-]{1,200})(?:\[(\d{1,9})
 const TAG = new RegExp(`<${NAME}>`, 'gi');
 const TAG_OR_ESCAPED_TAG = new RegExp(`<${NAME}>|&lt;${NAME}&gt;`, 'gi');
 
-const UNKNOWN: Getter = () => undefined;
-
-interface Person {
-  name: string;
-  email: string | null;
-}
-type PersonOf = (ctx: TagContext) => Person | null | undefined;
-
-const PERSONS: ReadonlyArray<[string, PersonOf]> = [
-  ['NOTIFICATION_RECIPIENT_', (c) => c.recipient],
-  ['CURRENT_', (c) => c.actor],
-  ['OWNER_', (c) => c.owner],
-  ['RESPONSIBLE_', (c) => c.responsible],
-  ['CUSTOMER_DATA_', (c) => c.customer],
-];
-
-const PERSON_ATTRIBUTES: ReadonlyMap<string, (p: Person) => string | null> = new Map([
-  ['USERFIRSTNAME', (p: Person) => firstName(p.name)],
-  ['USERLASTNAME', (p: Person) => lastName(p.name)],
-  ['USERFULLNAME', (p: Person) => p.name.trim()],
-  ['USEREMAIL', (p: Person) => p.email],
-]);
-
-const TICKET: ReadonlyMap<string, Getter> = new Map<string, Getter>([
-  ['TICKETNUMBER', (c) => c.item?.number],
-  ['TICKETID', (c) => c.item?.id],
-  ['TITLE', (c) => c.item?.title],
-  ['QUEUE', (c) => c.item?.queue],
-  ['STATE', (c) => c.item?.status],
-  ['PRIORITY', (c) => c.item?.priority],
-  ['SERVICE', (c) => c.item?.service],
-  ['TYPE', (c) => c.item?.type],
-  ['LOCK', (c) => c.item?.lock],
-  ['OWNER', (c) => c.owner?.name ?? c.item?.ownerId],
-  ['OWNERID', (c) => c.item?.ownerId],
-  ['RESPONSIBLE', (c) => c.responsible?.name ?? c.item?.responsibleId],
-  ['RESPONSIBLEID', (c) => c.item?.responsibleId],
-  ['CUSTOMERID', (c) => c.item?.customerId],
-  ['CUSTOMERUSERID', (c) => c.item?.customerId],
-]);
-
-const CUSTOMER: ReadonlyMap<string, Getter> = new Map<string, Getter>([
-  ['REALNAME', (c) => c.customer?.name],
-  ['SUBJECT', (c) => c.article?.subject],
-]);
-const CUSTOMER_BODY: Getter = (c) => c.article?.body;
-const BODY_TAGS = new Set(['BODY', 'EMAIL']);
-
-const APPOINTMENT: ReadonlyMap<string, Getter> = new Map<string, Getter>([
-  ['TITLE', (c) => c.appointment?.title],
-  ['DESCRIPTION', (c) => c.appointment?.description],
-  ['LOCATION', (c) => c.appointment?.location],
-  ['STARTTIME', (c) => (c.appointment ? timestamp(c.appointment.startAt, c.appointment.allDay) : null)],
-  ['ENDTIME', (c) => (c.appointment ? timestamp(c.appointment.endAt, c.appointment.allDay) : null)],
-  ['ALLDAY', (c) => (c.appointment ? yesNo(c.appointment.allDay) : null)],
-  ['RECURRING', (c) => (c.appointment ? yesNo(c.appointment.recurring) : null)],
-  ['APPOINTMENTID', (c) => c.appointment?.id],
-  ['CALENDARID', (c) => c.appointment?.calendarId],
-]);
-
-const CALENDAR: ReadonlyMap<string, Getter> = new Map<string, Getter>([
-  ['CALENDARNAME', (c) => c.calendar?.name],
-  ['COLOR', (c) => c.calendar?.color],
-  ['CALENDARID', (c) => c.calendar?.id],
-]);
-
-/** What a tag name (after `OTOBO_`) reads; unknown names read nothing. */
-function resolve(name: string): { get: Getter; lines: boolean } {
-  const upper = name.toUpperCase();
-  const after = (prefix: string): string | undefined => (upper.startsWith(prefix) ? name.slice(prefix.length) : undefined);
-
-  let rest = after('TICKET_');
-  if (rest !== undefined) {
-    if (rest.toUpperCase().startsWith('DYNAMICFIELD_')) {
-      const field = rest.slice('DYNAMICFIELD_'.length);
-      return { get: field === '' ? UNKNOWN : (c) => dynamicField(c, field), lines: false };
-    }
-    return { get: TICKET.get(rest.toUpperCase()) ?? UNKNOWN, lines: false };
-  }
-  for (const [prefix, personOf] of PERSONS) {
-    rest = after(prefix);
-    if (rest !== undefined) return { get: personGetter(personOf, rest), lines: false };
-  }
-  rest = after('CUSTOMER_');
-  if (rest !== undefined) {
-    const attr = rest.toUpperCase();
-    if (BODY_TAGS.has(attr)) return { get: CUSTOMER_BODY, lines: true };
-    return { get: CUSTOMER.get(attr) ?? UNKNOWN, lines: false };
-  }
-  rest = after('APPOINTMENT_');
-  if (rest !== undefined) return { get: APPOINTMENT.get(rest.toUpperCase()) ?? UNKNOWN, lines: false };
-  rest = after('CALENDAR_');
-  if (rest !== undefined) return { get: CALENDAR.get(rest.toUpperCase()) ?? UNKNOWN, lines: false };
-  rest = after('CONFIG_');
-  if (rest !== undefined) {
-    const key = rest;
-    return { get: (c) => ownValue(c.config, key), lines: false };
-  }
-  // OTOBO also reads the recipient's attributes without a family: <OTOBO_UserFirstname>.
-  return { get: personGetter((c) => c.recipient, name), lines: false };
-}
-
-function personGetter(personOf: PersonOf, attribute: string): Getter {
-  const read = PERSON_ATTRIBUTES.get(attribute.toUpperCase());
-  if (!read) return UNKNOWN;
-  return (c) => {
-    const p = personOf(c);
-    return p ? read(p) : undefined;
-  };
-}
-
-function dynamicField(c: TagContext, field: string): string | undefined {
-  const fields = c.item?.fields;
-  if (!fields) return undefined;
-  let v = ownValue(fields, field);
-  if (v === undefined && /_value$/i.test(field)) v = ownValue(fields, field.slice(0, -'_Value'.length));
-  if (v === undefined) return undefined;
-  return typeof v === 'string' ? v : v.join(', ');
-}
-
-/** `record[key]` when it is an own property; else the first own key equal to it regardless of case. */
-function ownValue<V>(record: Readonly<Record<string, V>>, key: string): V | undefined {
-  if (Object.hasOwn(record, key)) return record[key];
-  const lower = key.toLowerCase();
-  for (const k of Object.keys(record)) if (k.toLowerCase() === lower) return record[k];
-  return undefined;
-}
-
-function firstName(name: string): string {
-  const full = name.trim();
-  const space = full.search(/\s/);
-  return space < 0 ? full : full.slice(0, space);
-}
-
-function lastName(name: string): string {
-  const full = name.trim();
-  const space = full.search(/\s/);
-  return space < 0 ? '' : full.slice(space).trim();
-}
-
-function yesNo(b: boolean): string {
-  return b ? 'Yes' : 'No';
-}
-
-/** `YYYY-MM-DD HH:MM:SS` (UTC), or `YYYY-MM-DD` for all-day appointments. */
-function timestamp(ms: number, allDay: boolean): string | null {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return null;
-  const iso = d.toISOString();
-  return allDay ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
-}
-
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -328,12 +177,7 @@ function message(err: unknown): string {
 // ---------------------------------------------------------------------------------------------------
 // Rendering one value
 
-const LINE_BREAK = /\r\n|[\n\r\u0085\u2028\u2029]/g;
-const HAS_LINE_BREAK = /[\n\r\u0085\u2028\u2029]/;
 const NON_BLANK = /\S/;
-const HTML_SPECIAL = /[&<>"'\n\r\u0085\u2028\u2029]/;
-/** Code points that belong to the character before them (see {@link firstCharacters}). */
-const EXTENDS_AT = /[\p{M}\u200D\u{1F3FB}-\u{1F3FF}\u{E0020}-\u{E007F}]/uy;
 
 function value(tag: Tag, ctx: TagContext, mode: Mode): string {
   let v = tag.get(ctx);
@@ -343,112 +187,6 @@ function value(tag: Tag, ctx: TagContext, mode: Mode): string {
   if (!NON_BLANK.test(v)) return '-';
   if (tag.cut !== null && !tag.lines) v = firstCharacters(v, tag.cut);
   return mode === 'html' ? escapeHtml(v) : v;
-}
-
-function stripBreaks(s: string): string {
-  return HAS_LINE_BREAK.test(s) ? s.replace(LINE_BREAK, ' ') : s;
-}
-
-function isLineBreak(c: number): boolean {
-  return c === 10 || c === 13 || c === 0x85 || c === 0x2028 || c === 0x2029;
-}
-
-/** The first `n` lines, without the break that ends the last one kept (CRLF is one break). */
-function firstLines(s: string, n: number): string {
-  if (n === 0) return '';
-  let seen = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!isLineBreak(c)) continue;
-    if (++seen === n) return s.slice(0, i);
-    if (c === 13 && s.charCodeAt(i + 1) === 10) i++;
-  }
-  return s;
-}
-
-function isRegionalIndicator(cp: number): boolean {
-  return cp >= 0x1f1e6 && cp <= 0x1f1ff;
-}
-
-/**
- * The first `n` characters, then `[...]` when anything was cut. A character is a code point together
- * with what extends it: combining marks and variation selectors, emoji skin-tone modifiers and tag
- * characters, whatever a zero-width joiner glues on, the second regional indicator of a flag, and the LF
- * of a CRLF. This is the grapheme cluster of Unicode for everything but rare scripts (Hangul jamo, Indic
- * conjuncts), and costs a fraction of `Intl.Segmenter`, which was too slow for this hot path.
- */
-function firstCharacters(s: string, n: number): string {
-  // Every character is at least one UTF-16 unit: a string this short cannot have more than n of them.
-  if (s.length <= n) return s;
-  let count = 0;
-  let prev = -1;
-  let indicators = 0;
-  for (let i = 0; i < s.length; ) {
-    const cp = s.codePointAt(i) as number;
-    let extending = false;
-    if (cp >= 0x300) {
-      EXTENDS_AT.lastIndex = i;
-      extending = prev === 0x200d || EXTENDS_AT.test(s) || (isRegionalIndicator(cp) && indicators % 2 === 1);
-    } else if (cp === 10 && prev === 13) {
-      extending = true;
-    }
-    if (!extending) {
-      if (count === n) return `${s.slice(0, i)}[...]`;
-      count++;
-    }
-    indicators = isRegionalIndicator(cp) ? indicators + 1 : 0;
-    prev = cp;
-    i += cp > 0xffff ? 2 : 1;
-  }
-  return s;
-}
-
-/** `& < > " '` as entities, each line break as `<br/>` (CRLF as one). */
-function escapeHtml(s: string): string {
-  // Most values (names, titles, numbers) have nothing to escape: the native scan answers that fastest.
-  if (!HTML_SPECIAL.test(s)) return s;
-  let out = '';
-  let last = 0;
-  for (let i = 0; i < s.length; i++) {
-    let entity: string;
-    switch (s.charCodeAt(i)) {
-      case 38:
-        entity = '&amp;';
-        break;
-      case 60:
-        entity = '&lt;';
-        break;
-      case 62:
-        entity = '&gt;';
-        break;
-      case 34:
-        entity = '&quot;';
-        break;
-      case 39:
-        entity = '&#39;';
-        break;
-      case 13:
-        entity = '<br/>';
-        if (s.charCodeAt(i + 1) === 10) {
-          out += s.slice(last, i) + entity;
-          last = i + 2;
-          i++;
-          continue;
-        }
-        break;
-      case 10:
-      case 0x85:
-      case 0x2028:
-      case 0x2029:
-        entity = '<br/>';
-        break;
-      default:
-        continue;
-    }
-    out += s.slice(last, i) + entity;
-    last = i + 1;
-  }
-  return last === 0 ? s : out + s.slice(last);
 }
 
 // ---------------------------------------------------------------------------------------------------
