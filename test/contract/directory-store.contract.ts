@@ -29,7 +29,15 @@ export function describeDirectoryStore(name: string, factory: StoreFactory<Direc
     it(
       'putParticipant and putPreferences replace; loadDirectory returns them',
       run(async (s) => {
-        const p = participant('u1', 'user', { enabledAt: null });
+        const p = participant('u1', 'user', {
+          enabledAt: null,
+          groups: ['rw-group', { id: 'ro-group', permission: 'ro' }],
+          phone: '+4930123456',
+          queues: ['Raw'],
+          services: ['Printing'],
+          pgpPublicKey: 'pgp',
+          smimeCertificate: 'pem',
+        });
         await s.store.putParticipant(p);
         await s.store.putParticipant({ ...p, name: 'Renamed', disabled: true });
         const prefs = structuredClone(p.preferences);
@@ -46,13 +54,18 @@ export function describeDirectoryStore(name: string, factory: StoreFactory<Direc
         await s.store.putProject(project(['a', 'b']));
         await s.store.putProject({ ...project(['c']), name: 'Renamed' });
         await s.store.putItem(item({ followerIds: ['a', 'b'] }));
-        await s.store.putItem(item({ followerIds: ['b'], title: 'New title' }));
+        await s.store.putItem(item({ followerIds: ['b'], title: 'New title', lock: 'lock', service: 'Printing', type: 'Incident', createdBy: 'a', customerCompany: 'ACME', fields: { Product: ['A', 'B'], Tier: 'gold' } }));
         await s.store.createConversation(conversation({ id: 'C1', memberIds: ['a', 'b'] }));
         await expect(s.store.createConversation(conversation({ id: 'C1' }))).rejects.toThrow();
         await s.store.appendMessage({ conversationId: 'C1', senderId: 'z', senderKind: 'user', body: 'x', format: 'text', clientMsgId: 'm', source: 'ws', createdAt: 5_000 }, 4_000);
         const dir = await s.store.loadDirectory();
         expect(dir.projects).toEqual([{ ...project(['c']), name: 'Renamed' }]);
-        expect(dir.items).toEqual([item({ followerIds: ['b'], title: 'New title' })]);
+        expect(dir.items).toEqual([
+          item({ followerIds: ['b'], title: 'New title', lock: 'lock', service: 'Printing', type: 'Incident', createdBy: 'a', customerCompany: 'ACME', fields: { Product: ['A', 'B'], Tier: 'gold' } }),
+        ]);
+        await s.store.putQueue('Raw', 'g1');
+        await s.store.putQueue('Raw', 'g2');
+        expect((await s.store.loadDirectory()).queues).toEqual([{ name: 'Raw', groupId: 'g2' }]);
         expect(dir.conversations).toHaveLength(1);
         const c = dir.conversations[0]!;
         expect([...c.members].sort()).toEqual([['a', 10], ['b', 10], ['z', 4_000]]);

@@ -6,6 +6,7 @@ import type { Logger } from '../../server/core/ports/index.js';
 import { describeDirectoryStore } from './directory-store.contract.js';
 import type { OpenedStore } from './factory.js';
 import { describeMessageStore } from './message-store.contract.js';
+import { describeNotificationStore } from './notification-store.contract.js';
 import { describeOutboxStore } from './outbox-store.contract.js';
 import { describeWatermarkStore } from './watermark-store.contract.js';
 
@@ -28,3 +29,4 @@ describeDirectoryStore('SqliteStore', sqlite);
 describeMessageStore('SqliteStore', sqlite);
 describeWatermarkStore('SqliteStore', sqlite);
 describeOutboxStore('SqliteStore', sqlite);
+describeNotificationStore('SqliteStore', sqlite);

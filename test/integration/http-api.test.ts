@@ -45,6 +45,11 @@ describe('PUT /v1/participants/{id}', () => {
       roles: [],
       outOfOffice: false,
       disabled: false,
+      phone: null,
+      queues: [],
+      services: [],
+      pgpPublicKey: null,
+      smimeCertificate: null,
       createdAt: expect.any(Number),
     });
     expect(r.body.createdAt).toBeGreaterThanOrEqual(before - 1000);
@@ -58,10 +63,15 @@ describe('PUT /v1/participants/{id}', () => {
       email: 'zoe@example.org',
       locale: 'de-CH',
       timezone: 'Europe/Warsaw',
-      groups: ['vip', 'eu'],
+      groups: ['vip', { id: 'eu', permission: 'ro' }],
       roles: ['buyer'],
       outOfOffice: true,
       disabled: true,
+      phone: '+4930123456',
+      queues: ['Raw'],
+      services: ['Printing'],
+      pgpPublicKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n…',
+      smimeCertificate: '-----BEGIN CERTIFICATE-----\n…',
     });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
@@ -71,11 +81,18 @@ describe('PUT /v1/participants/{id}', () => {
       email: 'zoe@example.org',
       locale: 'de-CH',
       timezone: 'Europe/Warsaw',
-      groups: ['vip', 'eu'],
+      groups: ['vip', { id: 'eu', permission: 'ro' }],
       roles: ['buyer'],
       outOfOffice: true,
       disabled: true,
+      phone: '+4930123456',
+      queues: ['Raw'],
+      services: ['Printing'],
+      pgpPublicKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n…',
+      smimeCertificate: '-----BEGIN CERTIFICATE-----\n…',
     });
+    const bad = await hub.api('PUT', '/v1/participants/put-bad-phone', { kind: 'user', name: 'P', phone: '0301234' });
+    expect(bad.status).toBe(400);
   });
 
   it('replaces the whole resource: omitted fields return to their defaults and createdAt is kept', async () => {
