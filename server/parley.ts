@@ -186,7 +186,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     postToItem: (itemId, visibility, botId, body, clientMsgId) => api.postToItem(itemId, visibility, botId, body, clientMsgId),
   });
   await notifier.start();
-  api.validatePreferences = (p) => definitions.validatePreferences(p);
+  api.notificationPreferences = { validate: (p) => definitions.validatePreferences(p), view: (stored) => definitions.preferencesOf(stored) };
   events.subscribe('OutboxQueued', () => outbox.kick());
   unseenTimers.start();
   outbox.start();

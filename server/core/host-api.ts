@@ -53,8 +53,11 @@ export class HostApi {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly tokens: Tokens;
-  /** Checks what only the notification rules know (a mandatory definition keeps a transport on). */
-  validatePreferences: ((p: UserPreferences) => void) | null = null;
+  /** What only the notification rules know: a mandatory definition keeps a transport on; which definitions preferences show. */
+  notificationPreferences: {
+    validate(p: UserPreferences): void;
+    view(stored: UserPreferences['notificationDefinitions']): NonNullable<UserPreferences['notificationDefinitions']>;
+  } | null = null;
   private readonly itemConversationCreation = new Map<string, Promise<ConversationRecord>>();
 
   constructor(opts: HostApiOptions) {
@@ -116,7 +119,14 @@ export class HostApi {
   }
 
   getPreferences(id: string): UserPreferences | CustomerPreferences {
-    return this.participant(id).preferences;
+    return this.preferencesView(this.participant(id).preferences);
+  }
+
+  /** A user's preferences with every definition shown in preferences, at its default unless chosen. */
+  private preferencesView(p: UserPreferences | CustomerPreferences): UserPreferences | CustomerPreferences {
+    if (!isUserPreferences(p) || !this.notificationPreferences) return p;
+    const shown = this.notificationPreferences.view(p.notificationDefinitions);
+    return Object.keys(shown).length ? { ...p, notificationDefinitions: shown } : p;
   }
 
   /** Deep-merge a partial preferences object; the schema depends on the participant's kind. */
@@ -136,7 +146,7 @@ export class HostApi {
       const choices = { ...old.notificationDefinitions };
       for (const [defId, c] of Object.entries(d.notificationDefinitions ?? {})) choices[defId] = { ...choices[defId], ...c };
       if (Object.keys(choices).length > 0) next.notificationDefinitions = choices;
-      this.validatePreferences?.(next);
+      this.notificationPreferences?.validate(next);
     } else {
       const parsed = CustomerPreferencesPatchSchema.safeParse(body);
       if (!parsed.success) throw new ProtocolError('invalid', `invalid preferences for a ${p.kind}`, parsed.error.issues);
@@ -149,7 +159,7 @@ export class HostApi {
     );
     this.events.publish('DirectoryChanged', { entity: 'participant', id });
     this.events.publish('AudienceChanged', { participantIds: [id] });
-    return next;
+    return this.preferencesView(next);
   }
 
   async putProject(id: string, body: ProjectPut): Promise<{ id: string; name: string; followers: string[]; createdAt: number }> {

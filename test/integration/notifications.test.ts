@@ -105,9 +105,12 @@ describe('notification rules against the real hub (NOTIFICATIONS §2–§6)', ()
       recipients: { relations: ['AgentMyQueues'] },
       agentPreferences: { visible: 'mandatory', enabledByDefault: ['email', 'web'] },
     });
+    // Shown in preferences at its defaults until the user chooses.
+    expect((await hub.ok('GET', '/v1/participants/bob/preferences')).notificationDefinitions[d.id]).toEqual({ email: true, web: true });
     const off = await hub.api('PATCH', '/v1/participants/bob/preferences', { notificationDefinitions: { [d.id]: { email: false, web: false } } });
     expect(off.status).toBe(400);
-    await hub.ok('PATCH', '/v1/participants/bob/preferences', { notificationDefinitions: { [d.id]: { email: false } } });
+    const chosen = await hub.ok('PATCH', '/v1/participants/bob/preferences', { notificationDefinitions: { [d.id]: { email: false } } });
+    expect(chosen.notificationDefinitions[d.id]).toEqual({ email: false, web: true });
     await hub.ok('POST', '/v1/events', { id: 'ev-queue', type: 'TicketQueueUpdate', itemId: 'T1' });
     const audit = await hub.ok('GET', '/v1/events/ev-queue');
     expect(audit.deliveries.find((x: { participantId: string; transport: string }) => x.participantId === 'bob' && x.transport === 'email')).toMatchObject({ reason: 'preference_off' });

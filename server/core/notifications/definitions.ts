@@ -112,6 +112,21 @@ export class Definitions {
   }
 
   /**
+   * The `notificationDefinitions` a user's preferences show (NOTIFICATIONS §3): every definition shown
+   * in preferences, each of its transports on as `enabledByDefault` says, under what the user chose.
+   */
+  preferencesOf(stored: UserPreferences['notificationDefinitions']): NonNullable<UserPreferences['notificationDefinitions']> {
+    const out: NonNullable<UserPreferences['notificationDefinitions']> = {};
+    for (const d of this.all()) {
+      if (d.agentPreferences.visible === 'no') continue;
+      const choice: Partial<Record<PersonalTransport, boolean>> = {};
+      for (const t of enabledTransports(d)) choice[t] = stored?.[d.id]?.[t] ?? d.agentPreferences.enabledByDefault.includes(t);
+      out[d.id] = choice;
+    }
+    return out;
+  }
+
+  /**
    * Check a preferences document's `notificationDefinitions` (NOTIFICATIONS §3): every key a definition
    * shown in preferences; a `mandatory` one keeps at least one of its transports on.
    */
