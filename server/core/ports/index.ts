@@ -11,3 +11,5 @@ export { MailerError } from './mailer.js';
 export { SmsError, type OutgoingSms, type SmsSender } from './sms.js';
 export type * from './events.js';
 export type * from './presence.js';
+export type * from './inbound.js';
+export { MalformedEmailError } from './inbound.js';
