@@ -73,13 +73,13 @@ const config = loadConfig({
   PARLEY_APP_URL: 'http://localhost:8080',
 });
 const mailer = new SmtpMailer({ url: `smtp://127.0.0.1:${smtpPort}`, maxConnections: 16 });
-const { hub, api, store, escalation, outbox } = await createParley(config, { logger: quiet, metrics: NULL_METRICS, mailer, bus: new MemoryBus(noop), outboxConcurrency: 32 });
+const { hub, api, directoryApi, store, escalation, outbox } = await createParley(config, { logger: quiet, metrics: NULL_METRICS, mailer, bus: new MemoryBus(noop), outboxConcurrency: 32 });
 
 // Setup (not timed): agents, customers, conversations.
-for (let a = 0; a < AGENTS; a++) await api.putParticipant(`agent${a}`, { kind: 'user', name: `Agent ${a}`, email: `agent${a}@example.com`, timezone: 'Europe/Berlin', locale: 'de' });
+for (let a = 0; a < AGENTS; a++) await directoryApi.putParticipant(`agent${a}`, { kind: 'user', name: `Agent ${a}`, email: `agent${a}@example.com`, timezone: 'Europe/Berlin', locale: 'de' });
 const convs: string[] = [];
 for (let i = 0; i < CONVERSATIONS; i++) {
-  await api.putParticipant(`cust${i}`, { kind: 'customer', name: `Customer ${i}`, email: `cust${i}@example.org` });
+  await directoryApi.putParticipant(`cust${i}`, { kind: 'customer', name: `Customer ${i}`, email: `cust${i}@example.org` });
   const agents = [0, 1, 2].map((k) => `agent${(i + k) % AGENTS}`);
   const c = await api.createConversation({ kind: 'direct', createdBy: agents[0]!, members: [`cust${i}`, agents[1]!, agents[2]!], subject: `Order ${i}` });
   convs.push(c.id);

@@ -72,11 +72,11 @@ async function once(): Promise<{ messages: number; mainUs: number; processUs: nu
   const config = loadConfig({ PARLEY_DATA_DIR: dir, PARLEY_API_KEY: 'bench-api-key-0123456789', PARLEY_JWT_SECRET: secret, PARLEY_RATE_SEND_PER_S: '100000', PARLEY_RATE_SEND_BURST: '100000' });
   let published = 0;
   const parley = await createParley(config, { logger: quiet, bus: new MemoryBus(() => void published++), mailer: { send: async () => {}, close: async () => {} } });
-  const { hub, api } = parley;
+  const { hub, api, directoryApi } = parley;
   const tokens = new JoseTokens({ secret });
 
   for (let i = 0; i < CLIENTS; i++) {
-    await api.putParticipant(`b${i}`, { kind: i % GROUP === 0 ? 'customer' : 'user', name: `Bench ${i}`, email: `b${i}@example.com` });
+    await directoryApi.putParticipant(`b${i}`, { kind: i % GROUP === 0 ? 'customer' : 'user', name: `Bench ${i}`, email: `b${i}@example.com` });
   }
   const sessions: Session[] = [];
   for (let i = 0; i < CLIENTS; i++) {

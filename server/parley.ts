@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { Escalation, type EscalationMetrics } from './core/escalation/escalation.js';
 import { InProcessEvents } from './core/events.js';
 import { HostApi } from './core/host-api.js';
+import { HostDirectory } from './core/host-directory.js';
 import { Hub } from './core/hub.js';
 import { DEFAULT_RETRY, OutboxWorker, type OutboxMetrics } from './core/outbox/outbox-worker.js';
 import type { Bus, Clock, EventBus, Logger, Mailer, Metrics, PresenceStore } from './core/ports/index.js';
@@ -75,6 +76,8 @@ export interface Parley {
   /** What happened in core (core/ports/events.ts). */
   events: EventBus;
   api: HostApi;
+  /** Participants and preferences, projects, items, queues: the host-owned directory (SPEC §4). */
+  directoryApi: HostDirectory;
   store: SqliteStore;
   escalation: Escalation;
   outbox: OutboxWorker;
@@ -125,7 +128,8 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     },
   });
   await hub.start();
-  const api = new HostApi({ hub, events, store, clock, tokens });
+  const directoryApi = new HostDirectory({ hub, events, store, clock });
+  const api = new HostApi({ hub, store, clock, tokens, directoryApi });
 
   const mailer = adapters.mailer ?? (config.smtpUrl ? new SmtpMailer({ url: config.smtpUrl }) : new FileMailer(join(config.dataDir, 'outbox')));
   const outbox = new OutboxWorker({
@@ -182,11 +186,11 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     clock,
     logger,
     metrics,
-    applyItem: (id, body) => api.putItem(id, body),
+    applyItem: (id, body) => directoryApi.putItem(id, body),
     postToItem: (itemId, visibility, botId, body, clientMsgId) => api.postToItem(itemId, visibility, botId, body, clientMsgId),
   });
   await notifier.start();
-  api.notificationPreferences = { validate: (p) => definitions.validatePreferences(p), view: (stored) => definitions.preferencesOf(stored) };
+  directoryApi.notificationPreferences = { validate: (p) => definitions.validatePreferences(p), view: (stored) => definitions.preferencesOf(stored) };
   events.subscribe('OutboxQueued', () => outbox.kick());
   unseenTimers.start();
   outbox.start();
@@ -202,10 +206,10 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   if (transport) {
     transport.attachHub(hub, bus);
     const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
-    registerHostRoutes(router, api);
-    registerNotificationRoutes(router, { api, notifier, definitions });
+    registerHostRoutes(router, api, directoryApi);
+    registerNotificationRoutes(router, { directoryApi, notifier, definitions });
     registerUnsubscribeRoutes(router, api, { frameAncestors: config.frameAncestors });
-    registerCustomerRoutes(router, api, tokens);
+    registerCustomerRoutes(router, api, directoryApi, tokens);
     registerOpsRoutes(router, {
       ready: () => store.isReady(),
       metrics: async () => (prom ? { text: await prom.registry.metrics(), contentType: prom.registry.contentType } : { text: '', contentType: 'text/plain' }),
@@ -218,6 +222,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     hub,
     events,
     api,
+    directoryApi,
     store,
     escalation,
     outbox,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DefinitionInputSchema, EntityIdSchema, EventPostSchema, ProtocolError, QueuePutSchema, wellFormed, type NotificationDefinition } from '../../protocol/index.js';
-import type { HostApi } from '../core/host-api.js';
+import type { HostDirectory } from '../core/host-directory.js';
 import type { Definitions } from '../core/notifications/definitions.js';
 import type { Notifier } from '../core/notifications/notifier.js';
 import { fromOtoboEntries, toOtoboEntry } from '../core/notifications/otobo.js';
@@ -24,8 +24,8 @@ const ExportQuerySchema = z.strictObject({ type: z.enum(['ticket', 'appointment'
 const ImportQuerySchema = z.strictObject({ overwrite: z.enum(['true', 'false']).optional() });
 
 /** Notification rules over HTTP (NOTIFICATIONS §1–§5): events, definitions, export and import, queues. */
-export function registerNotificationRoutes(router: HttpRouter, deps: { api: HostApi; notifier: Notifier; definitions: Definitions }): void {
-  const { api, notifier, definitions } = deps;
+export function registerNotificationRoutes(router: HttpRouter, deps: { directoryApi: HostDirectory; notifier: Notifier; definitions: Definitions }): void {
+  const { directoryApi, notifier, definitions } = deps;
   router.add({
     method: 'put',
     pattern: '/v1/queues/:name',
@@ -34,7 +34,7 @@ export function registerNotificationRoutes(router: HttpRouter, deps: { api: Host
     handle: async ({ params, body }) => {
       const name = wellFormed(200).min(1).safeParse(params[0]);
       if (!name.success) throw new ProtocolError('invalid', 'invalid queue name');
-      return { status: 200, body: await api.putQueue(name.data, body.groupId) };
+      return { status: 200, body: await directoryApi.putQueue(name.data, body.groupId) };
     },
   });
   router.add({

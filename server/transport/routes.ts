@@ -14,6 +14,7 @@ import {
   TokenCreateSchema,
 } from '../../protocol/index.js';
 import type { HostApi } from '../core/host-api.js';
+import type { HostDirectory } from '../core/host-directory.js';
 import type { Tokens } from '../core/ports/index.js';
 import type { HttpRouter } from './http.js';
 import { DEFAULT_FRAME_ANCESTORS, pageHeaders, styleHash } from './page-headers.js';
@@ -24,44 +25,44 @@ function id(schema: z.ZodType<string>, value: string | undefined, what: string):
   return r.data;
 }
 
-/** The host application's API (SPEC §4), one line a route; behaviour lives in HostApi. */
-export function registerHostRoutes(router: HttpRouter, api: HostApi): void {
+/** The host application's API (SPEC §4), one line a route; behaviour lives in HostApi and HostDirectory. */
+export function registerHostRoutes(router: HttpRouter, api: HostApi, directoryApi: HostDirectory): void {
   const pid = (p: string[]) => id(ParticipantIdSchema, p[0], 'participant');
   router.add({
     method: 'put',
     pattern: '/v1/participants/:id',
     auth: true,
     body: ParticipantPutSchema,
-    handle: async ({ params, body }) => ({ status: 200, body: await api.putParticipant(pid(params), body) }),
+    handle: async ({ params, body }) => ({ status: 200, body: await directoryApi.putParticipant(pid(params), body) }),
   });
-  router.add({ method: 'get', pattern: '/v1/participants/:id', auth: true, handle: ({ params }) => ({ status: 200, body: api.getParticipant(pid(params)) }) });
+  router.add({ method: 'get', pattern: '/v1/participants/:id', auth: true, handle: ({ params }) => ({ status: 200, body: directoryApi.getParticipant(pid(params)) }) });
   router.add({
     method: 'get',
     pattern: '/v1/participants/:id/preferences',
     auth: true,
-    handle: ({ params }) => ({ status: 200, body: api.getPreferences(pid(params)) }),
+    handle: ({ params }) => ({ status: 200, body: directoryApi.getPreferences(pid(params)) }),
   });
   router.add({
     method: 'patch',
     pattern: '/v1/participants/:id/preferences',
     auth: true,
-    // The schema depends on the participant's kind, so HostApi validates the object.
+    // The schema depends on the participant's kind, so HostDirectory validates the object.
     body: z.unknown(),
-    handle: async ({ params, body }) => ({ status: 200, body: await api.patchPreferences(pid(params), body) }),
+    handle: async ({ params, body }) => ({ status: 200, body: await directoryApi.patchPreferences(pid(params), body) }),
   });
   router.add({
     method: 'put',
     pattern: '/v1/projects/:id',
     auth: true,
     body: ProjectPutSchema,
-    handle: async ({ params, body }) => ({ status: 200, body: await api.putProject(id(EntityIdSchema, params[0], 'project'), body) }),
+    handle: async ({ params, body }) => ({ status: 200, body: await directoryApi.putProject(id(EntityIdSchema, params[0], 'project'), body) }),
   });
   router.add({
     method: 'put',
     pattern: '/v1/items/:id',
     auth: true,
     body: ItemPutSchema,
-    handle: async ({ params, body }) => ({ status: 200, body: await api.putItem(id(EntityIdSchema, params[0], 'item'), body) }),
+    handle: async ({ params, body }) => ({ status: 200, body: await directoryApi.putItem(id(EntityIdSchema, params[0], 'item'), body) }),
   });
   router.add({
     method: 'post',
@@ -177,7 +178,7 @@ const CustomerSessionSchema = z.strictObject({ link: z.string().min(1).max(512) 
  * expired one 401 `token_expired`, a disabled customer 403 `forbidden`. The token is what a host would
  * mint for the customer, so the hub's may-see rules decide what the page can read, as for the widget.
  */
-export function registerCustomerRoutes(router: HttpRouter, api: HostApi, tokens: Pick<Tokens, 'verifyCustomerLink'>): void {
+export function registerCustomerRoutes(router: HttpRouter, api: HostApi, directoryApi: HostDirectory, tokens: Pick<Tokens, 'verifyCustomerLink'>): void {
   router.add({
     method: 'post',
     pattern: '/chat/session',
@@ -187,7 +188,7 @@ export function registerCustomerRoutes(router: HttpRouter, api: HostApi, tokens:
       const claims = tokens.verifyCustomerLink(body.link);
       let kind: string;
       try {
-        kind = api.getParticipant(claims.participantId).kind;
+        kind = directoryApi.getParticipant(claims.participantId).kind;
         api.getConversation(claims.conversationId);
       } catch {
         throw new ProtocolError('unauthenticated', 'not a valid link');

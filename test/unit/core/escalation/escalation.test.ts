@@ -96,9 +96,9 @@ async function world(env: Record<string, string> = {}) {
     conversation: (id: string) => w.parley.hub.directory.conversations.get(id)!,
     /** An agent and a customer in a direct conversation, created 1 ms before now so relations count. */
     async pair(agent = 'alice', customer = 'carol', extra: Record<string, unknown> = {}) {
-      const { api } = w.parley;
-      await api.putParticipant(agent, { kind: 'user', name: agent, email: `${agent}@example.com` });
-      await api.putParticipant(customer, { kind: 'customer', name: customer, email: `${customer}@example.org`, ...extra });
+      const { api, directoryApi } = w.parley;
+      await directoryApi.putParticipant(agent, { kind: 'user', name: agent, email: `${agent}@example.com` });
+      await directoryApi.putParticipant(customer, { kind: 'customer', name: customer, email: `${customer}@example.org`, ...extra });
       const c = await api.createConversation({ kind: 'direct', createdBy: agent, members: [customer], subject: `Printer ${agent}` });
       clock.advance(1);
       return c.id as string;
@@ -256,8 +256,8 @@ describe('EscalationEmailBuilder', () => {
     const w = await world();
     const conv = await w.pair('alice', 'nomail', { email: undefined });
     const m = await w.post(conv, 'alice', 'anyone there?');
-    await w.parley.api.putParticipant('optout', { kind: 'customer', name: 'optout', email: 'optout@example.org' });
-    await w.parley.api.patchPreferences('optout', { email: { optOut: true } });
+    await w.parley.directoryApi.putParticipant('optout', { kind: 'customer', name: 'optout', email: 'optout@example.org' });
+    await w.parley.directoryApi.patchPreferences('optout', { email: { optOut: true } });
     const conv2 = (await w.parley.api.createConversation({ kind: 'direct', createdBy: 'alice', members: ['optout'] })).id as string;
     w.clock.advance(1);
     const m2 = await w.post(conv2, 'alice', 'no emails please');

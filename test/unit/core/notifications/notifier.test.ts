@@ -36,8 +36,8 @@ describe('notifications on a fake clock', () => {
     sent.length = 0;
     const config = loadConfig({ PARLEY_DATA_DIR: dir, PARLEY_API_KEY: 'unit-api-key-0123456789', PARLEY_JWT_SECRET: 'unit-jwt-secret-0123456789abcdef0123456789' });
     parley = await createParley(config, { logger: quiet, clock, bus: new MemoryTopics(), mailer: { send: async (m) => void sent.push(m.to), close: async () => {} } });
-    await parley.api.putParticipant('ada', { kind: 'user', name: 'Ada Lovelace', email: 'ada@example.com' });
-    await parley.api.putItem('T1', { kind: 'ticket', title: 'Printer' });
+    await parley.directoryApi.putParticipant('ada', { kind: 'user', name: 'Ada Lovelace', email: 'ada@example.com' });
+    await parley.directoryApi.putItem('T1', { kind: 'ticket', title: 'Printer' });
   });
   afterEach(async () => {
     await parley.stop();
@@ -86,9 +86,9 @@ describe('notifications on a fake clock', () => {
     const builtIn = parley.definitions.all().find((d) => d.builtIn)!;
     await expect(parley.definitions.delete(builtIn.id)).rejects.toBeInstanceOf(ProtocolError);
     const m = await parley.definitions.create(def({ transports: { email: { enabled: true, extraAddresses: [] }, web: { enabled: true } }, agentPreferences: { visible: 'mandatory', enabledByDefault: ['email'] } }));
-    await expect(parley.api.patchPreferences('ada', { notificationDefinitions: { [m.id]: { email: false } } })).rejects.toMatchObject({ code: 'invalid' });
-    await expect(parley.api.patchPreferences('ada', { notificationDefinitions: { [m.id]: { email: false, web: true } } })).resolves.toBeTruthy();
-    await expect(parley.api.patchPreferences('ada', { notificationDefinitions: { nope: { email: true } } })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(parley.directoryApi.patchPreferences('ada', { notificationDefinitions: { [m.id]: { email: false } } })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(parley.directoryApi.patchPreferences('ada', { notificationDefinitions: { [m.id]: { email: false, web: true } } })).resolves.toBeTruthy();
+    await expect(parley.directoryApi.patchPreferences('ada', { notificationDefinitions: { nope: { email: true } } })).rejects.toMatchObject({ code: 'invalid' });
   });
 
   it('imports all or nothing per name: an existing name is an error without overwrite, updated in place (id kept) with it', async () => {

@@ -68,7 +68,7 @@ describe('the hub on a fake clock', () => {
 
   it('ends a session at its token’s expiry, and not one that sent refresh with a newer token', async () => {
     await start();
-    await parley.api.putParticipant('ann', { kind: 'user', name: 'Ann' });
+    await parley.directoryApi.putParticipant('ann', { kind: 'user', name: 'Ann' });
     const short = await connect('ann', 2);
     const refreshed = await connect('ann', 2);
     send(refreshed.s, { t: 'refresh', id: 'r1', token: (await tokens.sign('ann', 3600)).token });
@@ -84,8 +84,8 @@ describe('the hub on a fake clock', () => {
 
   it('counts a limit per participant across its sessions, and refills it with time', async () => {
     await start({ PARLEY_RATE_PING_PER_S: '1', PARLEY_RATE_PING_BURST: '2' });
-    await parley.api.putParticipant('bo', { kind: 'user', name: 'Bo' });
-    await parley.api.putParticipant('cy', { kind: 'user', name: 'Cy' });
+    await parley.directoryApi.putParticipant('bo', { kind: 'user', name: 'Bo' });
+    await parley.directoryApi.putParticipant('cy', { kind: 'user', name: 'Cy' });
     const [one, two, other] = [await connect('bo'), await connect('bo'), await connect('cy')];
     send(one.s, { t: 'ping', id: 'a' });
     send(two.s, { t: 'ping', id: 'b' });
@@ -102,8 +102,8 @@ describe('the hub on a fake clock', () => {
 
   it('turns a participant offline for the other members a grace period after its last session', async () => {
     await start({ PARLEY_PRESENCE_GRACE_MS: '5000' });
-    await parley.api.putParticipant('di', { kind: 'user', name: 'Di' });
-    await parley.api.putParticipant('ed', { kind: 'user', name: 'Ed' });
+    await parley.directoryApi.putParticipant('di', { kind: 'user', name: 'Di' });
+    await parley.directoryApi.putParticipant('ed', { kind: 'user', name: 'Ed' });
     await parley.api.createConversation({ kind: 'direct', createdBy: 'di', members: ['ed'] });
     const ed = await connect('ed');
     const di = await connect('di');
@@ -119,16 +119,16 @@ describe('the hub on a fake clock', () => {
     await start();
     const changed: string[] = [];
     parley.events.subscribe('DirectoryChanged', (e) => changed.push(`${e.entity}:${e.id}`));
-    await parley.api.putParticipant('gu', { kind: 'user', name: 'Gu' });
-    await parley.api.putProject('pr', { name: 'Printers', followers: ['gu'] });
-    await parley.api.putItem('it', { kind: 'ticket', title: 'Jam', projectId: 'pr' });
-    await parley.api.patchPreferences('gu', { access: { viewConversations: 'mine' } });
+    await parley.directoryApi.putParticipant('gu', { kind: 'user', name: 'Gu' });
+    await parley.directoryApi.putProject('pr', { name: 'Printers', followers: ['gu'] });
+    await parley.directoryApi.putItem('it', { kind: 'ticket', title: 'Jam', projectId: 'pr' });
+    await parley.directoryApi.patchPreferences('gu', { access: { viewConversations: 'mine' } });
     expect(changed).toEqual(['participant:gu', 'project:pr', 'item:it', 'participant:gu']);
   });
 
   it('refuses an eleventh session of one participant and keeps the ten', async () => {
     await start();
-    await parley.api.putParticipant('fa', { kind: 'user', name: 'Fa' });
+    await parley.directoryApi.putParticipant('fa', { kind: 'user', name: 'Fa' });
     const open: MemoryConnection[] = [];
     for (let i = 0; i < 10; i++) open.push((await connect('fa')).conn);
     const extra = await connect('fa');
