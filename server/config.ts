@@ -58,6 +58,13 @@ const EnvSchema = z.object({
   PARLEY_TAG_CONFIG: z.string().optional(),
   PARLEY_SMS_URL: z.url().optional(),
   PARLEY_SMS_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  PARLEY_INBOUND_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$|^localhost$/, 'a domain such as reply.chat.example.com').optional(),
+  PARLEY_INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PARLEY_INBOUND_MAX_BYTES: int(10_485_760, 1024),
+  PARLEY_SUPPORT_ADDRESS: z.email().optional(),
+  PARLEY_INBOUND_REQUIRE_DMARC: z.enum(['0', '1']).default('0'),
+  PARLEY_INBOUND_TLS_KEY_FILE: z.string().optional(),
+  PARLEY_INBOUND_TLS_CERT_FILE: z.string().optional(),
 });
 
 export interface Config {
@@ -100,6 +107,20 @@ export interface Config {
   tagConfig: Record<string, string>;
   /** PARLEY_SMS_URL and PARLEY_SMS_SECRET (both or neither); unset: SMS captured to files. */
   sms: { url: string; secret: string } | null;
+  /** Email in (SPEC §8). */
+  inbound: {
+    /** PARLEY_INBOUND_DOMAIN: reply and bounce addresses live here; null: emails carry no reply address. */
+    domain: string | null;
+    /** PARLEY_INBOUND_SMTP_PORT: null, no listener. */
+    smtpPort: number | null;
+    maxBytes: number;
+    /** PARLEY_SUPPORT_ADDRESS, lowercased. */
+    supportAddress: string | null;
+    requireDmarc: boolean;
+    tls: { keyFile: string; certFile: string } | null;
+    /** Signing keys of reply addresses, kept in the data dir; the last one signs. */
+    replyKeys: Array<{ id: string; secret: string }>;
+  };
 }
 
 /**
@@ -117,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(e.PARLEY_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const secretsFile = join(dataDir, 'secrets.json');
-  const stored: { apiKey?: string; jwtSecret?: string } = existsSync(secretsFile) ? JSON.parse(readFileSync(secretsFile, 'utf8')) : {};
+  const stored: { apiKey?: string; jwtSecret?: string; replyKeys?: Array<{ id: string; secret: string }> } = existsSync(secretsFile) ? JSON.parse(readFileSync(secretsFile, 'utf8')) : {};
   const generated: Config['generated'] = [];
   let apiKey = e.PARLEY_API_KEY ?? stored.apiKey;
   let jwtSecret = e.PARLEY_JWT_SECRET ?? stored.jwtSecret;
@@ -129,8 +150,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret = randomBytes(32).toString('base64url');
     generated.push('PARLEY_JWT_SECRET');
   }
-  if (generated.length) {
-    writeFileSync(secretsFile, JSON.stringify({ ...stored, apiKey: stored.apiKey ?? (e.PARLEY_API_KEY ? undefined : apiKey), jwtSecret: stored.jwtSecret ?? (e.PARLEY_JWT_SECRET ? undefined : jwtSecret) }, null, 2) + '\n', { mode: 0o600 });
+  // Reply addresses are signed with a key of their own; add one with the next id to rotate (the last signs).
+  const replyKeys = stored.replyKeys?.length ? stored.replyKeys : [{ id: 'a', secret: randomBytes(32).toString('base64url') }];
+  if (generated.length || !stored.replyKeys?.length) {
+    writeFileSync(
+      secretsFile,
+      JSON.stringify({ ...stored, apiKey: stored.apiKey ?? (e.PARLEY_API_KEY ? undefined : apiKey), jwtSecret: stored.jwtSecret ?? (e.PARLEY_JWT_SECRET ? undefined : jwtSecret), replyKeys }, null, 2) + '\n',
+      { mode: 0o600 },
+    );
   }
   const appUrl = (e.PARLEY_APP_URL ?? `http://localhost:${e.PARLEY_PORT || 8080}`).replace(/\/+$/, '');
   return {
@@ -170,6 +197,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultLocale: e.PARLEY_DEFAULT_LOCALE,
     tagConfig: tagConfig(appUrl, e.PARLEY_TAG_CONFIG),
     sms: smsConfig(e.PARLEY_SMS_URL, e.PARLEY_SMS_SECRET),
+    inbound: {
+      domain: e.PARLEY_INBOUND_DOMAIN?.toLowerCase() ?? null,
+      smtpPort: e.PARLEY_INBOUND_SMTP_PORT ?? null,
+      maxBytes: e.PARLEY_INBOUND_MAX_BYTES,
+      supportAddress: e.PARLEY_SUPPORT_ADDRESS?.toLowerCase() ?? null,
+      requireDmarc: e.PARLEY_INBOUND_REQUIRE_DMARC === '1',
+      tls: tlsConfig(e.PARLEY_INBOUND_TLS_KEY_FILE, e.PARLEY_INBOUND_TLS_CERT_FILE),
+      replyKeys,
+    },
   };
 }
 
@@ -177,4 +213,10 @@ function smsConfig(url: string | undefined, secret: string | undefined): Config[
   if (!url && !secret) return null;
   if (!url || !secret) throw new Error('invalid configuration:\n  PARLEY_SMS_URL and PARLEY_SMS_SECRET go together (an SMS webhook is always signed)');
   return { url, secret };
+}
+
+function tlsConfig(keyFile: string | undefined, certFile: string | undefined): Config['inbound']['tls'] {
+  if (!keyFile && !certFile) return null;
+  if (!keyFile || !certFile) throw new Error('invalid configuration:\n  PARLEY_INBOUND_TLS_KEY_FILE and PARLEY_INBOUND_TLS_CERT_FILE go together');
+  return { keyFile, certFile };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
@@ -22,13 +23,23 @@ import { Definitions } from './core/notifications/definitions.js';
 import { Deliverer, type NotificationMetrics } from './core/notifications/deliverer.js';
 import { Notifier } from './core/notifications/notifier.js';
 import { UnseenTimers } from './core/notifications/unseen-timers.js';
+import { MailauthSenderAuth } from './adapters/email-in/mailauth-sender-auth.js';
+import { PostalReader } from './adapters/email-in/postal-reader.js';
+import { HmacReplyAddresses } from './adapters/email-in/reply-addresses.js';
+import { SmtpListener } from './adapters/email-in/smtp-listener.js';
+import { Bounces } from './core/inbound/bounces.js';
+import { InboundMail, type InboundMetrics } from './core/inbound/inbound-mail.js';
 import { HttpRouter } from './transport/http.js';
+import { registerInboundRoutes } from './transport/inbound-routes.js';
 import { registerNotificationRoutes } from './transport/notification-routes.js';
 import { registerCustomerRoutes, registerHostRoutes, registerOpsRoutes, registerUnsubscribeRoutes } from './transport/routes.js';
 import { registerStaticRoutes } from './transport/static.js';
 import { UwsTransport } from './transport/uws-transport.js';
 
-export type ParleyMetrics = Metrics & EscalationMetrics & OutboxMetrics & NotificationMetrics;
+export type ParleyMetrics = Metrics & EscalationMetrics & OutboxMetrics & NotificationMetrics & InboundMetrics;
+
+/** The inbound log keeps every email this long, raw included (SPEC §4: 72 h). */
+const INBOUND_RETENTION_MS = 72 * 3_600_000;
 
 const noop = (): void => {};
 /** Metrics that count nothing: benchmarks and tests that measure otherwise (spread and override what you count). */
@@ -50,6 +61,7 @@ export const NULL_METRICS: ParleyMetrics = {
   emailFailed: noop,
   emailRetried: noop,
   notificationDelivery: noop,
+  inboundEmail: noop,
 };
 
 /** What `createParley` is given besides the configuration; every one but the logger has a default. */
@@ -131,6 +143,12 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   const directoryApi = new HostDirectory({ hub, events, store, clock });
   const api = new HostApi({ hub, store, clock, tokens, directoryApi });
 
+  // Email in (SPEC §8): bounced addresses, and with PARLEY_INBOUND_DOMAIN reply and bounce addresses.
+  const bounces = new Bounces(store);
+  await bounces.load();
+  const { inbound: inboundConfig } = config;
+  const replyAddresses = inboundConfig.domain ? new HmacReplyAddresses({ domain: inboundConfig.domain, keys: inboundConfig.replyKeys, store, clock }) : null;
+
   const mailer = adapters.mailer ?? (config.smtpUrl ? new SmtpMailer({ url: config.smtpUrl }) : new FileMailer(join(config.dataDir, 'outbox')));
   const outbox = new OutboxWorker({
     store,
@@ -140,6 +158,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     logger,
     metrics,
     envelopeFrom: addressOf(config.mailFrom),
+    bounceAddress: replyAddresses ? (id) => replyAddresses.bounceAddress(id) : undefined,
     retry: { ...DEFAULT_RETRY, baseDelayMs: config.outboxRetryBaseMs },
     ...(adapters.outboxConcurrency ? { concurrency: adapters.outboxConcurrency } : {}),
   });
@@ -160,6 +179,8 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     conversationUrl: config.conversationUrl,
     customerUrl: config.customerUrl,
     customerLinkTtlMs: config.customerLinkTtlMs,
+    bounces,
+    replyAddresses,
   });
   hub.setEmailStatus(escalation);
   await escalation.start();
@@ -186,6 +207,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     clock,
     logger,
     metrics,
+    bounces,
     applyItem: (id, body) => directoryApi.putItem(id, body),
     postToItem: (itemId, visibility, botId, body, clientMsgId) => api.postToItem(itemId, visibility, botId, body, clientMsgId),
   });
@@ -194,10 +216,42 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   events.subscribe('OutboxQueued', () => outbox.kick());
   unseenTimers.start();
   outbox.start();
+  const inbound = new InboundMail({
+    reader: new PostalReader({ maxBytes: inboundConfig.maxBytes }),
+    store,
+    addresses: replyAddresses,
+    senderAuth: inboundConfig.requireDmarc ? new MailauthSenderAuth() : null,
+    bounces,
+    hub,
+    directory: hub.directory,
+    createCustomer: (p) => directoryApi.admit(p),
+    clock,
+    logger,
+    metrics,
+    maxBytes: inboundConfig.maxBytes,
+    supportAddress: inboundConfig.supportAddress,
+    ourAddress: addressOf(config.mailFrom).toLowerCase(),
+    ourDomain: addressOf(config.mailFrom).split('@')[1]?.toLowerCase() ?? 'localhost',
+  });
+  const smtp =
+    inboundConfig.smtpPort !== null
+      ? new SmtpListener({
+          host: config.host,
+          port: inboundConfig.smtpPort,
+          maxBytes: inboundConfig.maxBytes,
+          logger,
+          tls: inboundConfig.tls ? { key: readFileSync(inboundConfig.tls.keyFile, 'utf8'), cert: readFileSync(inboundConfig.tls.certFile, 'utf8') } : null,
+          acceptRecipient: (a) => inbound.accepts(a),
+          deliver: async (raw, envelope) => void (await inbound.receive(raw, envelope)),
+        })
+      : null;
+  if (smtp) logger.info('inbound smtp listening', { port: await smtp.listen() });
   const prune = () =>
     void store
       .pruneEmails(clock.now() - config.outboxRetentionMs)
       .then((n) => n && logger.info('outbox pruned', { deleted: n }))
+      .then(() => store.pruneInbound(clock.now() - INBOUND_RETENTION_MS))
+      .then((n) => n && logger.info('inbound log pruned', { deleted: n }))
       .catch((e: unknown) => logger.error('outbox prune failed', { error: String(e) }));
   prune();
   const pruner = setInterval(prune, 3_600_000);
@@ -207,6 +261,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     transport.attachHub(hub, bus);
     const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
     registerHostRoutes(router, api, directoryApi);
+    registerInboundRoutes(router, { inbound, store, maxBytes: inboundConfig.maxBytes });
     registerNotificationRoutes(router, { directoryApi, notifier, definitions });
     registerUnsubscribeRoutes(router, api, { frameAncestors: config.frameAncestors });
     registerCustomerRoutes(router, api, directoryApi, tokens);
@@ -240,6 +295,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
       hub.shutdown();
       escalation.stop();
       unseenTimers.stop();
+      await smtp?.close();
       outbox.stop();
       await store.close();
       await mailer.close();

@@ -102,6 +102,17 @@ export class HostDirectory {
     return publicParticipant(p);
   }
 
+  /**
+   * Admit a participant the host has not told us about (a customer writing to the support address):
+   * insert-if-absent, like just-in-time creation at `hello`; resolves whoever was stored first.
+   */
+  async admit(p: ParticipantRecord): Promise<ParticipantRecord> {
+    const stored = await this.store.insertParticipantIfAbsent(p);
+    this.dir.setParticipant(stored);
+    this.events.publish('DirectoryChanged', { entity: 'participant', id: stored.id });
+    return stored;
+  }
+
   getParticipant(id: string): Participant {
     return publicParticipant(this.participant(id));
   }

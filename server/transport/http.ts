@@ -35,7 +35,9 @@ export interface Route<B = unknown, Q = unknown> {
    * Hand the handler the body text as is, whatever its media type (the one-click unsubscribe POST,
    * RFC 8058 form data). Every other route with a body takes only `application/json` (SPEC §4).
    */
-  rawBody?: boolean;
+  rawBody?: boolean | 'bytes';
+  /** The largest body this route takes (default 1 MiB); larger is 413 `too_large`. */
+  maxBytes?: number;
   /** Header names the handler reads (uWS headers must be copied before the first await). */
   headers?: string[];
   handle(ctx: RequestContext<B, Q>): Promise<Reply> | Reply;
@@ -117,13 +119,14 @@ export class HttpRouter {
     res.onData((chunk, isLast) => {
       if (tooLarge) return;
       size += chunk.byteLength;
-      if (size > MAX_BODY_BYTES) {
+      const max = route.maxBytes ?? MAX_BODY_BYTES;
+      if (size > max) {
         tooLarge = true;
-        this.send(res, errorReply('too_large', `a body is at most ${MAX_BODY_BYTES} bytes`), state);
+        this.send(res, errorReply('too_large', `a body is at most ${max} bytes`), state);
         return;
       }
       chunks.push(Buffer.from(chunk.slice(0)));
-      if (isLast) void this.run(route, res, state, rawParams, rawQuery, headers, Buffer.concat(chunks).toString('utf8'), contentType);
+      if (isLast) void this.run(route, res, state, rawParams, rawQuery, headers, Buffer.concat(chunks), contentType);
     });
   }
 
@@ -134,9 +137,10 @@ export class HttpRouter {
     rawParams: string[],
     rawQuery: string,
     headers: Record<string, string>,
-    rawBody: string | undefined,
+    bodyBytes: Buffer | undefined,
     contentType: string,
   ): Promise<void> {
+    const rawBody = route.rawBody === 'bytes' ? undefined : bodyBytes?.toString('utf8');
     let reply: Reply;
     try {
       const params = rawParams.map((p) => {
@@ -147,7 +151,9 @@ export class HttpRouter {
         }
       });
       let body: unknown;
-      if (route.rawBody) {
+      if (route.rawBody === 'bytes') {
+        body = bodyBytes ?? Buffer.alloc(0);
+      } else if (route.rawBody) {
         body = rawBody ?? '';
       } else if (route.body) {
         if (!rawBody) throw new ProtocolError('invalid', 'a JSON body is required');
@@ -177,7 +183,7 @@ export class HttpRouter {
 
   private send(res: HttpResponse, reply: Reply, state?: { aborted: boolean }): void {
     if (state?.aborted) return;
-    const text = reply.status === 204 ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const text = reply.status === 204 ? '' : typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
     const contentType = reply.contentType ?? 'application/json; charset=utf-8';
     // Every answer: nosniff. A page (HTML): SPEC §4's page headers, the strictest unless the route gave its own.
     const headers: Record<string, string> = { 'x-content-type-options': 'nosniff' };

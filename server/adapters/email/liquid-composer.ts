@@ -5,6 +5,7 @@ import { Liquid, type Template } from 'liquidjs';
 import { convert as htmlToText } from 'html-to-text';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { ComposedEmail, EmailComposer, EmailTemplateId, EmailTemplates, EscalationEmail, Logger, NotificationEmail } from '../../core/ports/index.js';
+import { REPLY_MARKER } from '../../core/inbound/inbound-mail.js';
 import { CLIP_CHARS, bodyLines, clip, humanDelay, indentBody, oneLine } from './text.js';
 
 export { BODY_INDENT, CLIP_CHARS, clip, humanDelay, indentBody, oneLine } from './text.js';
@@ -189,12 +190,14 @@ export class LiquidComposer implements EmailComposer {
       headers['List-Unsubscribe'] = `<${e.unsubscribeUrl}>`;
       headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
     }
+    // Reply-by-email: the reply address, and the marker line above everything a reply quotes.
+    if (e.replyTo) headers['Reply-To'] = e.replyTo;
     const mail = new MailComposer({
       from: this.opts.from,
       to: { name: oneLine(e.to.name), address: e.to.email },
       subject,
-      text: text.out,
-      html: html.out,
+      text: e.replyTo ? `${REPLY_MARKER}\n\n${text.out}` : text.out,
+      html: e.replyTo ? withMarker(html.out) : html.out,
       messageId,
       date: new Date(e.createdAt),
       headers,
@@ -239,6 +242,13 @@ export class LiquidComposer implements EmailComposer {
     });
     return { raw: await mailToString(mail), messageId, subject, to: e.to.email, template: 'notification.default' };
   }
+}
+
+/** The marker as the first line of the body (after `<body …>` when the template has one). */
+function withMarker(html: string): string {
+  const line = `<p style="color:#888888">${REPLY_MARKER}</p>`;
+  const body = /<body[^>]*>/i.exec(html);
+  return body ? html.slice(0, body.index + body[0].length) + line + html.slice(body.index + body[0].length) : line + html;
 }
 
 function escapeHtml(s: string): string {

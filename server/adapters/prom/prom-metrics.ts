@@ -1,11 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EscalationMetrics } from '../../core/escalation/escalation.js';
+import type { InboundMetrics } from '../../core/inbound/inbound-mail.js';
 import type { NotificationMetrics } from '../../core/notifications/deliverer.js';
 import type { OutboxMetrics } from '../../core/outbox/outbox-worker.js';
 import type { Metrics } from '../../core/ports/index.js';
 
 /** Metrics on prom-client, in a registry of our own (no global state), served at /metrics. */
-export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics, NotificationMetrics {
+export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics, NotificationMetrics, InboundMetrics {
   readonly registry = new Registry();
   private readonly connections = new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers: [this.registry] });
   private readonly connectionsTotal = new Counter({ name: 'parley_connections_total', help: 'WebSocket connections accepted', registers: [this.registry] });
@@ -52,6 +53,12 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics, N
     registers: [this.registry],
   });
 
+  private readonly inbound = new Counter({
+    name: 'parley_inbound_emails_total',
+    help: 'Inbound emails by outcome (posted, ignored, rejected) and reason',
+    labelNames: ['status', 'reason'],
+    registers: [this.registry],
+  });
   private readonly notificationDeliveries = new Counter({
     name: 'parley_notification_deliveries_total',
     help: 'Notification deliveries by transport (email, web, sms) and outcome (sent, queued, skipped)',
@@ -110,6 +117,10 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics, N
   emailFailed(_permanent: boolean): void {
     this.emails.inc({ status: 'failed' });
   }
+  inboundEmail(status: string, reason: string | null): void {
+    this.inbound.inc({ status, reason: reason ?? '' });
+  }
+
   notificationDelivery(transport: string, outcome: 'sent' | 'queued' | 'skipped'): void {
     this.notificationDeliveries.inc({ transport, outcome });
   }

@@ -1,5 +1,5 @@
 import type { GroupMembership } from '../../../protocol/index.js';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
  * The SQLite schema. TS keys are camelCase, SQL names snake_case. Times are integer ms. JSON columns
@@ -216,6 +216,8 @@ export const emails = sqliteTable(
     index('emails_due_idx').on(t.status, t.nextAttemptAt),
     index('emails_created_idx').on(t.createdAt),
     index('emails_thread_idx').on(t.conversationId, t.participantId, t.createdAt),
+    /** Replies name the email they answer by its Message-ID (SPEC §8). */
+    index('emails_message_id_header_idx').on(t.messageIdHeader),
   ],
 );
 
@@ -293,4 +295,45 @@ export const itemArticles = sqliteTable('item_articles', {
   itemId: text('item_id').primaryKey(),
   first: text('first', { mode: 'json' }).$type<string[]>().notNull(),
   last: text('last', { mode: 'json' }).$type<string[]>().notNull(),
+});
+
+// ─── Email in (SPEC §8) ──────────────────────────────────────────────────────────────────────────
+
+/** Every inbound email with its one outcome, kept 72 h with its raw source. */
+export const inboundEmails = sqliteTable(
+  'inbound_emails',
+  {
+    id: text('id').primaryKey(),
+    messageId: text('message_id').notNull(),
+    fromAddress: text('from_address').notNull(),
+    toAddresses: text('to_addresses', { mode: 'json' }).$type<string[]>().notNull(),
+    subject: text('subject').notNull(),
+    receivedAt: integer('received_at').notNull(),
+    status: text('status', { enum: ['posted', 'ignored', 'rejected'] }).notNull(),
+    reason: text('reason'),
+    conversationId: text('conversation_id'),
+    postedMessageId: text('posted_message_id'),
+    /** The bytes as received (any 8-bit content kept exactly). */
+    raw: blob('raw', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [uniqueIndex('inbound_emails_message_id_idx').on(t.messageId), index('inbound_emails_received_idx').on(t.receivedAt), index('inbound_emails_from_idx').on(t.fromAddress, t.receivedAt)],
+);
+
+/** Reply addresses: a random id bound to one (conversation, participant), signed with key `key_id`. */
+export const replyAddresses = sqliteTable(
+  'reply_addresses',
+  {
+    rid: text('rid').primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    participantId: text('participant_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('reply_addresses_pair_idx').on(t.conversationId, t.participantId)],
+);
+
+/** Addresses that hard-bounced; escalation and notifications skip them until the address changes. */
+export const bouncedAddresses = sqliteTable('bounced_addresses', {
+  address: text('address').primaryKey(),
+  status: text('status').notNull(),
+  at: integer('at').notNull(),
 });

@@ -2,6 +2,8 @@ import type { CustomerPreferences, Message, UserPreferences } from '../../../pro
 import type { ConversationRecord, ItemRecord, NewMessage, ParticipantRecord, ProjectRecord } from '../../core/model.js';
 import type { Notification, NotificationDefinition } from '../../../protocol/index.js';
 import type {
+  InboundRow,
+  SentEmailRef,
   EventCommit,
   EventRecord,
   NotificationState,
@@ -20,6 +22,7 @@ import type {
 } from '../../core/ports/index.js';
 import { SqliteDirectory } from './directory.js';
 import { SqliteEngine, type SqliteEngineOptions } from './engine.js';
+import { SqliteInbound } from './inbound.js';
 import { SqliteMessages } from './messages.js';
 import { SqliteNotifications } from './notifications.js';
 import { SqliteOutbox } from './outbox.js';
@@ -41,6 +44,7 @@ export class SqliteStore implements Store {
   private readonly watermarks: SqliteWatermarks;
   private readonly outbox: SqliteOutbox;
   private readonly notifications: SqliteNotifications;
+  private readonly inbound: SqliteInbound;
 
   constructor(opts: SqliteStoreOptions) {
     this.engine = new SqliteEngine(opts);
@@ -49,6 +53,7 @@ export class SqliteStore implements Store {
     this.outbox = new SqliteOutbox(this.engine);
     this.watermarks = new SqliteWatermarks(this.engine, this.outbox);
     this.notifications = new SqliteNotifications(this.engine, this.outbox);
+    this.inbound = new SqliteInbound(this.engine);
   }
 
   // ─── DirectoryStore ──────────────────────────────────────────────────────────────────────────────
@@ -167,6 +172,44 @@ export class SqliteStore implements Store {
   }
   fireUnseenTimer(notificationId: string, at: number): Promise<'queued' | 'seen' | 'gone'> {
     return this.notifications.fireUnseenTimer(notificationId, at);
+  }
+
+  // ─── InboundStore ────────────────────────────────────────────────────────────────────────────────
+  recordInbound(row: InboundRow, raw: Uint8Array): Promise<boolean> {
+    return this.inbound.recordInbound(row, raw);
+  }
+  inboundByMessageId(messageId: string): Promise<InboundRow | null> {
+    return this.inbound.inboundByMessageId(messageId);
+  }
+  listInbound(since: number, limit: number): Promise<InboundRow[]> {
+    return this.inbound.listInbound(since, limit);
+  }
+  getInboundRaw(id: string): Promise<Uint8Array | null> {
+    return this.inbound.getInboundRaw(id);
+  }
+  countInboundFrom(address: string, since: number): Promise<number> {
+    return this.inbound.countInboundFrom(address, since);
+  }
+  pruneInbound(before: number): Promise<number> {
+    return this.inbound.pruneInbound(before);
+  }
+  replyRid(conversationId: string, participantId: string, candidate: string, at: number): Promise<string> {
+    return this.inbound.replyRid(conversationId, participantId, candidate, at);
+  }
+  replyTarget(rid: string): Promise<{ conversationId: string; participantId: string } | null> {
+    return this.inbound.replyTarget(rid);
+  }
+  sentEmailByMessageId(messageIdHeader: string): Promise<SentEmailRef | null> {
+    return this.inbound.sentEmailByMessageId(messageIdHeader);
+  }
+  sentEmailById(id: string): Promise<SentEmailRef | null> {
+    return this.inbound.sentEmailById(id);
+  }
+  markBounced(address: string, status: string, at: number): Promise<void> {
+    return this.inbound.markBounced(address, status, at);
+  }
+  bouncedAddresses(): Promise<string[]> {
+    return this.inbound.bouncedAddresses();
   }
 
   // ─── Lifecycle ───────────────────────────────────────────────────────────────────────────────────

@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import type { EmailStatus, Message, Receipt } from '../../../protocol/index.js';
 import type { Directory } from '../directory.js';
 import type { ConversationRecord, ParticipantRecord } from '../model.js';
-import type { Clock, EmailComposer, EscalationEmail, EventBus, Store, Tokens } from '../ports/index.js';
+import type { Clock, EmailComposer, EscalationEmail, EventBus, ReplyAddresses, Store, Tokens } from '../ports/index.js';
 import { notify, relationSince } from '../rules/rules.js';
 import { EMAIL_MAX_MESSAGES, heldCount } from './caps.js';
 
@@ -33,6 +33,10 @@ export interface EscalationEmailOptions {
   customerLinkTtlMs?: number;
   /** The agent app's preferences page, linked from users' emails (default `{appUrl}/app/#/preferences`). */
   preferencesUrl?: string;
+  /** Hard-bounced addresses (SPEC §8): skipped, receipt `bounced`. */
+  bounces?: { has(address: string | null | undefined): boolean };
+  /** With PARLEY_INBOUND_DOMAIN: every email carries the recipient's reply address (SPEC §8). */
+  replyAddresses?: Pick<ReplyAddresses, 'replyAddress'> | null;
 }
 
 /** What one evaluation of (participant, conversation) came to; the scheduler acts on it. */
@@ -98,7 +102,7 @@ export class EscalationEmailBuilder {
     if (seqs.length === 0) return { kind: 'nothing' };
     const due = firstAt + this.o.delayMs;
     if (due > now) return { kind: 'not_due', dueAt: due };
-    if (p.disabled || !p.email || p.preferences.email.optOut) return { kind: 'nothing' };
+    if (p.disabled || !p.email || p.preferences.email.optOut || this.o.bounces?.has(p.email)) return { kind: 'nothing' };
 
     const held = tail.slice(tail.length - heldCount(tail.map((m) => m.body)));
     const leftOut = seqs.length - held.length;
@@ -152,6 +156,7 @@ export class EscalationEmailBuilder {
       unsubscribeUrl: p.kind === 'customer' ? `${appUrl}/u/${this.o.tokens.signUnsubscribe(p.id)}` : null,
       delayMs: this.o.delayMs,
       preferencesUrl: p.kind === 'customer' ? null : (this.o.preferencesUrl ?? `${appUrl}/app/#/preferences`),
+      replyTo: this.o.replyAddresses ? await this.o.replyAddresses.replyAddress(c.id, p.id) : null,
     };
   }
 
@@ -172,7 +177,7 @@ export class EscalationEmailBuilder {
   /**
    * What escalation did or will do about m for p, as things stand now (SPEC §3 Receipt.email): the
    * first that applies of emailed, seen_in_time, disabled, not_notified, not_eligible, opted_out,
-   * no_address, pending. `r.emailedAt` is set only when an email held m (the store records what each
+   * bounced, no_address, pending. `r.emailedAt` is set only when an email held m (the store records what each
    * email held). `summarized` — an email only counted m among the earlier messages it left out over
    * its caps — is known only from the store, so Hub.receipts answers it without asking here; it
    * excludes `emailed` (one email alone can reach m), so the order of the codes holds.
@@ -186,6 +191,7 @@ export class EscalationEmailBuilder {
     if (!notify(p, sender, c, ctx)) return 'not_notified';
     if (!this.eligible(p, c, m, this.o.clock.now())) return 'not_eligible';
     if (p.preferences.email.optOut) return 'opted_out';
+    if (this.o.bounces?.has(p.email)) return 'bounced';
     if (!p.email) return 'no_address';
     return 'pending';
   }

@@ -1,6 +1,7 @@
 import { nanoid } from 'nanoid';
 import { MAX_BODY_CHARS, ProtocolError, isBlank, type EventPost, type ItemPut, type NotificationDefinition } from '../../../protocol/index.js';
 import type { Directory } from '../directory.js';
+import { shortHash } from '../short-hash.js';
 import { WorkQueue } from '../work-queue.js';
 import type { ItemRecord, ProjectRecord } from '../model.js';
 import type { Bus, Clock, DeliveryRecord, EventBus, EventRecord, Logger, NotificationStore } from '../ports/index.js';
@@ -27,6 +28,8 @@ export interface NotifierOptions {
   metrics: NotificationMetrics;
   /** PUT /v1/items' use case: an event's item snapshot is applied through it, before the rules run. */
   applyItem: (id: string, body: ItemPut) => Promise<unknown>;
+  /** Hard-bounced addresses (SPEC §8): their emails are skipped with `bounced`. */
+  bounces?: { has(address: string | null | undefined): boolean };
   /** The `message` transport: post as a bot into the item's first conversation of a visibility (HostApi.postToItem). */
   postToItem: (itemId: string, visibility: 'internal' | 'external', botId: string, body: string, clientMsgId: string) => Promise<unknown>;
 }
@@ -64,7 +67,7 @@ export class Notifier {
     };
     this.history = {
       lastDeliveredAt: (d, item, r, t) => this.marks.get(`${d}|${item ?? ''}|${r}|${t}`),
-      isBounced: () => false,
+      isBounced: (a) => o.bounces?.has(a) ?? false,
     };
     o.events.subscribe('ItemChanged', (e) => this.raiseAssignment(e.item, e.previous));
     o.events.subscribe('ProjectChanged', (e) => this.raiseNewMembers(e.project, e.previous));
@@ -185,7 +188,7 @@ export class Notifier {
     const body = clipText(this.o.deliverer.messageText(event, d), MAX_BODY_CHARS);
     if (isBlank(body)) return null;
     try {
-      await this.o.postToItem(event.item.id, m.visibility, m.botId, body, `n.${fnv1a(`${event.id}\u0000${d.id}`)}`);
+      await this.o.postToItem(event.item.id, m.visibility, m.botId, body, `n.${shortHash(`${event.id}\u0000${d.id}`)}`);
       return line;
     } catch (e) {
       if (e instanceof ProtocolError && e.code === 'not_found') return { ...line, status: 'skipped', reason: 'disabled' };
@@ -271,13 +274,6 @@ function projectAsItem(p: ProjectRecord): ItemRecord {
     createdAt: p.createdAt,
     roleSince: { customer: null, owner: null, responsible: null },
   };
-}
-
-/** A 64-bit FNV-1a hash in hex: a short, stable key from a long one (a clientMsgId holds 64 characters). */
-function fnv1a(s: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (let i = 0; i < s.length; i++) h = BigInt.asUintN(64, (h ^ BigInt(s.charCodeAt(i))) * 0x100000001b3n);
-  return h.toString(16).padStart(16, '0');
 }
 
 /** At most `max` code points. */

@@ -60,6 +60,8 @@ export class OutboxWorker {
       metrics: OutboxMetrics;
       /** Envelope sender (the address of PARLEY_MAIL_FROM). */
       envelopeFrom: string;
+      /** With PARLEY_INBOUND_DOMAIN: a per-email bounce address (VERP) as the envelope sender, so bounces name their email. */
+      bounceAddress?: ((emailId: string) => string) | undefined;
       retry?: RetryPolicy;
       concurrency?: number;
       /** How long a claim holds its rows; default DEFAULT_LEASE_MS. */
@@ -125,7 +127,7 @@ export class OutboxWorker {
       if (row.channel === 'sms') {
         if (!this.opts.sms) throw new SmsError('no SMS sender is configured', true);
         await this.opts.sms.send({ id, to, text: raw });
-      } else await mailer.send({ id, from: this.opts.envelopeFrom, to, raw });
+      } else await mailer.send({ id, from: this.opts.bounceAddress?.(id) ?? this.opts.envelopeFrom, to, raw });
       await store.markEmail(id, { status: 'sent', at: clock.now() });
       metrics.emailSent((clock.now() - started) / 1000);
     } catch (e) {

@@ -19,6 +19,8 @@ export interface EscalationEmail {
   delayMs?: number;
   /** Set for users: the agent app's preferences, linked from the "change this" line. */
   preferencesUrl?: string | null;
+  /** With reply-by-email on (SPEC §8): the recipient's reply address, as Reply-To, with the marker line above the messages. */
+  replyTo?: string | null;
 }
 
 export interface ComposedEmail {

@@ -66,3 +66,23 @@ export interface EmailReader {
 export interface SenderAuth {
   dmarc(raw: Uint8Array, envelope: { mailFrom: string; clientIp: string | null; helo: string | null }): Promise<'pass' | 'fail' | 'none'>;
 }
+
+/** What an address is to the hub (SPEC §8). */
+export type OurAddress =
+  | { kind: 'reply'; conversationId: string; participantId: string }
+  /** Our reply-address shape, but its signature does not verify (or names nothing). */
+  | { kind: 'bad_signature' }
+  /** A per-email bounce address (VERP): a delivery report about that outbox email. */
+  | { kind: 'bounce'; emailId: string };
+
+/**
+ * Reply and bounce addresses at PARLEY_INBOUND_DOMAIN (EMAIL.md "Inbound"): bound to one
+ * (conversation, participant) or one outbox email, signed with a rotating key, lowercase, no `+`.
+ */
+export interface ReplyAddresses {
+  readonly domain: string;
+  replyAddress(conversationId: string, participantId: string): Promise<string>;
+  bounceAddress(emailId: string): string;
+  /** Null: not an address of ours at all. */
+  classify(address: string): Promise<OurAddress | null>;
+}

@@ -1,5 +1,6 @@
 import type { DirectoryStore } from './directory-store.js';
 import type { MessageStore } from './message-store.js';
+import type { InboundStore } from './inbound-store.js';
 import type { NotificationStore } from './notification-store.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { WatermarkStore } from './watermark-store.js';
@@ -9,6 +10,7 @@ export type * from './message-store.js';
 export type * from './watermark-store.js';
 export type * from './outbox-store.js';
 export type * from './notification-store.js';
+export type * from './inbound-store.js';
 
 /**
  * Durable storage: every port of what the hub stores, plus lifecycle. Each port states its own
@@ -19,7 +21,7 @@ export type * from './notification-store.js';
  * it survives a crash of the writer), rejects with ProtocolError `unavailable` when it is not, and
  * one caller's writes resolve in the order they were issued.
  */
-export interface Store extends DirectoryStore, MessageStore, WatermarkStore, OutboxStore, NotificationStore {
+export interface Store extends DirectoryStore, MessageStore, WatermarkStore, OutboxStore, NotificationStore, InboundStore {
   /** True once the storage is open and migrated, and until close(). */
   isReady(): boolean;
   /** Commit everything queued (delivery marks written behind included), then close. Later writes reject with `unavailable`. */
