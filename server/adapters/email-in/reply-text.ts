@@ -3,10 +3,15 @@ import { compile, type FormatCallback } from 'html-to-text';
 import type { ParsedEmail } from '../../core/ports/inbound.js';
 
 /**
- * email-reply-parser runs some two dozen multiline regular expressions over the whole text, a few of
- * them quadratic (`[\s\S]+?`): beyond this length only our own line-by-line cuts apply.
+ * email-reply-parser runs some two dozen multiline regular expressions over the whole text, a few of them
+ * cubic in the worst case (`[a-z]{3,4}\.\s[\s\S]+\sskrev\s[\s\S]+:`): 8 KB of crafted lines took 0.7 s,
+ * 32 KB took 50 s. It sees at most this much (a few hundred milliseconds at worst); a longer text gets
+ * our own light stripping (quoted lines, a "-- " signature) instead. Replies above the marker are short.
  */
-export const MAX_REPLY_PARSER_CHARS = 32 * 1024;
+export const MAX_REPLY_PARSER_CHARS = 4 * 1024;
+/** What is read of a text part, and of an HTML part, at most: the new text is at the top. */
+const MAX_SOURCE_CHARS = 256 * 1024;
+const MAX_HTML_CHARS = 1024 * 1024;
 /** Lines longer than this are never a quote header (and keep the header regexes' backtracking bounded). */
 const MAX_HEADER_LINE_CHARS = 500;
 /** Written where an Outlook reply's quoted history begins; everything from it on is history. */
@@ -57,13 +62,23 @@ const ATTRIBUTION = [
 /** See EmailReader.replyText. */
 export function replyTextOf(email: ParsedEmail, marker: string): string {
   let text: string;
-  if (email.text !== null && email.text.trim() !== '') text = normalize(email.text);
-  else if (email.html !== null) text = cutAt(normalize(htmlToText(email.html)), CUT_HERE);
+  if (email.text !== null && email.text.trim() !== '') text = normalize(email.text.slice(0, MAX_SOURCE_CHARS));
+  else if (email.html !== null) text = cutAt(normalize(htmlToText(email.html.slice(0, MAX_HTML_CHARS))), CUT_HERE);
   else return '';
   text = cutAtMarker(text, marker);
   text = cutAtQuoteHeader(text);
-  if (text.length <= MAX_REPLY_PARSER_CHARS) text = new EmailReplyParser().read(text).getVisibleText();
+  text = text.length <= MAX_REPLY_PARSER_CHARS ? new EmailReplyParser().read(text).getVisibleText() : lightStrip(text);
   return tidy(text);
+}
+
+/** Drops quoted lines and cuts at a "-- " signature separator. */
+function lightStrip(text: string): string {
+  const kept: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '-- ' || line === '--') break;
+    if (!line.trimStart().startsWith('>')) kept.push(line);
+  }
+  return kept.join('\n');
 }
 
 function normalize(text: string): string {
@@ -100,10 +115,12 @@ function cutAtQuoteHeader(text: string): string {
     const line = lines[i] ?? '';
     if (line.length > MAX_HEADER_LINE_CHARS) continue;
     if (STRONG_SEPARATOR.test(line)) return lines.slice(0, i).join('\n');
-    if (OUTLOOK_FROM.test(line) && lines.slice(i + 1, i + 5).some((next) => OUTLOOK_SENT.test(next))) {
+    if (OUTLOOK_FROM.test(line) && lines.slice(i + 1, i + 5).some((below) => OUTLOOK_SENT.test(below))) {
       return lines.slice(0, i).join('\n');
     }
+    // An attribution ends in a colon, on its own line or its wrapped second one; most lines do not.
     const next = lines[i + 1] ?? '';
+    if (!line.trimEnd().endsWith(':') && !next.trimEnd().endsWith(':')) continue;
     const attributionEnd = isAttribution(line)
       ? i
       : next.length <= MAX_HEADER_LINE_CHARS && isAttribution(`${line} ${next}`)
