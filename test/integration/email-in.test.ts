@@ -156,3 +156,20 @@ describe('email in (SPEC §8) against the real hub', () => {
     expect(malformed.status).toBe(202);
   });
 });
+
+describe('email in with PARLEY_INBOUND_REQUIRE_DMARC=1', () => {
+  it('rejects a sender whose domain does not pass DMARC (sender_unverified), and posts nothing', async () => {
+    const hub = await TestHub.start({ env: { PARLEY_SUPPORT_ADDRESS: SUPPORT, PARLEY_INBOUND_REQUIRE_DMARC: '1' } });
+    try {
+      const res = await fetch(`http://127.0.0.1:${hub.port}/v1/inbound-emails`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'message/rfc822' },
+        body: fixture('gmail-reply', { REPLY_ADDRESS: SUPPORT, IN_REPLY_TO: 'nothing@example.com', FROM: 'newcomer@example.net', MESSAGE_ID: fresh('dmarc') }),
+      });
+      expect(await res.json()).toMatchObject({ status: 'rejected', reason: 'sender_unverified' });
+      expect((await hub.api('GET', '/v1/participants/email.x')).status).toBe(404);
+    } finally {
+      await hub.stop();
+    }
+  });
+});
