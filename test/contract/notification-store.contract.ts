@@ -4,7 +4,7 @@ import type { EventCommit, NotificationRow, NotificationStore, OutboxStore } fro
 import { type StoreFactory, withStore, writers } from './factory.js';
 import { emailRow } from './watermark-store.contract.js';
 
-export type NotificationStoreUnderTest = NotificationStore & Pick<OutboxStore, 'listEmails'>;
+export type NotificationStoreUnderTest = NotificationStore & Pick<OutboxStore, 'listEmails' | 'claimDue'>;
 
 const definition = (id: string, name: string): NotificationDefinition => ({
   ...DefinitionInputSchema.parse({ name, events: ['E'], messages: { en: { subject: 's', body: 'b' } } }),
@@ -79,6 +79,23 @@ export function describeNotificationStore(name: string, factory: StoreFactory<No
           expect((await s.store.listEmails(0, 10)).map((e) => e.id)).toEqual(['E1']);
         }
         expect(page.notifications).toHaveLength(1);
+      }),
+    );
+
+    it(
+      'claims outbox rows by the priority of their kind: system, escalation, notifications, broadcasts',
+      run(async (s) => {
+        await s.store.commitEvent(
+          commit('ev', {
+            outbox: [
+              emailRow({ id: 'B', kind: 'broadcast', conversationId: 'b1', createdAt: 1 }),
+              emailRow({ id: 'N', kind: 'notification', conversationId: 'T1', createdAt: 2 }),
+              emailRow({ id: 'S', kind: 'system', conversationId: '', createdAt: 3 }),
+              emailRow({ id: 'E', kind: 'escalation', conversationId: 'C9', createdAt: 4 }),
+            ],
+          }),
+        );
+        expect((await s.store.claimDue(10, 10, 1_000)).map((r) => r.id)).toEqual(['S', 'E', 'N', 'B']);
       }),
     );
 

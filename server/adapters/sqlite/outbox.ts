@@ -3,7 +3,15 @@ import type { MarkOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } fr
 import type { SqliteEngine } from './engine.js';
 import * as schema from './schema.js';
 
+/**
+ * Claim order by kind (lower first): system emails (a password reset) ahead of everything, chat
+ * escalation ahead of notifications, broadcasts last — so a broadcast to 10,000 people drains at the
+ * mail server's pace without holding up anyone's chat email.
+ */
+const PRIORITY: Record<EmailRow['kind'], number> = { system: 0, escalation: 1, notification: 2, sms: 2, broadcast: 3 };
+
 type ClaimedRow = {
+  priority: number;
   id: string;
   kind: EmailRow['kind'];
   channel: EmailRow['channel'];
@@ -39,8 +47,8 @@ export class SqliteOutbox implements OutboxStore {
         `UPDATE emails SET lease_until = @until
          WHERE id IN (SELECT id FROM emails
                       WHERE status = 'queued' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
-                      ORDER BY next_attempt_at, created_at LIMIT @limit)
-         RETURNING id, kind, channel, participant_id, conversation_id, to_address, subject, message_id_header, message_ids, raw,
+                      ORDER BY priority, next_attempt_at, created_at LIMIT @limit)
+         RETURNING priority, id, kind, channel, participant_id, conversation_id, to_address, subject, message_id_header, message_ids, raw,
                    status, attempts, next_attempt_at, created_at, sent_at, error, lease_until`,
       ),
       threadIds: s.prepare('SELECT message_id_header FROM emails WHERE conversation_id = ? AND participant_id = ? ORDER BY created_at DESC LIMIT ?').pluck(),
@@ -55,15 +63,15 @@ export class SqliteOutbox implements OutboxStore {
     const { heldSeqs: _held, summarizedSeqs: _summarized, channel, ...email } = row;
     this.engine.db
       .insert(schema.emails)
-      .values({ ...email, channel: channel ?? 'email', status: 'queued', attempts: 0, nextAttemptAt: row.createdAt, sentAt: null, error: null, leaseUntil: null })
+      .values({ ...email, channel: channel ?? 'email', priority: PRIORITY[row.kind], status: 'queued', attempts: 0, nextAttemptAt: row.createdAt, sentAt: null, error: null, leaseUntil: null })
       .run();
   }
 
   claimDue(now: number, limit: number, leaseMs: number): Promise<EmailRow[]> {
     return this.engine.enqueue(() => {
       const rows = this.stmt.claim.all({ now, limit, until: now + leaseMs }) as ClaimedRow[];
-      // RETURNING follows no ORDER BY: oldest due first, as selected.
-      rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.created_at - b.created_at);
+      // RETURNING follows no ORDER BY: in claim order, as selected.
+      rows.sort((a, b) => a.priority - b.priority || a.next_attempt_at - b.next_attempt_at || a.created_at - b.created_at);
       return rows.map(
         (r): EmailRow => ({
           id: r.id,

@@ -211,9 +211,12 @@ export const emails = sqliteTable(
     error: text('error'),
     /** A worker's claim holds a queued row until then (migration 0005; see OutboxStore.claimDue). */
     leaseUntil: integer('lease_until'),
+    /** Claim order (lower first): system 0, escalation 1, notifications and SMS 2, broadcasts 3 (migration 0009). */
+    priority: integer('priority').notNull().default(1),
   },
   (t) => [
     index('emails_due_idx').on(t.status, t.nextAttemptAt),
+    index('emails_priority_due_idx').on(t.status, t.priority, t.nextAttemptAt),
     index('emails_created_idx').on(t.createdAt),
     index('emails_thread_idx').on(t.conversationId, t.participantId, t.createdAt),
     /** Replies name the email they answer by its Message-ID (SPEC §8). */
@@ -336,4 +339,51 @@ export const bouncedAddresses = sqliteTable('bounced_addresses', {
   address: text('address').primaryKey(),
   status: text('status').notNull(),
   at: integer('at').notNull(),
+});
+
+// ─── Appointments, broadcasts, system emails (NOTIFICATIONS.md §1, §7, §8) ─────────────────────────
+
+export const calendars = sqliteTable('calendars', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  color: text('color'),
+  groupId: text('group_id'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Appointments; `reminder_at` with `reminded_at` null is a pending reminder (fired once, persisted). */
+export const appointments = sqliteTable(
+  'appointments',
+  {
+    id: text('id').primaryKey(),
+    calendarId: text('calendar_id').notNull(),
+    title: text('title').notNull(),
+    description: text('description'),
+    location: text('location'),
+    startAt: integer('start_at').notNull(),
+    endAt: integer('end_at').notNull(),
+    allDay: integer('all_day', { mode: 'boolean' }).notNull(),
+    recurring: integer('recurring', { mode: 'boolean' }).notNull(),
+    resourceIds: text('resource_ids', { mode: 'json' }).$type<string[]>().notNull(),
+    reminderAt: integer('reminder_at'),
+    remindedAt: integer('reminded_at'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('appointments_reminder_idx').on(t.remindedAt, t.reminderAt)],
+);
+
+/** Admin broadcasts (§7); their emails are outbox rows of kind `broadcast` (`conversation_id` = the broadcast id). */
+export const broadcasts = sqliteTable('broadcasts', {
+  id: text('id').primaryKey(),
+  subject: text('subject').notNull(),
+  recipients: integer('recipients').notNull(),
+  skipped: integer('skipped').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Editable email templates: system email kinds and the escalation email's texts (§8). */
+export const emailTemplates = sqliteTable('email_templates', {
+  kind: text('kind').primaryKey(),
+  doc: text('doc', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  updatedAt: integer('updated_at').notNull(),
 });

@@ -80,7 +80,7 @@ export type MarkOutcome =
  */
 export interface OutboxStore {
   /**
-   * Queued rows whose next attempt is due at `now` and that no live lease holds, oldest due first, at
+   * Queued rows whose next attempt is due at `now` and that no live lease holds, by priority of their kind (system, escalation, notifications and SMS, broadcasts) then oldest due first, at
    * most `limit`; each is leased until `now + leaseMs` in the same atomic step.
    */
   claimDue(now: number, limit: number, leaseMs: number): Promise<EmailRow[]>;
