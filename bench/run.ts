@@ -312,6 +312,9 @@ say(hubOnly.trim());
 say();
 const timers = execFileSync(process.execPath, ['--expose-gc', join(DIST, 'bench', 'timers.js'), ...(QUICK ? ['--timers', '100000', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 say(timers.trim());
+say();
+const notify = execFileSync(process.execPath, [join(DIST, 'bench', 'notify.js'), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+say(notify.trim());
 
 const report = lines.join('\n') + '\n';
 process.stdout.write('\n' + report);
