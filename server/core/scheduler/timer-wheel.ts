@@ -1,3 +1,5 @@
+import { EXPIRED, TimerNodes } from './timer-nodes.js';
+
 /** Options of {@link TimerWheel}. */
 export interface TimerWheelOptions<K> {
   /** The wheel's starting time, from the same clock as every later `dueAt` and `advance(now)`. */
@@ -20,18 +22,6 @@ export interface TimerWheelOptions<K> {
 
 export const DEFAULT_TICK_MS = 100;
 export const DEFAULT_SLOTS = 1024;
-
-// Node states, kept in the prev field of nodes that are not linked into a list (a linked node's prev is ≥ 0).
-/** Detached from its slot and waiting in `scratch` to fire during the current advance. */
-const FIRING = -1;
-/** Was FIRING, then cancelled or re-armed: skipped, and freed when the firing loop reaches it. */
-const DEAD = -2;
-/** On the free list (chained through next). */
-const FREE = -3;
-
-/** The expired list's sentinel: timers armed with a due time already passed. */
-const EXPIRED = 0;
-const INITIAL_CAPACITY = 8192;
 
 /**
  * Keyed one-shot timers on a hierarchical hashed timing wheel (Varghese & Lauck, scheme 7), for a
@@ -58,12 +48,9 @@ const INITIAL_CAPACITY = 8192;
  * classic Linux timer wheel): each timer moves at most once per level and its slot alone is touched
  * when it does, so there is no sweep of far-future timers on every revolution.
  *
- * Memory and speed. A timer is an index, not an object, into parallel typed arrays: 8 bytes of links
- * (next, prev), all that cancel() touches of a node, kept apart so that they stay dense in cache; 8
- * of due time; 4 of arm sequence, read only by arming and firing. Slots are the sentinels of
- * circular doubly-linked lists among the same nodes, so unlinking needs no slot lookup; free nodes
- * are chained through next. Keys are looked up through a `Map<K, node>` plus a `keys[node]` array
- * (about 40 bytes a timer more). Arrays double when full and never shrink.
+ * Memory and speed: timers are nodes in the parallel typed arrays of {@link TimerNodes}
+ * (timer-nodes.ts), which also holds the slots' lists and the key index; this class places, cascades
+ * and fires them.
  */
 export class TimerWheel<K> {
   readonly tickMs: number;
@@ -73,32 +60,17 @@ export class TimerWheel<K> {
   private readonly levels: number;
   /** spans[L] = slots^L: ticks per slot at level L. */
   private readonly spans: number[];
-  /** Non-empty slots per level; occupied[levels] is the expired list (0 or 1). */
+  private readonly nodes: TimerNodes<K>;
+  /** nodes.occupied, never replaced: non-empty slots per level; occupied[levels] is the expired list (0 or 1). */
   private readonly occupied: number[];
   /** Tick numbers inside are relative to this absolute tick, so that they stay small integers. */
   private readonly origin: number;
-
-  private capacity: number;
-  /** Node i: next = link[2i], prev = link[2i + 1]. */
-  private link: Int32Array;
-  private due: Float64Array;
-  /** seq[i]: the arm sequence of node i, for firing ties in arm order. */
-  private seq: Int32Array;
-  /** Next never-used node. */
-  private top: number;
-  private freeHead = -1;
-  private armSeq = 0;
-
-  /** key → node, and node → key. */
-  private readonly index = new Map<K, number>();
-  private keys: (K | undefined)[];
 
   /** The last `now` reached; every timer in a slot (not the expired list) is due after it. */
   private time: number;
   /** The next tick whose slot is not fully fired: ticks < cur are done, slot cur may be partly done. */
   private cur: number;
   private advancing = false;
-  private scratch = new Int32Array(256);
   private failed = false;
   private firstError: unknown = undefined;
   /** Cached scanWakeTick(); arm() can only lower it, cancel() and advance() invalidate it. */
@@ -121,21 +93,8 @@ export class TimerWheel<K> {
     this.spans = [1];
     while (this.spans[this.spans.length - 1]! * slots <= maxTicks) this.spans.push(this.spans[this.spans.length - 1]! * slots);
     this.levels = this.spans.length;
-    this.occupied = new Array<number>(this.levels + 1).fill(0);
-
-    const sentinels = 1 + this.levels * slots;
-    let capacity = INITIAL_CAPACITY;
-    while (capacity < sentinels * 2) capacity *= 2;
-    this.capacity = capacity;
-    this.link = new Int32Array(capacity * 2);
-    this.due = new Float64Array(capacity);
-    this.seq = new Int32Array(capacity);
-    this.keys = new Array<K | undefined>(capacity).fill(undefined);
-    for (let s = 0; s < sentinels; s++) {
-      this.link[s << 1] = s;
-      this.link[(s << 1) + 1] = s;
-    }
-    this.top = sentinels;
+    this.nodes = new TimerNodes<K>(slots, this.levels);
+    this.occupied = this.nodes.occupied;
 
     this.time = options.now;
     this.origin = this.floorTick(options.now);
@@ -144,18 +103,18 @@ export class TimerWheel<K> {
 
   /** Pending timers, those being fired by the current advance() included until their turn. */
   get size(): number {
-    return this.index.size;
+    return this.nodes.index.size;
   }
 
   /** Whether `key` has a pending timer. */
   has(key: K): boolean {
-    return this.find(key) >= 0;
+    return this.nodes.index.has(key);
   }
 
   /** The due time of `key`'s pending timer, or undefined. */
   dueAt(key: K): number | undefined {
-    const i = this.find(key);
-    return i < 0 ? undefined : this.due[i];
+    const i = this.nodes.index.get(key);
+    return i === undefined ? undefined : this.nodes.due[i];
   }
 
   /**
@@ -165,41 +124,13 @@ export class TimerWheel<K> {
    */
   arm(key: K, dueAt: number): void {
     if (!(Math.abs(dueAt) <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`dueAt must be a safe number, got ${dueAt}`);
-    const link = this.link;
-    let i: number;
-    const found = this.index.get(key);
-    if (found === undefined) {
-      i = this.allocKey(key);
-      this.index.set(key, i);
-    } else if (link[(found << 1) + 1]! >= 0) {
-      i = found;
-      this.unlink(i);
-    } else {
-      // It is waiting in scratch to fire in this very advance: leave that node dead, start afresh.
-      link[(found << 1) + 1] = DEAD;
-      this.keys[found] = undefined;
-      i = this.allocKey(key);
-      this.index.set(key, i);
-    }
-    this.due[i] = dueAt;
-    this.seq[i] = this.armSeq;
-    this.armSeq = (this.armSeq + 1) | 0;
-    const wake = this.place(i);
+    const wake = this.place(this.nodes.acquire(key, dueAt), dueAt);
     if (this.wakeValid && wake < this.wakeTick) this.wakeTick = wake;
   }
 
   /** Removes `key`'s pending timer; true if there was one. O(1). Safe inside onFire. */
   cancel(key: K): boolean {
-    const i = this.index.get(key);
-    if (i === undefined) return false;
-    this.index.delete(key);
-    if (this.link[(i << 1) + 1]! >= 0) {
-      this.unlink(i);
-      this.free(i);
-    } else {
-      this.link[(i << 1) + 1] = DEAD;
-      this.keys[i] = undefined;
-    }
+    if (!this.nodes.release(key)) return false;
     this.wakeValid = false;
     return true;
   }
@@ -271,16 +202,10 @@ export class TimerWheel<K> {
     return k;
   }
 
-  /** The node of `key`, or −1. */
-  private find(key: K): number {
-    return this.index.get(key) ?? -1;
-  }
-
-  /** Links node i into its slot; returns the tick at which it next needs advance() (−∞: now). */
-  private place(i: number): number {
-    const dueAt = this.due[i]!;
+  /** Links node i, due at dueAt, into its slot; returns the tick at which it next needs advance() (−∞: now). */
+  private place(i: number, dueAt: number): number {
     if (dueAt <= this.time) {
-      this.append(i, EXPIRED, this.levels);
+      this.nodes.append(i, EXPIRED, this.levels);
       return -Infinity;
     }
     let d = Math.ceil(dueAt / this.tickMs);
@@ -289,14 +214,14 @@ export class TimerWheel<K> {
     const delta = d - this.cur; // ≥ 0: dueAt > time ≥ end of tick cur − 1
     const S = this.slots;
     if (delta < S) {
-      this.append(i, 1 + (d % S), 0);
+      this.nodes.append(i, 1 + (d % S), 0);
       return d;
     }
     let L = 1;
     while (L + 1 < this.levels && delta >= this.spans[L + 1]!) L++;
     const span = this.spans[L]!;
     const block = Math.floor(d / span);
-    this.append(i, 1 + L * S + (block % S), L);
+    this.nodes.append(i, 1 + L * S + (block % S), L);
     return block * span;
   }
 
@@ -305,20 +230,18 @@ export class TimerWheel<K> {
     this.cur = tick;
     const S = this.slots;
     if (tick % S !== 0) return;
-    const link = this.link;
+    // place() only links nodes, it never allocates: the arrays stay the same throughout.
+    const link = this.nodes.link;
+    const due = this.nodes.due;
     for (let L = this.levels - 1; L >= 1; L--) {
       const span = this.spans[L]!;
       if (tick % span !== 0 || this.occupied[L] === 0) continue;
       const s = 1 + L * S + (Math.floor(tick / span) % S);
-      let i = link[s << 1]!;
-      if (i === s) continue;
       // Detach the whole list, then re-place each node (all land on lower levels).
-      link[s << 1] = s;
-      link[(s << 1) + 1] = s;
-      this.occupied[L]!--;
+      let i = this.nodes.detachAll(s, L);
       while (i !== s) {
         const n = link[i << 1]!;
-        this.place(i);
+        this.place(i, due[i]!);
         i = n;
       }
     }
@@ -326,51 +249,25 @@ export class TimerWheel<K> {
 
   /** Fires the nodes of list s with due ≤ limit, in (due, arm order). */
   private fireList(s: number, limit: number): void {
-    const link = this.link;
-    const due = this.due;
-    let n = 0;
-    let i = link[s << 1]!;
-    while (i !== s) {
-      const nx = link[i << 1]!;
-      if (due[i]! <= limit) {
-        this.unlink(i);
-        link[(i << 1) + 1] = FIRING;
-        if (n === this.scratch.length) {
-          const grown = new Int32Array(n * 2);
-          grown.set(this.scratch);
-          this.scratch = grown;
-        }
-        this.scratch[n++] = i;
-      }
-      i = nx;
-    }
+    const nodes = this.nodes;
+    const n = nodes.detachDue(s, limit);
     if (n === 0) return;
-    const scratch = this.scratch;
-    if (n > 1 && !this.isSorted(n)) scratch.subarray(0, n).sort(this.byDue);
+    const firing = nodes.firing;
+    const keys = nodes.keys;
+    const onFire = this.onFire;
+    let due = nodes.due;
     for (let k = 0; k < n; k++) {
-      const j = scratch[k]!;
-      if (this.link[(j << 1) + 1] === DEAD) {
-        this.free(j);
-        continue;
-      }
-      const dueAt = this.due[j]!;
-      const key = this.keys[j] as K;
-      this.index.delete(key);
-      this.free(j);
+      const j = firing[k]!;
+      const dueAt = due[j]!;
+      const key = keys[j] as K;
+      if (!nodes.retire(j, key)) continue;
       try {
-        this.onFire(key, dueAt);
+        onFire(key, dueAt);
       } catch (e) {
         this.report(e, key);
       }
+      due = nodes.due; // onFire may have armed, and arming may have grown the arrays
     }
-  }
-
-  private readonly byDue = (a: number, b: number): number => this.due[a]! - this.due[b]! || (this.seq[a]! - this.seq[b]!) | 0;
-
-  private isSorted(n: number): boolean {
-    const s = this.scratch;
-    for (let k = 1; k < n; k++) if (this.byDue(s[k - 1]!, s[k]!) > 0) return false;
-    return true;
   }
 
   private report(error: unknown, key: K): void {
@@ -389,93 +286,17 @@ export class TimerWheel<K> {
   }
 
   private scanWakeTick(): number {
-    const S = this.slots;
-    const link = this.link;
-    if (this.occupied[0]! > 0) {
-      // Level 0 holds ticks cur … cur + S − 1, one per slot; the first non-empty one is the earliest.
-      for (let k = 0; k < S; k++) {
-        const t = this.cur + k;
-        const s = 1 + (t % S);
-        if (link[s << 1] !== s) return t;
-      }
-    }
+    const nodes = this.nodes;
+    // Level 0 holds ticks cur … cur + S − 1, one per slot; the first non-empty one is the earliest.
+    if (this.occupied[0]! > 0) return this.cur + nodes.firstOccupied(0, this.cur);
     let best = Infinity;
     for (let L = 1; L < this.levels; L++) {
       if (this.occupied[L] === 0) continue;
       const span = this.spans[L]!;
-      const base = 1 + L * S;
       // The current block's own slot was re-hashed on entry, so start with the next block.
-      const b0 = Math.floor(this.cur / span);
-      for (let k = 1; k <= S; k++) {
-        const s = base + ((b0 + k) % S);
-        if (link[s << 1] !== s) {
-          best = Math.min(best, (b0 + k) * span);
-          break;
-        }
-      }
+      const b1 = Math.floor(this.cur / span) + 1;
+      best = Math.min(best, (b1 + nodes.firstOccupied(L, b1)) * span);
     }
     return best;
-  }
-
-  /** Links node i at the tail of list s, which belongs to `level`. */
-  private append(i: number, s: number, level: number): void {
-    const link = this.link;
-    const tail = link[(s << 1) + 1]!;
-    if (tail === s) this.occupied[level]!++;
-    link[tail << 1] = i;
-    link[(i << 1) + 1] = tail;
-    link[i << 1] = s;
-    link[(s << 1) + 1] = i;
-  }
-
-  private unlink(i: number): void {
-    const link = this.link;
-    const p = link[(i << 1) + 1]!;
-    const n = link[i << 1]!;
-    link[p << 1] = n;
-    link[(n << 1) + 1] = p;
-    // Only a sentinel can be both neighbours: the slot is now empty.
-    if (p === n) this.occupied[p === EXPIRED ? this.levels : Math.floor((p - 1) / this.slots)]!--;
-  }
-
-  private alloc(): number {
-    let i = this.freeHead;
-    if (i >= 0) {
-      this.freeHead = this.link[i << 1]!;
-    } else {
-      if (this.top === this.capacity) this.grow();
-      i = this.top++;
-    }
-    return i;
-  }
-
-  private allocKey(key: K): number {
-    const i = this.alloc();
-    // As a Map keeps it: -0 is stored (and fired) as 0.
-    this.keys[i] = (key as unknown) === 0 ? (0 as K) : key;
-    return i;
-  }
-
-  private free(i: number): void {
-    this.keys[i] = undefined;
-    this.link[(i << 1) + 1] = FREE;
-    this.link[i << 1] = this.freeHead;
-    this.freeHead = i;
-  }
-
-  private grow(): void {
-    const capacity = this.capacity * 2;
-    if (capacity > 2 ** 28) throw new RangeError('TimerWheel: more than 2^28 pending timers');
-    const link = new Int32Array(capacity * 2);
-    link.set(this.link);
-    this.link = link;
-    const due = new Float64Array(capacity);
-    due.set(this.due);
-    this.due = due;
-    const seq = new Int32Array(capacity);
-    seq.set(this.seq);
-    this.seq = seq;
-    for (let i = this.capacity; i < capacity; i++) this.keys.push(undefined);
-    this.capacity = capacity;
   }
 }
