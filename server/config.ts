@@ -65,6 +65,10 @@ const EnvSchema = z.object({
   PARLEY_INBOUND_REQUIRE_DMARC: z.enum(['0', '1']).default('0'),
   PARLEY_INBOUND_TLS_KEY_FILE: z.string().optional(),
   PARLEY_INBOUND_TLS_CERT_FILE: z.string().optional(),
+  PARLEY_PGP_KEY_FILE: z.string().min(1).optional(),
+  PARLEY_PGP_PASSPHRASE: z.string().optional(),
+  PARLEY_SMIME_KEY_FILE: z.string().min(1).optional(),
+  PARLEY_SMIME_CERT_FILE: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -121,6 +125,8 @@ export interface Config {
     /** Signing keys of reply addresses, kept in the data dir; the last one signs. */
     replyKeys: Array<{ id: string; secret: string }>;
   };
+  /** Signed/encrypted notification emails (NOTIFICATIONS §3): the hub's keys; unset, modes that need them meet a missing signing key. */
+  emailSecurity: { pgpKeyFile?: string; pgpPassphrase?: string; smimeKeyFile?: string; smimeCertFile?: string };
 }
 
 /**
@@ -206,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tls: tlsConfig(e.PARLEY_INBOUND_TLS_KEY_FILE, e.PARLEY_INBOUND_TLS_CERT_FILE),
       replyKeys,
     },
+    emailSecurity: { pgpKeyFile: e.PARLEY_PGP_KEY_FILE, pgpPassphrase: e.PARLEY_PGP_PASSPHRASE, smimeKeyFile: e.PARLEY_SMIME_KEY_FILE, smimeCertFile: e.PARLEY_SMIME_CERT_FILE },
   };
 }
 

@@ -6,6 +6,7 @@ export type * from './tokens.js';
 export type * from './metrics.js';
 export type * from './logger.js';
 export type * from './email.js';
+export type * from './email-security.js';
 export type { Mailer, OutgoingEmail } from './mailer.js';
 export { MailerError } from './mailer.js';
 export { SmsError, type OutgoingSms, type SmsSender } from './sms.js';
