@@ -315,6 +315,9 @@ say(timers.trim());
 say();
 const notify = execFileSync(process.execPath, [join(DIST, 'bench', 'notify.js'), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 say(notify.trim());
+say();
+const inbound = execFileSync(process.execPath, [join(DIST, 'bench', 'inbound.js'), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+say(inbound.trim());
 
 const report = lines.join('\n') + '\n';
 process.stdout.write('\n' + report);

@@ -93,6 +93,7 @@ export interface Parley {
   store: SqliteStore;
   escalation: Escalation;
   outbox: OutboxWorker;
+  inbound: InboundMail;
   /** Notification rules (NOTIFICATIONS.md): events in, deliveries out. */
   notifier: Notifier;
   definitions: Definitions;
@@ -281,6 +282,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     store,
     escalation,
     outbox,
+    inbound,
     notifier,
     definitions,
     metrics,
