@@ -7,6 +7,7 @@ export * from './model.js';
 export * from './frames.js';
 export * from './http.js';
 export * from './notifications.js';
+export * from './system-emails.js';
 export * from './decode.js';
 export * from './errors.js';
 export { codePointLength, MAX_BODY_CHARS } from './text.js';

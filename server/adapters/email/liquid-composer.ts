@@ -5,6 +5,8 @@ import { Liquid, type Template } from 'liquidjs';
 import { convert as htmlToText } from 'html-to-text';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { ComposedEmail, EmailComposer, EmailTemplateId, EmailTemplates, EscalationEmail, Logger, NotificationEmail } from '../../core/ports/index.js';
+import type { EmailTemplateEditor, EscalationTexts, RenderedEmail, SystemEmail, SystemKind, SystemTexts } from '../../core/ports/index.js';
+import { BUILTIN_SYSTEM_TEXTS, SystemComposer, reason } from './system-composer.js';
 import { REPLY_MARKER } from '../../core/inbound/inbound-mail.js';
 import { CLIP_CHARS, bodyLines, clip, humanDelay, indentBody, oneLine } from './text.js';
 
@@ -71,12 +73,17 @@ export function threadRootId(conversationId: string, participantId: string, doma
  * are strict, templates see only own properties, and parse/render/memory are bounded. A template
  * that fails is logged by name and replaced by English, then by the built-in template.
  */
-export class LiquidComposer implements EmailComposer {
+export class LiquidComposer implements EmailComposer, EmailTemplateEditor {
   private readonly html: Liquid;
   private readonly text: Liquid;
   /** `${templateId}/${locale}.${part}` → the parsed file. */
   private readonly templates = new Map<string, Template[]>();
   private readonly builtin = new Map<string, Template[]>();
+  /** The files' sources, as `templates` keys them (GET of an escalation template shows them). */
+  private readonly sources = new Map<string, string>();
+  /** `escalation/${lang}.${part}` → an admin's texts (NOTIFICATIONS §8), ahead of the file of that language. */
+  private readonly overrides = new Map<string, Template[]>();
+  private readonly system: SystemComposer;
   private readonly domain: string;
   private readonly site: string;
   private readonly log: Logger;
@@ -99,6 +106,7 @@ export class LiquidComposer implements EmailComposer {
       // `raw` would print unescaped HTML: in our templates it escapes like any other output.
       engine.registerFilter('raw', (s: unknown) => s);
     }
+    this.system = new SystemComposer({ text: this.text, from: opts.from, domain: this.domain, logger: opts.logger });
     const dir = opts.templatesDir ?? templatesDir();
     for (const id of TEMPLATE_IDS) {
       for (const part of PARTS) {
@@ -106,7 +114,9 @@ export class LiquidComposer implements EmailComposer {
         for (const locale of LOCALES) {
           const name = `${id}/${locale}.${part}.liquid`;
           try {
-            this.templates.set(`${id}/${locale}.${part}`, this.engine(part).parse(readFileSync(join(dir, name), 'utf8')));
+            const source = readFileSync(join(dir, name), 'utf8');
+            this.templates.set(`${id}/${locale}.${part}`, this.engine(part).parse(source));
+            this.sources.set(`${id}/${locale}.${part}`, source);
           } catch (e) {
             this.log.error('email template failed', { template: name, error: String(e) });
           }
@@ -120,10 +130,10 @@ export class LiquidComposer implements EmailComposer {
   }
 
   /** Renders template `id`'s part in `locale`, else in English, else the built-in one. */
-  private render(id: keyof typeof BUILTIN, locale: Locale, part: Part, data: object): { out: string; template: string } {
+  private render(id: keyof typeof BUILTIN, locale: string, part: Part, data: object): { out: string; template: string } {
     const engine = this.engine(part);
-    for (const l of locale === 'en' ? (['en'] as const) : ([locale, 'en'] as const)) {
-      const t = this.templates.get(`${id}/${l}.${part}`);
+    for (const l of locale === 'en' ? ['en'] : [locale, 'en']) {
+      const t = this.overrides.get(`${id}/${l}.${part}`) ?? this.templates.get(`${id}/${l}.${part}`);
       if (!t) continue;
       try {
         return { out: engine.renderSync(t, data) as string, template: `${id}.${l}` };
@@ -140,9 +150,42 @@ export class LiquidComposer implements EmailComposer {
         return this.escalation(data as EscalationEmail);
       case 'notification':
         return this.notification(data as NotificationEmail);
+      case 'system':
+        return this.system.compose(data as SystemEmail);
       default:
         return Promise.reject(new Error(`unknown email template: ${String(templateId)}`));
     }
+  }
+
+  check(source: string, part: 'subject' | 'text' | 'html'): string | null {
+    try {
+      this.engine(part).parse(source);
+      return null;
+    } catch (e) {
+      return reason(e);
+    }
+  }
+
+  renderSystem(data: SystemEmail): RenderedEmail {
+    return this.system.render(data);
+  }
+
+  builtinSystemTexts(kind: SystemKind): Record<string, SystemTexts> {
+    return structuredClone(BUILTIN_SYSTEM_TEXTS[kind]);
+  }
+
+  builtinEscalationTexts(lang: string): EscalationTexts {
+    const l = (LOCALES as readonly string[]).includes(lang) ? lang : 'en';
+    const part = (p: Part) => this.sources.get(`escalation/${l}.${p}`) ?? this.sources.get(`escalation/en.${p}`) ?? BUILTIN_ESCALATION[p];
+    return { subject: part('subject'), text: part('text'), html: part('html') };
+  }
+
+  setEscalationTexts(lang: string, texts: EscalationTexts | null): void {
+    const l = lang.toLowerCase();
+    // Parse all three first: a failing part leaves the previous texts in place.
+    const parsed = texts ? PARTS.map((p) => [p, this.engine(p).parse(texts[p])] as const) : [];
+    for (const p of PARTS) this.overrides.delete(`escalation/${l}.${p}`);
+    for (const [p, t] of parsed) this.overrides.set(`escalation/${l}.${p}`, t);
   }
 
   private async escalation(e: EscalationEmail): Promise<ComposedEmail> {
@@ -169,9 +212,11 @@ export class LiquidComposer implements EmailComposer {
         return { senderName: oneLine(m.senderName), time: format.format(m.createdAt), body: indentBody(m.body), clipped, lines: bodyLines(m.body) };
       }),
     };
-    const subject = oneLine(this.render('escalation', locale, 'subject', data).out.replace(/\s+/g, ' '));
-    const text = this.render('escalation', locale, 'text', data);
-    const html = this.render('escalation', locale, 'html', data);
+    // An admin's texts for a language without a file (`fr`) are used too.
+    const pick = this.overrides.has(`escalation/${lang}.subject`) ? lang : locale;
+    const subject = oneLine(this.render('escalation', pick, 'subject', data).out.replace(/\s+/g, ' '));
+    const text = this.render('escalation', pick, 'text', data);
+    const html = this.render('escalation', pick, 'html', data);
 
     const messageId = emailMessageId(e.emailId, this.domain);
     const root = threadRootId(e.conversation.id, e.to.id, this.domain);

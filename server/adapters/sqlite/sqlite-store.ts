@@ -19,6 +19,7 @@ import type {
   ReceiptTimes,
   Store,
   WatermarkRow,
+  TemplateDoc,
 } from '../../core/ports/index.js';
 import { SqliteDirectory } from './directory.js';
 import { SqliteEngine, type SqliteEngineOptions } from './engine.js';
@@ -26,6 +27,7 @@ import { SqliteInbound } from './inbound.js';
 import { SqliteMessages } from './messages.js';
 import { SqliteNotifications } from './notifications.js';
 import { SqliteOutbox } from './outbox.js';
+import { SqliteTemplates } from './templates.js';
 import { SqliteWatermarks } from './watermarks.js';
 
 export { DELIVERED_WINDOW_MS } from './rise-queue.js';
@@ -45,6 +47,7 @@ export class SqliteStore implements Store {
   private readonly outbox: SqliteOutbox;
   private readonly notifications: SqliteNotifications;
   private readonly inbound: SqliteInbound;
+  private readonly templates: SqliteTemplates;
 
   constructor(opts: SqliteStoreOptions) {
     this.engine = new SqliteEngine(opts);
@@ -54,6 +57,7 @@ export class SqliteStore implements Store {
     this.watermarks = new SqliteWatermarks(this.engine, this.outbox);
     this.notifications = new SqliteNotifications(this.engine, this.outbox);
     this.inbound = new SqliteInbound(this.engine);
+    this.templates = new SqliteTemplates(this.engine, this.outbox);
   }
 
   // ─── DirectoryStore ──────────────────────────────────────────────────────────────────────────────
@@ -210,6 +214,20 @@ export class SqliteStore implements Store {
   }
   bouncedAddresses(): Promise<string[]> {
     return this.inbound.bouncedAddresses();
+  }
+
+  // ─── TemplateStore ───────────────────────────────────────────────────────────────────────────────
+  getTemplate(kind: string): Promise<TemplateDoc | null> {
+    return this.templates.getTemplate(kind);
+  }
+  putTemplate(kind: string, doc: Record<string, unknown>, at: number): Promise<void> {
+    return this.templates.putTemplate(kind, doc, at);
+  }
+  listTemplates(prefix: string): Promise<TemplateDoc[]> {
+    return this.templates.listTemplates(prefix);
+  }
+  queueSystemEmail(row: NewEmailRow): Promise<void> {
+    return this.templates.queueSystemEmail(row);
   }
 
   // ─── Lifecycle ───────────────────────────────────────────────────────────────────────────────────

@@ -40,6 +40,7 @@ export interface ComposedEmail {
 export interface EmailTemplates {
   escalation: EscalationEmail;
   notification: NotificationEmail;
+  system: SystemEmail;
 }
 
 /** One notification email (NOTIFICATIONS §3), its subject and body already rendered from the definition. */
@@ -67,4 +68,64 @@ export type EmailTemplateId = keyof EmailTemplates;
  */
 export interface EmailComposer {
   compose<T extends EmailTemplateId>(templateId: T, data: EmailTemplates[T]): Promise<ComposedEmail>;
+}
+
+/** The system email kinds (NOTIFICATIONS §8). */
+export type SystemKind = 'welcome' | 'invitation' | 'password_reset' | 'email_change';
+
+/** One language's system email texts: LiquidJS subject and plain-text body. */
+export interface SystemTexts {
+  subject: string;
+  body: string;
+}
+
+/**
+ * One system email (NOTIFICATIONS §8), template id `system`. Its templates see exactly `participant`
+ * (id, name, email, locale), `variables` and `autoAccept`; the body is plain text, and the HTML part is
+ * that text escaped line by line with its URLs linked.
+ */
+export interface SystemEmail {
+  emailId: string;
+  createdAt: number;
+  to: { id: string; name: string; email: string; locale: string };
+  kind: SystemKind;
+  /** The language of `texts` (one of the template's keys). */
+  language: string;
+  /** The texts to render (stored or built-in); when they fail the built-in texts of `kind` in `language` (else English) are used. */
+  texts: SystemTexts;
+  variables: Record<string, string>;
+  /** The recipient's `preferences.email.autoAcceptInvitations` (users; false for others): invitations say "you were added". */
+  autoAccept: boolean;
+}
+
+/** A rendered template, for previews. */
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** The escalation email's three parts in one language, as Liquid source. */
+export interface EscalationTexts {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/**
+ * The editable side of the composer (NOTIFICATIONS §8): checks and previews user-edited templates with
+ * the same LiquidJS settings the emails use (EMAIL.md "Templates"), gives the built-in texts, and takes
+ * escalation overrides at run time. Core never sees LiquidJS; it goes through this port.
+ */
+export interface EmailTemplateEditor {
+  /** Null when `source` parses (strict filters, parse limit); else the reason, safe to show an admin. */
+  check(source: string, part: 'subject' | 'text' | 'html'): string | null;
+  /** Renders a system email's subject, text and HTML from `data.texts` with no fallback; throws Error with the reason when a template fails. */
+  renderSystem(data: SystemEmail): RenderedEmail;
+  /** The built-in texts of `kind`, by language (at least `en` and `de`). */
+  builtinSystemTexts(kind: SystemKind): Record<string, SystemTexts>;
+  /** The built-in escalation texts in `lang` (its file, else English). */
+  builtinEscalationTexts(lang: string): EscalationTexts;
+  /** Use `texts` for escalation emails in `lang` instead of the built-in file (null: back to the file). They must have passed `check`. */
+  setEscalationTexts(lang: string, texts: EscalationTexts | null): void;
 }
