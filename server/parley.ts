@@ -32,6 +32,8 @@ import { InboundMail, type InboundMetrics } from './core/inbound/inbound-mail.js
 import { HttpRouter } from './transport/http.js';
 import { registerInboundRoutes } from './transport/inbound-routes.js';
 import { registerNotificationRoutes } from './transport/notification-routes.js';
+import { registerSystemEmailRoutes } from './transport/system-email-routes.js';
+import { SystemEmails } from './core/system-emails/system-emails.js';
 import { registerCustomerRoutes, registerHostRoutes, registerOpsRoutes, registerUnsubscribeRoutes } from './transport/routes.js';
 import { registerStaticRoutes } from './transport/static.js';
 import { UwsTransport } from './transport/uws-transport.js';
@@ -165,6 +167,9 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   });
   events.subscribe('EmailCommitted', () => outbox.kick());
   const composer = new LiquidComposer({ from: config.mailFrom, logger });
+  // System emails (NOTIFICATIONS §8), and the escalation texts an admin stored, handed to the composer before any email.
+  const systemEmails = new SystemEmails({ store, participant: (id) => hub.directory.participants.get(id), editor: composer, composer, events, clock, logger, defaultLocale: config.defaultLocale });
+  await systemEmails.start();
   const escalation = new Escalation({
     events,
     store,
@@ -264,6 +269,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     registerHostRoutes(router, api, directoryApi);
     registerInboundRoutes(router, { inbound, store, maxBytes: inboundConfig.maxBytes });
     registerNotificationRoutes(router, { directoryApi, notifier, definitions });
+    registerSystemEmailRoutes(router, { systemEmails });
     registerUnsubscribeRoutes(router, api, { frameAncestors: config.frameAncestors });
     registerCustomerRoutes(router, api, directoryApi, tokens);
     registerOpsRoutes(router, {
