@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ParticipantIdSchema, TimeSchema, text, wellFormed } from './model.js';
+import { nonBlankText } from './text.js';
 
 /**
  * Notification rules (NOTIFICATIONS.md §2–§3, SPEC §3 Notification): the definitions an admin writes,
@@ -233,3 +234,89 @@ export type Notification = z.infer<typeof NotificationSchema>;
 
 export const QueuePutSchema = z.strictObject({ groupId: label });
 export type QueuePut = z.infer<typeof QueuePutSchema>;
+
+/** PUT /v1/calendars/{id} (NOTIFICATIONS §1). */
+export const CalendarPutSchema = z.strictObject({
+  name: text(1, 200),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a color such as #3a87ad').nullable().optional(),
+  groupId: label.nullable().optional(),
+});
+export type CalendarPut = z.infer<typeof CalendarPutSchema>;
+
+/** PUT /v1/appointments/{id} (NOTIFICATIONS §1). */
+export const AppointmentPutSchema = z
+  .strictObject({
+    calendarId: label,
+    title: text(1, 500),
+    description: wellFormed(10_000).nullable().optional(),
+    location: wellFormed(500).nullable().optional(),
+    startAt: TimeSchema,
+    endAt: TimeSchema,
+    allDay: z.boolean().optional(),
+    recurring: z.boolean().optional(),
+    resourceIds: z.array(ParticipantIdSchema).max(1000).optional(),
+    reminderAt: TimeSchema.nullable().optional(),
+  })
+  .refine((a) => a.endAt >= a.startAt, { message: 'endAt is before startAt', path: ['endAt'] });
+export type AppointmentPut = z.infer<typeof AppointmentPutSchema>;
+
+// ─── Admin broadcasts (§7) ─────────────────────────────────────────────────────────────────────────
+
+/** A broadcast reaches at most this many listed users, groups or roles (each list). */
+export const MAX_BROADCAST_LIST = 10_000;
+
+/**
+ * A mailbox for the From header: `addr@example.com` or `Display Name <addr@example.com>` (the name
+ * optionally quoted). One line, no control characters: it goes into a header as is.
+ */
+export const MailboxSchema = z
+  .string()
+  .max(320)
+  .refine((s) => parseMailbox(s) !== null, 'a mailbox: addr@example.com or Name <addr@example.com>');
+
+/** `{name, address}` of a mailbox (MailboxSchema), or null when it is not one. */
+export function parseMailbox(s: string): { name: string | null; address: string } | null {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(s)) return null;
+  const m = /^\s*(?:(?:"((?:[^"\\]|\\.)*)"|([^<>"]*?))\s*<([^<>\s]+)>|([^<>\s]+))\s*$/.exec(s);
+  if (!m) return null;
+  const address = m[3] ?? m[4]!;
+  if (!address.includes('@') || !z.email().safeParse(address).success) return null;
+  const name = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2]?.trim() ?? '');
+  return { name: name === '' ? null : name, address };
+}
+
+/**
+ * POST /v1/broadcasts (§7): one email per person, and with `web` a web notification per user. The
+ * audience is the union of `users`, the members of `groups` holding at least the given permission (rw
+ * satisfies ro), the members of `roles`, and with `customersInGroups` the customers in those groups.
+ */
+export const BroadcastPostSchema = z.strictObject({
+  /** The From header (default PARLEY_MAIL_FROM). */
+  from: MailboxSchema.optional(),
+  subject: nonBlankText(1, 1000, 'subject'),
+  body: nonBlankText(1, 100_000, 'body'),
+  contentType: ContentTypeSchema.default('text/plain'),
+  users: z.array(ParticipantIdSchema).max(MAX_BROADCAST_LIST).default([]),
+  groups: z.array(z.strictObject({ id: label, permission: z.enum(['ro', 'rw']) })).max(MAX_BROADCAST_LIST).default([]),
+  roles: z.array(label).max(MAX_BROADCAST_LIST).default([]),
+  customersInGroups: z.boolean().default(false),
+  web: z.boolean().default(false),
+});
+export type BroadcastPost = z.output<typeof BroadcastPostSchema>;
+
+/**
+ * GET /v1/broadcasts/{id}. `recipients`: the people it reached (an email or a web notification), each
+ * once. `queued`, `sent`, `failed`: its emails by outbox status, now. `skipped`: the people chosen who
+ * got no email (disabled, opted out, no address, bounced). So queued + sent + failed + skipped is
+ * everyone chosen.
+ */
+export const BroadcastStatusSchema = z.object({
+  id: z.string(),
+  recipients: z.number().int(),
+  queued: z.number().int(),
+  sent: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+});
+export type BroadcastStatus = z.infer<typeof BroadcastStatusSchema>;

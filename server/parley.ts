@@ -19,6 +19,9 @@ import { PromMetrics } from './adapters/prom/prom-metrics.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { SystemClock } from './adapters/system/system-clock.js';
 import { createSmsSender } from './adapters/sms/index.js';
+import { createEmailSecurity } from './adapters/email-security/index.js';
+import { Broadcasts } from './core/notifications/broadcasts.js';
+import { Appointments } from './core/notifications/appointments.js';
 import { Definitions } from './core/notifications/definitions.js';
 import { Deliverer, type NotificationMetrics } from './core/notifications/deliverer.js';
 import { Notifier } from './core/notifications/notifier.js';
@@ -30,6 +33,7 @@ import { SmtpListener } from './adapters/email-in/smtp-listener.js';
 import { Bounces } from './core/inbound/bounces.js';
 import { InboundMail, type InboundMetrics } from './core/inbound/inbound-mail.js';
 import { HttpRouter } from './transport/http.js';
+import { registerBroadcastRoutes } from './transport/broadcast-routes.js';
 import { registerInboundRoutes } from './transport/inbound-routes.js';
 import { registerNotificationRoutes } from './transport/notification-routes.js';
 import { registerSystemEmailRoutes } from './transport/system-email-routes.js';
@@ -143,8 +147,14 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     },
   });
   await hub.start();
-  const directoryApi = new HostDirectory({ hub, events, store, clock });
-  const api = new HostApi({ hub, store, clock, tokens, directoryApi });
+  // Signing and encryption keys (NOTIFICATIONS §3): read and checked now, so a broken file stops the start.
+  const emailSecurity = await createEmailSecurity(config.emailSecurity);
+  const directoryApi = new HostDirectory({ hub, events, store, clock, keys: emailSecurity });
+  const composer = new LiquidComposer({ from: config.mailFrom, logger });
+  // System emails (NOTIFICATIONS §8), and the escalation texts an admin stored, handed to the composer before any email.
+  const systemEmails = new SystemEmails({ store, participant: (id) => hub.directory.participants.get(id), editor: composer, composer, events, clock, logger, defaultLocale: config.defaultLocale });
+  await systemEmails.start();
+  const api = new HostApi({ hub, store, clock, tokens, directoryApi, composer });
 
   // Email in (SPEC §8): bounced addresses, and with PARLEY_INBOUND_DOMAIN reply and bounce addresses.
   const bounces = new Bounces(store);
@@ -156,6 +166,8 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   const outbox = new OutboxWorker({
     store,
     mailer,
+    composer,
+    security: emailSecurity,
     sms: createSmsSender({ url: config.sms?.url, secret: config.sms?.secret, dataDir: config.dataDir }),
     clock,
     logger,
@@ -166,10 +178,6 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     ...(adapters.outboxConcurrency ? { concurrency: adapters.outboxConcurrency } : {}),
   });
   events.subscribe('EmailCommitted', () => outbox.kick());
-  const composer = new LiquidComposer({ from: config.mailFrom, logger });
-  // System emails (NOTIFICATIONS §8), and the escalation texts an admin stored, handed to the composer before any email.
-  const systemEmails = new SystemEmails({ store, participant: (id) => hub.directory.participants.get(id), editor: composer, composer, events, clock, logger, defaultLocale: config.defaultLocale });
-  await systemEmails.start();
   const escalation = new Escalation({
     events,
     store,
@@ -198,7 +206,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     definitions,
     deliverer: new Deliverer({
       directory: hub.directory,
-      composer,
+      mailDomain: addressOf(config.mailFrom).split('@')[1] ?? 'localhost',
       bus,
       events,
       metrics,
@@ -218,8 +226,11 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     postToItem: (itemId, visibility, botId, body, clientMsgId) => api.postToItem(itemId, visibility, botId, body, clientMsgId),
   });
   await notifier.start();
+  const appointments = new Appointments({ store, notifier, definitions, clock, logger, recoveryMs: config.escalationRecoveryMs });
+  await appointments.start();
   directoryApi.notificationPreferences = { validate: (p) => definitions.validatePreferences(p), view: (stored) => definitions.preferencesOf(stored) };
   events.subscribe('OutboxQueued', () => outbox.kick());
+  const broadcasts = new Broadcasts({ store, participants: hub.directory.participants, composer, bus, events, clock, logger, tokens, appUrl: config.appUrl, bounces });
   unseenTimers.start();
   outbox.start();
   const inbound = new InboundMail({
@@ -268,8 +279,9 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
     registerHostRoutes(router, api, directoryApi);
     registerInboundRoutes(router, { inbound, store, maxBytes: inboundConfig.maxBytes });
-    registerNotificationRoutes(router, { directoryApi, notifier, definitions });
+    registerNotificationRoutes(router, { directoryApi, notifier, definitions, appointments });
     registerSystemEmailRoutes(router, { systemEmails });
+    registerBroadcastRoutes(router, { broadcasts });
     registerUnsubscribeRoutes(router, api, { frameAncestors: config.frameAncestors });
     registerCustomerRoutes(router, api, directoryApi, tokens);
     registerOpsRoutes(router, {
@@ -303,6 +315,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
       hub.shutdown();
       escalation.stop();
       unseenTimers.stop();
+      appointments.stop();
       await smtp?.close();
       outbox.stop();
       await store.close();

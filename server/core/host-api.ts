@@ -10,7 +10,7 @@ import {
 import type { HostDirectory } from './host-directory.js';
 import type { Hub } from './hub.js';
 import type { ConversationRecord, ParticipantRecord, Relations } from './model.js';
-import type { Clock, Store, Tokens } from './ports/index.js';
+import type { Clock, EmailComposer, Store, Tokens } from './ports/index.js';
 import { mayPostApi } from './rules/rules.js';
 
 export interface HostApiOptions {
@@ -20,6 +20,8 @@ export interface HostApiOptions {
   tokens: Tokens;
   /** Participants and preferences (HostDirectory): unsubscribing patches preferences. */
   directoryApi: HostDirectory;
+  /** Shows deferred outbox emails (composed when sent) as MIME. */
+  composer: EmailComposer;
 }
 
 const DEFAULT_TOKEN_TTL_SECONDS = 3600;
@@ -34,6 +36,7 @@ export class HostApi {
   private readonly clock: Clock;
   private readonly tokens: Tokens;
   private readonly directoryApi: HostDirectory;
+  private readonly composer: EmailComposer;
   private readonly itemConversationCreation = new Map<string, Promise<ConversationRecord>>();
 
   constructor(opts: HostApiOptions) {
@@ -42,6 +45,7 @@ export class HostApi {
     this.clock = opts.clock;
     this.tokens = opts.tokens;
     this.directoryApi = opts.directoryApi;
+    this.composer = opts.composer;
   }
 
   private get dir() {
@@ -144,10 +148,12 @@ export class HostApi {
     return this.store.listEmails(q.since ?? 0, q.limit ?? 100).then((emails) => ({ emails }));
   }
 
+  /** An email's MIME; a deferred one (composed when sent) is composed for the showing. */
   async getEmailRaw(id: string): Promise<string> {
-    const raw = await this.store.getEmailRaw(id);
-    if (raw === null) throw new ProtocolError('not_found', `no such email: ${id}`);
-    return raw;
+    const source = await this.store.getEmailSource(id);
+    if (source === null) throw new ProtocolError('not_found', `no such email: ${id}`);
+    if (!source.deferred) return source.raw;
+    return (await this.composer.compose(source.deferred.template, source.deferred.data as never)).raw;
   }
 
   /** Who an unsubscribe link names (null when the token is not ours or the participant is gone). */

@@ -11,7 +11,7 @@ import {
 } from '../../protocol/index.js';
 import type { Hub } from './hub.js';
 import { isUserPreferences, type ItemRecord, type ParticipantRecord, type ProjectRecord, type Relations } from './model.js';
-import type { Clock, EventBus, Store } from './ports/index.js';
+import type { Clock, EmailSecurity, EventBus, Store } from './ports/index.js';
 import { newParticipant } from './participants.js';
 
 export interface HostDirectoryOptions {
@@ -19,6 +19,8 @@ export interface HostDirectoryOptions {
   events: EventBus;
   store: Store;
   clock: Clock;
+  /** Checks a participant's PGP key and S/MIME certificate when stored (NOTIFICATIONS §1): a broken one is 400. */
+  keys?: Pick<EmailSecurity, 'validatePgpPublicKey' | 'validateSmimeCertificate'> | undefined;
 }
 
 function publicParticipant(p: ParticipantRecord): Participant {
@@ -49,7 +51,7 @@ export class HostDirectory {
     view(stored: UserPreferences['notificationDefinitions']): NonNullable<UserPreferences['notificationDefinitions']>;
   } | null = null;
 
-  constructor(opts: HostDirectoryOptions) {
+  constructor(private readonly opts: HostDirectoryOptions) {
     this.hub = opts.hub;
     this.events = opts.events;
     this.store = opts.store;
@@ -85,6 +87,7 @@ export class HostDirectory {
     const old = this.dir.participants.get(id);
     if (old && old.kind !== body.kind) throw new ProtocolError('conflict', `participant ${id} is a ${old.kind}; kind never changes`);
     const fresh = newParticipant({ id, ...body }, this.clock.now());
+    await this.checkKeys(fresh);
     const p: ParticipantRecord = {
       ...fresh,
       // Re-enabling retires every token issued before it (SPEC §3 Token); creation does not count.
@@ -100,6 +103,16 @@ export class HostDirectory {
     this.events.publish('DirectoryChanged', { entity: 'participant', id });
     this.events.publish('AudienceChanged', { participantIds: [id] });
     return publicParticipant(p);
+  }
+
+  /** A key or certificate that cannot be used is refused with the reason, never found broken at send time. */
+  private async checkKeys(p: ParticipantRecord): Promise<void> {
+    const keys = this.opts.keys;
+    if (!keys) return;
+    const pgp = p.pgpPublicKey ? await keys.validatePgpPublicKey(p.pgpPublicKey, this.clock.now()) : null;
+    if (pgp) throw new ProtocolError('invalid', `pgpPublicKey: ${pgp}`);
+    const smime = p.smimeCertificate ? keys.validateSmimeCertificate(p.smimeCertificate, this.clock.now()) : null;
+    if (smime) throw new ProtocolError('invalid', `smimeCertificate: ${smime}`);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { DefinitionInputSchema, EntityIdSchema, EventPostSchema, ProtocolError, QueuePutSchema, wellFormed, type NotificationDefinition } from '../../protocol/index.js';
+import { AppointmentPutSchema, CalendarPutSchema, DefinitionInputSchema, EntityIdSchema, EventPostSchema, ProtocolError, QueuePutSchema, wellFormed, type NotificationDefinition } from '../../protocol/index.js';
 import type { HostDirectory } from '../core/host-directory.js';
+import type { Appointments } from '../core/notifications/appointments.js';
 import type { Definitions } from '../core/notifications/definitions.js';
 import type { Notifier } from '../core/notifications/notifier.js';
 import { fromOtoboEntries, toOtoboEntry } from '../core/notifications/otobo.js';
@@ -24,7 +25,8 @@ const ExportQuerySchema = z.strictObject({ type: z.enum(['ticket', 'appointment'
 const ImportQuerySchema = z.strictObject({ overwrite: z.enum(['true', 'false']).optional() });
 
 /** Notification rules over HTTP (NOTIFICATIONS §1–§5): events, definitions, export and import, queues. */
-export function registerNotificationRoutes(router: HttpRouter, deps: { directoryApi: HostDirectory; notifier: Notifier; definitions: Definitions }): void {
+export function registerNotificationRoutes(router: HttpRouter, deps: {
+  appointments: Appointments; directoryApi: HostDirectory; notifier: Notifier; definitions: Definitions }): void {
   const { directoryApi, notifier, definitions } = deps;
   router.add({
     method: 'put',
@@ -35,6 +37,31 @@ export function registerNotificationRoutes(router: HttpRouter, deps: { directory
       const name = wellFormed(200).min(1).safeParse(params[0]);
       if (!name.success) throw new ProtocolError('invalid', 'invalid queue name');
       return { status: 200, body: await directoryApi.putQueue(name.data, body.groupId) };
+    },
+  });
+  const { appointments } = deps;
+  router.add({
+    method: 'put',
+    pattern: '/v1/calendars/:id',
+    auth: true,
+    body: CalendarPutSchema,
+    handle: async ({ params, body }) => ({ status: 200, body: await appointments.putCalendar(entityId(params[0], 'calendar'), body) }),
+  });
+  router.add({
+    method: 'put',
+    pattern: '/v1/appointments/:id',
+    auth: true,
+    body: AppointmentPutSchema,
+    handle: async ({ params, body }) => ({ status: 200, body: await appointments.putAppointment(entityId(params[0], 'appointment'), body) }),
+  });
+  router.add({ method: 'get', pattern: '/v1/appointments/:id', auth: true, handle: ({ params }) => ({ status: 200, body: appointments.appointment(entityId(params[0], 'appointment')) }) });
+  router.add({
+    method: 'del',
+    pattern: '/v1/appointments/:id',
+    auth: true,
+    handle: async ({ params }) => {
+      await appointments.deleteAppointment(entityId(params[0], 'appointment'));
+      return { status: 204, body: null };
     },
   });
   router.add({

@@ -143,7 +143,7 @@ export function describeNotificationStore(name: string, factory: StoreFactory<No
         const audit = (await s.store.getEvent('ev'))!.deliveries;
         expect(audit[0]).toMatchObject({ status: 'queued', reason: null, outboxId: 'E1' });
         expect(audit[1]).toMatchObject({ status: 'skipped', reason: 'seen_in_time', outboxId: null });
-        expect(await s.store.outboxStatus(['E1', 'E9'])).toEqual(new Map([['E1', 'queued']]));
+        expect(await s.store.outboxStatus(['E1', 'E9'])).toEqual(new Map([['E1', { status: 'queued', error: null }]]));
       }),
     );
   });

@@ -95,8 +95,8 @@ export function describeOutboxStore(name: string, factory: StoreFactory<OutboxSt
         expect(Object.keys(list[0]!).sort()).toEqual(
           ['attempts', 'conversationId', 'createdAt', 'error', 'id', 'kind', 'messageIds', 'participantId', 'sentAt', 'status', 'subject', 'to'].sort(),
         );
-        expect(await s.store.getEmailRaw('E2')).toBe('raw MIME');
-        expect(await s.store.getEmailRaw('nope')).toBeNull();
+        expect(await s.store.getEmailSource('E2')).toEqual({ raw: 'raw MIME', deferred: null });
+        expect(await s.store.getEmailSource('nope')).toBeNull();
         expect(await s.store.threadMessageIds('C1', 'bob', 10)).toEqual(['<E1@parley>', '<E9@parley>']);
         expect(await s.store.threadMessageIds('C1', 'bob', 1)).toEqual(['<E9@parley>']);
       }),

@@ -70,8 +70,6 @@ describe('PUT /v1/participants/{id}', () => {
       phone: '+4930123456',
       queues: ['Raw'],
       services: ['Printing'],
-      pgpPublicKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n…',
-      smimeCertificate: '-----BEGIN CERTIFICATE-----\n…',
     });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
@@ -88,11 +86,16 @@ describe('PUT /v1/participants/{id}', () => {
       phone: '+4930123456',
       queues: ['Raw'],
       services: ['Printing'],
-      pgpPublicKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n…',
-      smimeCertificate: '-----BEGIN CERTIFICATE-----\n…',
     });
     const bad = await hub.api('PUT', '/v1/participants/put-bad-phone', { kind: 'user', name: 'P', phone: '0301234' });
     expect(bad.status).toBe(400);
+    // Keys are checked when stored: a broken one is refused with the reason, not found broken at send time.
+    const pgp = await hub.api('PUT', '/v1/participants/put-bad-key', { kind: 'user', name: 'P', pgpPublicKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----' });
+    expect(pgp.status).toBe(400);
+    expect(JSON.stringify(pgp.body)).toContain('pgpPublicKey');
+    const cert = await hub.api('PUT', '/v1/participants/put-bad-cert', { kind: 'user', name: 'P', smimeCertificate: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' });
+    expect(cert.status).toBe(400);
+    expect(JSON.stringify(cert.body)).toContain('smimeCertificate');
   });
 
   it('replaces the whole resource: omitted fields return to their defaults and createdAt is kept', async () => {

@@ -2,15 +2,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Liquid, type Template } from 'liquidjs';
-import { convert as htmlToText } from 'html-to-text';
+import { compile } from 'html-to-text';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { ComposedEmail, EmailComposer, EmailTemplateId, EmailTemplates, EscalationEmail, Logger, NotificationEmail } from '../../core/ports/index.js';
+import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
+import type { BroadcastEmail, ComposedEmail, EmailComposer, EmailTemplateId, EmailTemplates, EscalationEmail, Logger, NotificationEmail } from '../../core/ports/index.js';
 import type { EmailTemplateEditor, EscalationTexts, RenderedEmail, SystemEmail, SystemKind, SystemTexts } from '../../core/ports/index.js';
 import { BUILTIN_SYSTEM_TEXTS, SystemComposer, reason } from './system-composer.js';
 import { REPLY_MARKER } from '../../core/inbound/inbound-mail.js';
 import { CLIP_CHARS, bodyLines, clip, humanDelay, indentBody, oneLine } from './text.js';
 
 export { BODY_INDENT, CLIP_CHARS, clip, humanDelay, indentBody, oneLine } from './text.js';
+
+/** html-to-text compiled once: `convert` would rebuild its selector tree on every call. */
+const htmlToText = compile({ wordwrap: 78 });
 
 const LOCALES = ['en', 'de', 'pl'] as const;
 type Locale = (typeof LOCALES)[number];
@@ -87,6 +91,8 @@ export class LiquidComposer implements EmailComposer, EmailTemplateEditor {
   private readonly domain: string;
   private readonly site: string;
   private readonly log: Logger;
+  /** Per broadcast (the last few): its users' message without To and Message-ID (the head ends in CRLF, the body starts with the blank line). */
+  private readonly broadcastTemplates = new Map<string, { head: string; body: string; subject: string }>();
 
   constructor(private readonly opts: { from: string; domain?: string; templatesDir?: string; logger: Logger }) {
     this.log = opts.logger;
@@ -152,6 +158,8 @@ export class LiquidComposer implements EmailComposer, EmailTemplateEditor {
         return this.notification(data as NotificationEmail);
       case 'system':
         return this.system.compose(data as SystemEmail);
+      case 'broadcast':
+        return this.broadcast(data as BroadcastEmail);
       default:
         return Promise.reject(new Error(`unknown email template: ${String(templateId)}`));
     }
@@ -262,7 +270,7 @@ export class LiquidComposer implements EmailComposer, EmailTemplateEditor {
     const footerHtml = e.unsubscribeUrl ? `<p><a href="${escapeHtml(e.unsubscribeUrl)}">Stop these emails</a></p>` : '';
     const body = e.contentType === 'text/html' ? e.body : `<p>${e.body.split(/\r\n|\r|\n/).map(escapeHtml).join('<br>')}</p>`;
     const html = `<!doctype html><html><body>${body}${footerHtml}</body></html>`;
-    const text = (e.contentType === 'text/html' ? htmlToText(e.body, { wordwrap: 78 }) : e.body) + (e.unsubscribeUrl ? `\n\n--\nStop these emails: ${e.unsubscribeUrl}\n` : '');
+    const text = (e.contentType === 'text/html' ? htmlToText(e.body) : e.body) + (e.unsubscribeUrl ? `\n\n--\nStop these emails: ${e.unsubscribeUrl}\n` : '');
     const messageId = emailMessageId(e.emailId, this.domain);
     const headers: Record<string, string> = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'Feedback-ID': `${e.threadKey ?? 'none'}:notification:parley` };
     if (e.threadKey) {
@@ -287,6 +295,99 @@ export class LiquidComposer implements EmailComposer, EmailTemplateEditor {
     });
     return { raw: await mailToString(mail), messageId, subject, to: e.to.email, template: 'notification.default' };
   }
+
+  /**
+   * A broadcast email (NOTIFICATIONS §7) in the notification layout: the admin's body as given (plain
+   * text escaped into HTML, HTML turned into text), customers' footer and List-Unsubscribe, a List-Id
+   * naming the broadcast, and the admin's From when given.
+   */
+  private async broadcast(e: BroadcastEmail): Promise<ComposedEmail> {
+    // Users' emails differ only in To and Message-ID: build the message once per broadcast and write
+    // those two headers per recipient (0.05 ms instead of 0.5–1 ms an email; measured, README).
+    // Customers' emails carry their own unsubscribe link, so each is built whole.
+    const to = e.unsubscribeUrl ? null : toHeader(e.to);
+    if (to === null) return this.broadcastOne(e);
+    let t = this.broadcastTemplates.get(e.broadcastId);
+    if (!t) {
+      const raw = (await this.broadcastOne({ ...e, emailId: TEMPLATE_EMAIL_ID, to: { name: null, email: TEMPLATE_TO } })).raw;
+      const split = raw.indexOf('\r\n\r\n');
+      const head = raw.slice(0, split + 2);
+      const toLine = `To: ${TEMPLATE_TO}\r\n`;
+      const idLine = `Message-ID: ${emailMessageId(TEMPLATE_EMAIL_ID, this.domain)}\r\n`;
+      if (split < 0 || !head.includes(toLine) || !head.includes(idLine)) return this.broadcastOne(e);
+      t = { head: head.replace(toLine, '').replace(idLine, ''), body: raw.slice(split + 2), subject: oneLine(e.subject) };
+      if (this.broadcastTemplates.size >= BROADCAST_BODIES_KEPT) this.broadcastTemplates.delete(this.broadcastTemplates.keys().next().value!);
+      this.broadcastTemplates.set(e.broadcastId, t);
+    }
+    const messageId = emailMessageId(e.emailId, this.domain);
+    const raw = `${t.head}${to}Message-ID: ${messageId}\r\n${t.body}`;
+    return { raw, messageId, subject: t.subject, to: e.to.email, template: 'broadcast.default' };
+  }
+
+  private async broadcastOne(e: BroadcastEmail): Promise<ComposedEmail> {
+    const subject = oneLine(e.subject);
+    const body = broadcastBody(e);
+    const footerHtml = e.unsubscribeUrl ? `<p><a href="${escapeHtml(e.unsubscribeUrl)}">Stop these emails</a></p>` : '';
+    const html = `<!doctype html><html><body>${body.html}${footerHtml}</body></html>`;
+    const text = body.text + (e.unsubscribeUrl ? `\n\n--\nStop these emails: ${e.unsubscribeUrl}\n` : '');
+    const messageId = emailMessageId(e.emailId, this.domain);
+    const listId = `${quoted(subject)} <b.${e.broadcastId}.${this.domain}>`;
+    const headers: Record<string, string | { prepared: true; value: string }> = {
+      'Auto-Submitted': 'auto-generated',
+      'X-Auto-Response-Suppress': 'All',
+      'List-Id': /^[\x20-\x7e]*$/.test(listId) ? { prepared: true, value: listId } : listId,
+      'Feedback-ID': `${e.broadcastId}:broadcast:parley`,
+    };
+    if (e.unsubscribeUrl) {
+      headers['List-Unsubscribe'] = `<${e.unsubscribeUrl}>`;
+      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+    }
+    const mail = new MailComposer({
+      from: e.from ? (e.from.name ? { name: oneLine(e.from.name), address: e.from.address } : e.from.address) : this.opts.from,
+      to: e.to.name ? { name: oneLine(e.to.name), address: e.to.email } : e.to.email,
+      subject,
+      text,
+      html,
+      messageId,
+      date: new Date(e.createdAt),
+      headers,
+      textEncoding: 'quoted-printable',
+    });
+    return { raw: await mailToString(mail), messageId, subject, to: e.to.email, template: 'broadcast.default' };
+  }
+}
+
+/** A broadcast's body in both parts, rendered once for all of its emails (html-to-text on 100 KB is not cheap). */
+const broadcastBodies = new Map<string, { html: string; text: string }>();
+const BROADCAST_BODIES_KEPT = 4;
+
+function broadcastBody(e: BroadcastEmail): { html: string; text: string } {
+  let b = broadcastBodies.get(e.broadcastId);
+  if (!b) {
+    b = {
+      html: e.contentType === 'text/html' ? e.body : `<p>${e.body.split(/\r\n|\r|\n/).map(escapeHtml).join('<br>')}</p>`,
+      text: e.contentType === 'text/html' ? htmlToText(e.body) : e.body,
+    };
+    if (broadcastBodies.size >= BROADCAST_BODIES_KEPT) broadcastBodies.delete(broadcastBodies.keys().next().value!);
+    broadcastBodies.set(e.broadcastId, b);
+  }
+  return b;
+}
+
+const TEMPLATE_EMAIL_ID = 'broadcast-template';
+const TEMPLATE_TO = 'broadcast-recipient@invalid';
+
+/** `To: Name <address>` as nodemailer writes it (a phrase quoted or RFC 2047-encoded, folded at 76); null for a non-ASCII address. */
+function toHeader(to: BroadcastEmail['to']): string | null {
+  if (!/^[\x21-\x7e]+$/.test(to.email) || /[<>",\\]/.test(to.email)) return null;
+  const name = to.name === null ? '' : oneLine(to.name).trim();
+  if (name === '') return `To: ${to.email}\r\n`;
+  const phrase = !/^[\x20-\x7e]*$/.test(name)
+    ? encodeWords(name, 'Q', 52)
+    : /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/.test(name)
+      ? name
+      : `"${name.replace(/["\\]/g, '\\$&')}"`;
+  return `${foldLines(`To: ${phrase} <${to.email}>`, 76)}\r\n`;
 }
 
 /** The marker as the first line of the body (after `<body …>` when the template has one). */

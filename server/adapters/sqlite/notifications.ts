@@ -97,7 +97,7 @@ export class SqliteNotifications implements NotificationStore {
       nextTimer: s.prepare('SELECT min(due_at) FROM notification_timers').pluck(),
       timer: s.prepare('SELECT notification_id, event_id, delivery_index, due_at, email FROM notification_timers WHERE notification_id = ?'),
       deleteTimer: s.prepare('DELETE FROM notification_timers WHERE notification_id = ?'),
-      outboxStatus: s.prepare('SELECT status FROM emails WHERE id = ?').pluck(),
+      outboxStatus: s.prepare('SELECT status, error FROM emails WHERE id = ?'),
     };
   }
 
@@ -167,11 +167,11 @@ export class SqliteNotifications implements NotificationStore {
     );
   }
 
-  outboxStatus(ids: readonly string[]): Promise<Map<string, 'queued' | 'sent' | 'failed'>> {
-    const out = new Map<string, 'queued' | 'sent' | 'failed'>();
+  outboxStatus(ids: readonly string[]): Promise<Map<string, { status: 'queued' | 'sent' | 'failed'; error: string | null }>> {
+    const out = new Map<string, { status: 'queued' | 'sent' | 'failed'; error: string | null }>();
     for (const id of ids) {
-      const status = this.stmt.outboxStatus.get(id) as 'queued' | 'sent' | 'failed' | undefined;
-      if (status) out.set(id, status);
+      const row = this.stmt.outboxStatus.get(id) as { status: 'queued' | 'sent' | 'failed'; error: string | null } | undefined;
+      if (row) out.set(id, row);
     }
     return Promise.resolve(out);
   }

@@ -1,5 +1,5 @@
-import { asc, eq, gte, sql } from 'drizzle-orm';
-import type { MarkOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
+import { asc, gte } from 'drizzle-orm';
+import type { DeferredEmail, MarkOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
 import type { SqliteEngine } from './engine.js';
 import * as schema from './schema.js';
 
@@ -29,6 +29,7 @@ type ClaimedRow = {
   sent_at: number | null;
   error: string | null;
   lease_until: number;
+  deferred: string | null;
 };
 
 /**
@@ -49,22 +50,42 @@ export class SqliteOutbox implements OutboxStore {
                       WHERE status = 'queued' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
                       ORDER BY priority, next_attempt_at, created_at LIMIT @limit)
          RETURNING priority, id, kind, channel, participant_id, conversation_id, to_address, subject, message_id_header, message_ids, raw,
-                   status, attempts, next_attempt_at, created_at, sent_at, error, lease_until`,
+                   status, attempts, next_attempt_at, created_at, sent_at, error, lease_until, deferred`,
       ),
       threadIds: s.prepare('SELECT message_id_header FROM emails WHERE conversation_id = ? AND participant_id = ? ORDER BY created_at DESC LIMIT ?').pluck(),
       nextAttempt: s.prepare("SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM emails WHERE status = 'queued'").pluck(),
-      emailRaw: s.prepare('SELECT raw FROM emails WHERE id = ?').pluck(),
+      emailSource: s.prepare('SELECT raw, deferred FROM emails WHERE id = ?'),
+      markSent: s.prepare("UPDATE emails SET status = 'sent', sent_at = ?, error = NULL, attempts = attempts + 1, lease_until = NULL WHERE id = ?"),
+      markRetry: s.prepare("UPDATE emails SET status = 'queued', next_attempt_at = ?, error = ?, attempts = attempts + 1, lease_until = NULL WHERE id = ?"),
+      markFailed: s.prepare("UPDATE emails SET status = 'failed', error = ?, attempts = attempts + 1, lease_until = NULL WHERE id = ?"),
+      insert: s.prepare(
+        `INSERT INTO emails (id, kind, channel, participant_id, conversation_id, to_address, subject, message_id_header, message_ids, up_to, raw, deferred,
+                             priority, status, attempts, next_attempt_at, created_at)
+         VALUES (@id, @kind, @channel, @participantId, @conversationId, @toAddress, @subject, @messageIdHeader, @messageIds, @upTo, @raw, @deferred,
+                 @priority, 'queued', 0, @createdAt, @createdAt)`,
+      ),
       pruneEmails: s.prepare("DELETE FROM emails WHERE created_at < ? AND status <> 'queued'"),
     };
   }
 
-  /** Insert a queued row; runs inside a queued operation (the escalation's compare-and-set). */
+  /** Insert a queued row; runs inside a queued operation (the escalation's compare-and-set, an event's commit). */
   insert(row: NewEmailRow): void {
-    const { heldSeqs: _held, summarizedSeqs: _summarized, channel, ...email } = row;
-    this.engine.db
-      .insert(schema.emails)
-      .values({ ...email, channel: channel ?? 'email', priority: PRIORITY[row.kind], status: 'queued', attempts: 0, nextAttemptAt: row.createdAt, sentAt: null, error: null, leaseUntil: null })
-      .run();
+    this.stmt.insert.run({
+      id: row.id,
+      kind: row.kind,
+      channel: row.channel ?? 'email',
+      participantId: row.participantId,
+      conversationId: row.conversationId,
+      toAddress: row.toAddress,
+      subject: row.subject,
+      messageIdHeader: row.messageIdHeader,
+      messageIds: JSON.stringify(row.messageIds),
+      upTo: row.upTo,
+      raw: row.raw,
+      deferred: row.deferred ? JSON.stringify(row.deferred) : null,
+      priority: PRIORITY[row.kind],
+      createdAt: row.createdAt,
+    });
   }
 
   claimDue(now: number, limit: number, leaseMs: number): Promise<EmailRow[]> {
@@ -91,6 +112,7 @@ export class SqliteOutbox implements OutboxStore {
           messageIdHeader: r.message_id_header,
           nextAttemptAt: r.next_attempt_at,
           leaseUntil: r.lease_until,
+          deferred: r.deferred ? (JSON.parse(r.deferred) as DeferredEmail) : null,
         }),
       );
     });
@@ -102,15 +124,10 @@ export class SqliteOutbox implements OutboxStore {
 
   markEmail(id: string, outcome: MarkOutcome): Promise<void> {
     return this.engine.enqueue(() => {
-      const e = schema.emails;
-      const attempts = sql`${e.attempts} + 1`;
-      const set =
-        outcome.status === 'sent'
-          ? { status: 'sent' as const, sentAt: outcome.at, error: null, attempts, leaseUntil: null }
-          : outcome.status === 'queued'
-            ? { status: 'queued' as const, nextAttemptAt: outcome.nextAttemptAt, error: outcome.error, attempts, leaseUntil: null }
-            : { status: 'failed' as const, error: outcome.error, attempts, leaseUntil: null };
-      this.engine.db.update(e).set(set).where(eq(e.id, id)).run();
+      const m = this.stmt;
+      if (outcome.status === 'sent') m.markSent.run(outcome.at, id);
+      else if (outcome.status === 'queued') m.markRetry.run(outcome.nextAttemptAt, outcome.error, id);
+      else m.markFailed.run(outcome.error, id);
     });
   }
 
@@ -157,8 +174,9 @@ export class SqliteOutbox implements OutboxStore {
     }));
   }
 
-  async getEmailRaw(id: string): Promise<string | null> {
-    return (this.stmt.emailRaw.get(id) as string | undefined) ?? null;
+  async getEmailSource(id: string): Promise<{ raw: string; deferred: DeferredEmail | null } | null> {
+    const r = this.stmt.emailSource.get(id) as { raw: string; deferred: string | null } | undefined;
+    return r ? { raw: r.raw, deferred: r.deferred ? (JSON.parse(r.deferred) as DeferredEmail) : null } : null;
   }
 
   pruneEmails(before: number): Promise<number> {

@@ -213,6 +213,12 @@ export const emails = sqliteTable(
     leaseUntil: integer('lease_until'),
     /** Claim order (lower first): system 0, escalation 1, notifications and SMS 2, broadcasts 3 (migration 0009). */
     priority: integer('priority').notNull().default(1),
+    /**
+     * An email whose MIME is built when it is sent or shown (`raw` is empty): the composer's template id
+     * and data (migration 0010). An event with hundreds of recipients commits at once; composing runs at
+     * the mail server's pace.
+     */
+    deferred: text('deferred', { mode: 'json' }).$type<Record<string, unknown>>(),
   },
   (t) => [
     index('emails_due_idx').on(t.status, t.nextAttemptAt),

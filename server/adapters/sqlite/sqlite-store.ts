@@ -1,7 +1,10 @@
-import type { CustomerPreferences, Message, UserPreferences } from '../../../protocol/index.js';
+import type { BroadcastStatus, CustomerPreferences, Message, UserPreferences } from '../../../protocol/index.js';
 import type { ConversationRecord, ItemRecord, NewMessage, ParticipantRecord, ProjectRecord } from '../../core/model.js';
 import type { Notification, NotificationDefinition } from '../../../protocol/index.js';
+import type { AppointmentRecord, CalendarRecord } from '../../core/notifications/types.js';
 import type {
+  DeferredEmail,
+  StoredAppointment,
   InboundRow,
   SentEmailRef,
   EventCommit,
@@ -18,11 +21,14 @@ import type {
   NewEmailRow,
   ReceiptTimes,
   Store,
+  BroadcastCommit,
   WatermarkRow,
   TemplateDoc,
 } from '../../core/ports/index.js';
+import { SqliteBroadcasts } from './broadcasts.js';
 import { SqliteDirectory } from './directory.js';
 import { SqliteEngine, type SqliteEngineOptions } from './engine.js';
+import { SqliteAppointments } from './appointments.js';
 import { SqliteInbound } from './inbound.js';
 import { SqliteMessages } from './messages.js';
 import { SqliteNotifications } from './notifications.js';
@@ -48,6 +54,8 @@ export class SqliteStore implements Store {
   private readonly notifications: SqliteNotifications;
   private readonly inbound: SqliteInbound;
   private readonly templates: SqliteTemplates;
+  private readonly broadcasts: SqliteBroadcasts;
+  private readonly appointments: SqliteAppointments;
 
   constructor(opts: SqliteStoreOptions) {
     this.engine = new SqliteEngine(opts);
@@ -58,6 +66,8 @@ export class SqliteStore implements Store {
     this.notifications = new SqliteNotifications(this.engine, this.outbox);
     this.inbound = new SqliteInbound(this.engine);
     this.templates = new SqliteTemplates(this.engine, this.outbox);
+    this.broadcasts = new SqliteBroadcasts(this.engine, this.outbox);
+    this.appointments = new SqliteAppointments(this.engine);
   }
 
   // ─── DirectoryStore ──────────────────────────────────────────────────────────────────────────────
@@ -136,8 +146,8 @@ export class SqliteStore implements Store {
   listEmails(since: number, limit: number): Promise<EmailSummary[]> {
     return this.outbox.listEmails(since, limit);
   }
-  getEmailRaw(id: string): Promise<string | null> {
-    return this.outbox.getEmailRaw(id);
+  getEmailSource(id: string): Promise<{ raw: string; deferred: DeferredEmail | null } | null> {
+    return this.outbox.getEmailSource(id);
   }
   pruneEmails(before: number): Promise<number> {
     return this.outbox.pruneEmails(before);
@@ -159,7 +169,7 @@ export class SqliteStore implements Store {
   commitEvent(commit: EventCommit): Promise<boolean> {
     return this.notifications.commitEvent(commit);
   }
-  outboxStatus(ids: readonly string[]): Promise<Map<string, 'queued' | 'sent' | 'failed'>> {
+  outboxStatus(ids: readonly string[]): Promise<Map<string, { status: 'queued' | 'sent' | 'failed'; error: string | null }>> {
     return this.notifications.outboxStatus(ids);
   }
   listNotifications(participantId: string, before: string | undefined, limit: number): Promise<{ notifications: Notification[]; hasMore: boolean; unseen: number }> {
@@ -214,6 +224,31 @@ export class SqliteStore implements Store {
   }
   bouncedAddresses(): Promise<string[]> {
     return this.inbound.bouncedAddresses();
+  }
+
+  // ─── AppointmentStore ────────────────────────────────────────────────────────────────────────────
+  loadAppointments(): Promise<{ calendars: CalendarRecord[]; appointments: StoredAppointment[] }> {
+    return this.appointments.loadAppointments();
+  }
+  putCalendar(c: CalendarRecord): Promise<void> {
+    return this.appointments.putCalendar(c);
+  }
+  putAppointment(a: AppointmentRecord): Promise<void> {
+    return this.appointments.putAppointment(a);
+  }
+  deleteAppointment(id: string): Promise<boolean> {
+    return this.appointments.deleteAppointment(id);
+  }
+  markReminded(id: string, reminderAt: number, at: number): Promise<boolean> {
+    return this.appointments.markReminded(id, reminderAt, at);
+  }
+
+  // ─── BroadcastStore ──────────────────────────────────────────────────────────────────────────────
+  commitBroadcast(commit: BroadcastCommit): Promise<void> {
+    return this.broadcasts.commitBroadcast(commit);
+  }
+  getBroadcast(id: string): Promise<BroadcastStatus | null> {
+    return this.broadcasts.getBroadcast(id);
   }
 
   // ─── TemplateStore ───────────────────────────────────────────────────────────────────────────────

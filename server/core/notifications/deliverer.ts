@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import type { NotificationDefinition, PersonalTransport } from '../../../protocol/index.js';
 import type { Directory } from '../directory.js';
 import type { ParticipantRecord } from '../model.js';
-import type { Bus, DeliveryMark, DeliveryRecord, EmailComposer, EventBus, NewEmailRow, NotificationRow, Tokens, UnseenEmailTimer } from '../ports/index.js';
+import type { Bus, DeliveryMark, DeliveryRecord, EventBus, NotificationEmail, NewEmailRow, NotificationRow, Tokens, UnseenEmailTimer } from '../ports/index.js';
 import { chooseLanguage } from './language.js';
 import { smsText } from './sms-text.js';
 import { renderTemplate } from './tags.js';
@@ -15,7 +15,8 @@ export interface NotificationMetrics {
 
 export interface DelivererOptions {
   directory: Directory;
-  composer: EmailComposer;
+  /** The domain of our Message-IDs (`<e.{emailId}@{domain}>`, as the composer writes them). */
+  mailDomain: string;
   bus: Bus;
   events: EventBus;
   metrics: NotificationMetrics;
@@ -37,13 +38,19 @@ export interface BuiltDeliveries {
   commit: { outbox: NewEmailRow[]; notifications: NotificationRow[]; timers: UnseenEmailTimer[]; marks: DeliveryMark[] };
 }
 
-/** Email security cannot be honoured yet (the hub has no keys): what `missing…Keys` says happens. */
-function securityBlocks(d: NotificationDefinition): boolean {
+/**
+ * A definition's email security for one recipient (NOTIFICATIONS §3): null without any; `missing_key`
+ * when it encrypts, the recipient has no key or certificate of that kind and the definition says skip.
+ * The hub's own keys (and a recipient key that expired since it was stored) are checked when the email
+ * is sent (EmailSecurity.secure).
+ */
+function securityFor(d: NotificationDefinition, p: ParticipantRecord | null): NotificationEmail['security'] | 'missing_key' {
   const s = d.transports.email?.security;
-  if (!s) return false;
-  const crypt = s.mode.includes('Crypt');
-  const sign = s.mode.includes('Sign');
-  return (crypt && s.missingCryptingKeys === 'skip') || (sign && s.missingSigningKeys === 'skip');
+  if (!s) return null;
+  const recipient = { pgpPublicKey: p?.pgpPublicKey ?? null, smimeCertificate: p?.smimeCertificate ?? null };
+  const key = s.mode.startsWith('PGP') ? recipient.pgpPublicKey : recipient.smimeCertificate;
+  if (s.mode.includes('Crypt') && !key && s.missingCryptingKeys === 'skip') return 'missing_key';
+  return { mode: s.mode, missingSigningKeys: s.missingSigningKeys, missingCryptingKeys: s.missingCryptingKeys, recipient };
 }
 
 /** HTML to the plain text of a web notification: tags dropped, breaks kept, the common entities decoded. */
@@ -108,13 +115,14 @@ export class Deliverer {
       records[i] = record;
       if (p.reason !== null) continue;
       const participant = person(p.participantId);
-      if (p.transport === 'email' && securityBlocks(d)) {
+      const security = p.transport === 'email' ? securityFor(d, participant) : null;
+      if (security === 'missing_key') {
         record.reason = 'missing_key';
         continue;
       }
       const lang = chooseLanguage(participant?.locale, this.o.defaultLocale, Object.keys(d.messages));
       const message = d.messages[lang]!;
-      const ctx: TagContext = { ...base, recipient: participant ? { name: participant.name, email: participant.email } : { name: p.address ?? '', email: p.address } };
+      const ctx: TagContext = { ...base, recipient: participant ? { name: participant.name, email: participant.email, timezone: participant.timezone } : { name: p.address ?? '', email: p.address } };
       const subject = renderTemplate(message.subject, ctx, { part: 'subject', contentType: message.contentType });
       const body = renderTemplate(message.body, ctx, { part: 'body', contentType: message.contentType });
       const itemKey = (d.type === 'appointment' ? event.appointment?.id : event.item?.id) ?? null;
@@ -143,18 +151,26 @@ export class Deliverer {
       } else {
         const id = nanoid();
         const to = participant?.email ?? p.address!;
-        const composed = await this.o.composer.compose('notification', {
-          emailId: id,
-          createdAt: now,
-          to: { name: participant?.name ?? null, email: to, locale: lang },
-          subject,
-          body,
-          contentType: message.contentType,
-          threadKey: itemKey ? `${d.type === 'appointment' ? 'a' : 'i'}.${itemKey}` : null,
-          recipientKey: participant?.id ?? to.toLowerCase(),
-          unsubscribeUrl: participant?.kind === 'customer' ? `${this.o.appUrl}/u/${this.o.tokens.signUnsubscribe(participant.id)}` : null,
-        });
-        const email = { ...row(id, 'notification', participant, to, composed.subject, composed.raw, itemKey, now), messageIdHeader: composed.messageId };
+        // Composed when it is sent (the outbox worker): an event with hundreds of recipients commits at once.
+        const email: NewEmailRow = {
+          ...row(id, 'notification', participant, to, subject, '', itemKey, now),
+          messageIdHeader: `<e.${id}@${this.o.mailDomain}>`,
+          deferred: {
+            template: 'notification',
+            data: {
+              emailId: id,
+              createdAt: now,
+              to: { name: participant?.name ?? null, email: to, locale: lang },
+              subject,
+              body,
+              contentType: message.contentType,
+              threadKey: itemKey ? `${d.type === 'appointment' ? 'a' : 'i'}.${itemKey}` : null,
+              recipientKey: participant?.id ?? to.toLowerCase(),
+              unsubscribeUrl: participant?.kind === 'customer' ? `${this.o.appUrl}/u/${this.o.tokens.signUnsubscribe(participant.id)}` : null,
+              security,
+            },
+          },
+        };
         const waitOn = webOf.get(`${d.id}|${p.participantId}`);
         const unseenMs = d.transports.email?.onlyIfUnseenMs;
         if (unseenMs !== undefined && waitOn !== undefined) {

@@ -2,6 +2,7 @@ import { nanoid } from 'nanoid';
 import { MAX_BODY_CHARS, ProtocolError, isBlank, type EventPost, type ItemPut, type NotificationDefinition } from '../../../protocol/index.js';
 import type { Directory } from '../directory.js';
 import { shortHash } from '../short-hash.js';
+import { MISSING_KEY } from '../outbox/outbox-worker.js';
 import { WorkQueue } from '../work-queue.js';
 import type { ItemRecord, ProjectRecord } from '../model.js';
 import type { Bus, Clock, DeliveryRecord, EventBus, EventRecord, Logger, NotificationStore } from '../ports/index.js';
@@ -119,10 +120,13 @@ export class Notifier {
       receivedAt: e.receivedAt,
       actorId: e.actorId,
       itemId: e.itemId,
-      deliveries: e.deliveries.map(({ outboxId, notificationId: _n, ...d }) => ({
-        ...d,
-        status: outboxId && status.get(outboxId) === 'sent' ? ('sent' as const) : d.status,
-      })),
+      deliveries: e.deliveries.map(({ outboxId, notificationId: _n, ...d }) => {
+        const row = outboxId ? status.get(outboxId) : undefined;
+        if (row?.status === 'sent') return { ...d, status: 'sent' as const };
+        // A key missing when it was sent (the hub's, or one that expired): skipped after all.
+        if (row?.status === 'failed' && row.error === MISSING_KEY) return { ...d, status: 'skipped' as const, reason: 'missing_key' as const };
+        return d;
+      }),
       notFound: e.notFound,
     };
   }

@@ -59,8 +59,8 @@ const APPOINTMENT: ReadonlyMap<string, Getter> = new Map<string, Getter>([
   ['TITLE', (c) => c.appointment?.title],
   ['DESCRIPTION', (c) => c.appointment?.description],
   ['LOCATION', (c) => c.appointment?.location],
-  ['STARTTIME', (c) => (c.appointment ? timestamp(c.appointment.startAt, c.appointment.allDay) : null)],
-  ['ENDTIME', (c) => (c.appointment ? timestamp(c.appointment.endAt, c.appointment.allDay) : null)],
+  ['STARTTIME', (c) => (c.appointment ? timestamp(c.appointment.startAt, c.appointment.allDay, c.recipient?.timezone) : null)],
+  ['ENDTIME', (c) => (c.appointment ? timestamp(c.appointment.endAt, c.appointment.allDay, c.recipient?.timezone) : null)],
   ['ALLDAY', (c) => (c.appointment ? yesNo(c.appointment.allDay) : null)],
   ['RECURRING', (c) => (c.appointment ? yesNo(c.appointment.recurring) : null)],
   ['APPOINTMENTID', (c) => c.appointment?.id],
@@ -151,10 +151,27 @@ function yesNo(b: boolean): string {
   return b ? 'Yes' : 'No';
 }
 
-/** `YYYY-MM-DD HH:MM:SS` (UTC), or `YYYY-MM-DD` for all-day appointments. */
-function timestamp(ms: number, allDay: boolean): string | null {
+const zoned = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * `YYYY-MM-DD HH:MM:SS` in the recipient's time zone (UTC without one, or for an unknown zone), or
+ * `YYYY-MM-DD` for all-day appointments (a date, the same everywhere).
+ */
+function timestamp(ms: number, allDay: boolean, timeZone: string | undefined): string | null {
   const d = new Date(ms);
   if (Number.isNaN(d.getTime())) return null;
   const iso = d.toISOString();
-  return allDay ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  if (allDay) return iso.slice(0, 10);
+  if (!timeZone || timeZone === 'UTC') return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  let f = zoned.get(timeZone);
+  if (!f) {
+    try {
+      // Swedish writes dates and times exactly as ISO 8601 does.
+      f = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    } catch {
+      return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+    }
+    zoned.set(timeZone, f);
+  }
+  return f.format(d);
 }

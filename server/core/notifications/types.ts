@@ -111,7 +111,8 @@ export interface TagContext {
   responsible: ParticipantRecord | null;
   customer: ParticipantRecord | null;
   actor: ParticipantRecord | null;
-  recipient: { name: string; email: string | null } | null;
+  /** The recipient; appointment times render in its `timezone` (UTC without one). */
+  recipient: { name: string; email: string | null; timezone?: string | undefined } | null;
   article: Article | null;
   appointment: AppointmentRecord | null;
   calendar: CalendarRecord | null;

@@ -1,4 +1,7 @@
-import { MailerError, SmsError, type Clock, type EmailRow, type Logger, type Mailer, type OutboxStore, type SmsSender, type TimerHandle } from '../ports/index.js';
+import { MailerError, SmsError, type Clock, type DeferredEmail, type EmailComposer, type EmailRow, type EmailSecurity, type Logger, type Mailer, type OutboxStore, type SmsSender, type TimerHandle } from '../ports/index.js';
+
+/** The error of a row whose signing or encryption key is missing at send time (the audit says `missing_key`). */
+export const MISSING_KEY = 'missing_key';
 
 export interface OutboxMetrics {
   emailSent(seconds: number): void;
@@ -53,6 +56,10 @@ export class OutboxWorker {
     private readonly opts: {
       store: OutboxStore;
       mailer: Mailer;
+      /** Builds the MIME of deferred rows (notifications) right before they are sent. */
+      composer?: EmailComposer;
+      /** Signs and encrypts deferred emails that ask for it (NOTIFICATIONS §3). */
+      security?: EmailSecurity;
       /** Where rows of channel `sms` go (NOTIFICATIONS §3); without one they fail permanently. */
       sms?: SmsSender;
       clock: Clock;
@@ -127,7 +134,10 @@ export class OutboxWorker {
       if (row.channel === 'sms') {
         if (!this.opts.sms) throw new SmsError('no SMS sender is configured', true);
         await this.opts.sms.send({ id, to, text: raw });
-      } else await mailer.send({ id, from: this.opts.bounceAddress?.(id) ?? this.opts.envelopeFrom, to, raw });
+      } else {
+        const mime = row.deferred ? await this.compose(row.deferred) : raw;
+        await mailer.send({ id, from: this.opts.bounceAddress?.(id) ?? this.opts.envelopeFrom, to, raw: mime });
+      }
       await store.markEmail(id, { status: 'sent', at: clock.now() });
       metrics.emailSent((clock.now() - started) / 1000);
     } catch (e) {
@@ -145,6 +155,18 @@ export class OutboxWorker {
         await store.markEmail(id, { status: 'queued', nextAttemptAt: clock.now() + delay, error });
       }
     }
+  }
+
+  private async compose(d: DeferredEmail): Promise<string> {
+    if (!this.opts.composer) throw new MailerError('no composer for a deferred email', true);
+    const raw = (await this.opts.composer.compose(d.template, d.data as never)).raw;
+    const security = d.template === 'notification' ? d.data.security : null;
+    if (!security) return raw;
+    if (!this.opts.security) throw new MailerError(MISSING_KEY, true);
+    const secured = await this.opts.security.secure(raw, security.mode, security.recipient, security);
+    // A key that is missing now (the hub's, or a recipient's that expired) fails the row for good.
+    if ('skipped' in secured) throw new MailerError(MISSING_KEY, true);
+    return secured.raw;
   }
 
   private async scheduleNext(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { EmailSecurityMode } from '../../../protocol/index.js';
 /** The data of one escalation email (SPEC §5), template id `escalation`. */
 export interface EscalationEmail {
   /** Our id; the Message-ID is `<e.{emailId}@{domain}>`. */
@@ -41,6 +42,7 @@ export interface EmailTemplates {
   escalation: EscalationEmail;
   notification: NotificationEmail;
   system: SystemEmail;
+  broadcast: BroadcastEmail;
 }
 
 /** One notification email (NOTIFICATIONS §3), its subject and body already rendered from the definition. */
@@ -57,6 +59,32 @@ export interface NotificationEmail {
   /** The recipient's participant id, or its lowercased address. */
   recipientKey: string;
   /** Set for customers: List-Unsubscribe and List-Unsubscribe-Post (their `optOut` stops these emails too). */
+  unsubscribeUrl: string | null;
+  /** The definition's signing / encryption (NOTIFICATIONS §3), applied when the email is sent. */
+  security?: {
+    mode: EmailSecurityMode;
+    missingSigningKeys: 'skip' | 'send_unsigned';
+    missingCryptingKeys: 'skip' | 'send_unencrypted';
+    recipient: { pgpPublicKey: string | null; smimeCertificate: string | null };
+  } | null;
+}
+/**
+ * One email of an admin broadcast (NOTIFICATIONS §7): the admin's subject and body as given, in the
+ * notification layout. The composer may render the body once per broadcast and reuse it for every
+ * recipient of the same kind (`broadcastId` is the key), so a broadcast's body must not change.
+ */
+export interface BroadcastEmail {
+  /** Our id; the Message-ID is `<e.{emailId}@{domain}>`. */
+  emailId: string;
+  broadcastId: string;
+  createdAt: number;
+  /** The From header (a mailbox); null: PARLEY_MAIL_FROM. */
+  from: { name: string | null; address: string } | null;
+  to: { name: string | null; email: string };
+  subject: string;
+  body: string;
+  contentType: 'text/plain' | 'text/html';
+  /** Set for customers: List-Unsubscribe and List-Unsubscribe-Post, and the footer link. */
   unsubscribeUrl: string | null;
 }
 export type EmailTemplateId = keyof EmailTemplates;

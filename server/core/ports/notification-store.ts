@@ -93,8 +93,8 @@ export interface NotificationStore {
 
   getEvent(id: string): Promise<EventRecord | null>;
   commitEvent(commit: EventCommit): Promise<boolean>;
-  /** Outbox status of these rows (for the audit's `sent`); unknown ids are left out. */
-  outboxStatus(ids: readonly string[]): Promise<Map<string, 'queued' | 'sent' | 'failed'>>;
+  /** Outbox status (and last error) of these rows, for the audit; unknown ids are left out. */
+  outboxStatus(ids: readonly string[]): Promise<Map<string, { status: 'queued' | 'sent' | 'failed'; error: string | null }>>;
 
   /** A participant's web notifications newest first, before the notification `before` (exclusive). */
   listNotifications(participantId: string, before: string | undefined, limit: number): Promise<{ notifications: Notification[]; hasMore: boolean; unseen: number }>;

@@ -1,8 +1,16 @@
+import type { EmailTemplateId, EmailTemplates } from './email.js';
+
 /** How an outbox row reaches its recipient. */
 export type OutboxChannel = 'email' | 'sms' | 'web';
 /** Why the row exists: escalation emails now; notifications, broadcasts and system mail later. */
 export type OutboxKind = 'escalation' | 'notification' | 'broadcast' | 'system' | 'sms';
 export type OutboxStatus = 'queued' | 'sent' | 'failed';
+
+/**
+ * An email whose MIME is built when it is sent or shown, from the composer's template id and data:
+ * the row's `raw` is empty. Its Message-ID header is fixed with the row all the same.
+ */
+export type DeferredEmail = { [K in EmailTemplateId]: { template: K; data: EmailTemplates[K] } }[EmailTemplateId];
 
 export interface NewEmailRow {
   id: string;
@@ -27,6 +35,8 @@ export interface NewEmailRow {
    */
   summarizedSeqs: number[];
   raw: string;
+  /** Set instead of `raw` (which is then empty): composed at send time. */
+  deferred?: DeferredEmail | undefined;
   createdAt: number;
 }
 
@@ -50,6 +60,7 @@ export interface EmailSummary {
 export interface EmailRow extends EmailSummary {
   channel: OutboxChannel;
   raw: string;
+  deferred: DeferredEmail | null;
   messageIdHeader: string;
   nextAttemptAt: number;
   /** Until when this claim holds the row (see OutboxStore.claimDue). */
@@ -92,7 +103,8 @@ export interface OutboxStore {
   threadMessageIds(conversationId: string, participantId: string, limit: number): Promise<string[]>;
   /** Rows created at or after `since`, oldest first (without the raw MIME). */
   listEmails(since: number, limit: number): Promise<EmailSummary[]>;
-  getEmailRaw(id: string): Promise<string | null>;
+  /** The row's MIME, or (a deferred row) what composes it; null when there is no such row. */
+  getEmailSource(id: string): Promise<{ raw: string; deferred: DeferredEmail | null } | null>;
   /** Delete sent and failed rows created before `before` (never a queued one); resolves the number deleted. */
   pruneEmails(before: number): Promise<number>;
 }

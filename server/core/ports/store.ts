@@ -1,5 +1,7 @@
+import type { BroadcastStore } from './broadcast-store.js';
 import type { DirectoryStore } from './directory-store.js';
 import type { MessageStore } from './message-store.js';
+import type { AppointmentStore } from './appointment-store.js';
 import type { InboundStore } from './inbound-store.js';
 import type { NotificationStore } from './notification-store.js';
 import type { OutboxStore } from './outbox-store.js';
@@ -13,6 +15,8 @@ export type * from './outbox-store.js';
 export type * from './notification-store.js';
 export type * from './inbound-store.js';
 export type * from './template-store.js';
+export type * from './broadcast-store.js';
+export type * from './appointment-store.js';
 
 /**
  * Durable storage: every port of what the hub stores, plus lifecycle. Each port states its own
@@ -23,7 +27,7 @@ export type * from './template-store.js';
  * it survives a crash of the writer), rejects with ProtocolError `unavailable` when it is not, and
  * one caller's writes resolve in the order they were issued.
  */
-export interface Store extends DirectoryStore, MessageStore, WatermarkStore, OutboxStore, NotificationStore, InboundStore, TemplateStore {
+export interface Store extends DirectoryStore, MessageStore, WatermarkStore, OutboxStore, NotificationStore, InboundStore, BroadcastStore, AppointmentStore, TemplateStore {
   /** True once the storage is open and migrated, and until close(). */
   isReady(): boolean;
   /** Commit everything queued (delivery marks written behind included), then close. Later writes reject with `unavailable`. */
