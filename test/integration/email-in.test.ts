@@ -173,3 +173,56 @@ describe('email in with PARLEY_INBOUND_REQUIRE_DMARC=1', () => {
     }
   });
 });
+
+describe('email in: hostile shapes get one outcome each and never crash the hub', () => {
+  it('takes a 9 MB attachment, 1,000 recipients and header injection in names, and keeps serving', async () => {
+    const hub = await TestHub.start({ env: { PARLEY_SUPPORT_ADDRESS: SUPPORT } });
+    try {
+      const send = async (raw: Buffer) => {
+        const res = await fetch(`http://127.0.0.1:${hub.port}/v1/inbound-emails`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'message/rfc822' }, body: raw });
+        return { status: res.status, body: (await res.json()) as Outcome };
+      };
+      const big = Buffer.from('A'.repeat(9 * 1024 * 1024)).toString('base64').replace(/.{76}/g, '$&\r\n');
+      const attachment = Buffer.from(
+        [
+          `From: Big Sender <big@example.net>`,
+          `To: ${SUPPORT}`,
+          `Subject: Huge attachment`,
+          `Message-ID: <${fresh('big')}>`,
+          'MIME-Version: 1.0',
+          'Content-Type: multipart/mixed; boundary="b1"',
+          '',
+          '--b1',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          'See the attached log.',
+          '--b1',
+          'Content-Type: application/octet-stream; name="log.bin"',
+          'Content-Disposition: attachment; filename="log.bin"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          big.slice(0, 9 * 1024 * 1024),
+          '--b1--',
+          '',
+        ].join('\r\n'),
+      );
+      const r1 = await send(attachment);
+      expect([202, 413]).toContain(r1.status);
+      const many = Array.from({ length: 1000 }, (_, i) => `r${i}@example.com`).join(', ');
+      const r2 = await send(Buffer.from(`From: Many <many@example.net>\r\nTo: ${SUPPORT}, ${many}\r\nSubject: hi\r\nMessage-ID: <${fresh('many')}>\r\n\r\nHello all.\r\n`));
+      expect(r2.body).toMatchObject({ status: 'posted' });
+      const r3 = await send(Buffer.from(`From: "Eve\\r\\nBcc: x@example.com" <eve@example.net>\r\nTo: ${SUPPORT}\r\nSubject: =?utf-8?Q?a=0D=0AInjected:_yes?=\r\nMessage-ID: <${fresh('inj')}>\r\n\r\nHello.\r\n`));
+      expect(r3.body).toMatchObject({ status: 'posted' });
+      // No line break survives into a stored name or subject (header injection).
+      const conv = await hub.ok('GET', `/v1/conversations/${r3.body.conversationId}`);
+      expect(conv.subject).not.toMatch(/[\r\n]/);
+      const eve = await hub.ok('GET', `/v1/participants/${encodeURIComponent(conv.members[0])}`);
+      expect(eve.name).not.toMatch(/[\r\n]/);
+      const log = (await hub.ok('GET', '/v1/inbound-emails?since=0')).inboundEmails as Array<{ id: string; subject: string }>;
+      expect(log.find((l) => l.id === r3.body.id)?.subject).not.toMatch(/[\r\n]/);
+      expect((await fetch(`http://127.0.0.1:${hub.port}/healthz`)).status).toBe(200);
+    } finally {
+      await hub.stop();
+    }
+  });
+});
