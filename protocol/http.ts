@@ -126,6 +126,8 @@ export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 export const TokenCreateSchema = z.strictObject({
   sub: ParticipantIdSchema,
   ttlSeconds: z.number().int().min(1).max(MAX_TOKEN_TTL_SECONDS).optional(),
+  /** A user's token that also opens the admin routes (NOTIFICATIONS §8). */
+  admin: z.boolean().optional(),
 });
 export type TokenCreate = z.infer<typeof TokenCreateSchema>;
 

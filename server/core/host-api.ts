@@ -173,6 +173,22 @@ export class HostApi {
   async createToken(body: TokenCreate): Promise<{ token: string; expiresAt: number }> {
     const p = this.participant(body.sub);
     if (p.disabled) throw new ProtocolError('forbidden', `participant ${p.id} is disabled`);
-    return this.tokens.sign(p.id, body.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS);
+    if (body.admin && p.kind !== 'user') throw new ProtocolError('invalid', 'only users may hold admin tokens');
+    return this.tokens.sign(p.id, body.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS, { admin: body.admin === true });
+  }
+
+  /**
+   * Whether a Bearer token is an admin session token (NOTIFICATIONS §8): signed by us, unexpired, with
+   * `admin`, for an enabled user, issued after the user was last re-enabled.
+   */
+  async isAdminToken(token: string): Promise<boolean> {
+    try {
+      const c = await this.tokens.verify(token);
+      const p = this.dir.participants.get(c.sub);
+      if (!c.admin || !p || p.kind !== 'user' || p.disabled) return false;
+      return p.enabledAt === null || (c.issuedAt ?? 0) >= p.enabledAt - 999;
+    } catch {
+      return false;
+    }
   }
 }

@@ -29,6 +29,8 @@ export interface Route<B = unknown, Q = unknown> {
   pattern: string;
   /** Whether the API key is required (every /v1/* route but /v1/ws). */
   auth: boolean;
+  /** An admin route (NOTIFICATIONS §8): an admin session token is accepted as Bearer too. */
+  admin?: boolean;
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
   /**
@@ -67,7 +69,7 @@ export class HttpRouter {
 
   constructor(
     private readonly app: TemplatedApp,
-    private readonly opts: { apiKey: string; logger: Logger },
+    private readonly opts: { apiKey: string; logger: Logger; isAdminToken?: (token: string) => Promise<boolean> },
   ) {
     this.keyDigest = digest(opts.apiKey);
   }
@@ -104,13 +106,19 @@ export class HttpRouter {
     for (const h of route.headers ?? []) headers[h] = req.getHeader(h);
     const contentType = req.getHeader('content-type');
 
+    // An admin route also takes an admin session token (NOTIFICATIONS §8), checked once the body is in.
+    let adminToken: string | null = null;
     if (route.auth && !this.authorized(authHeader)) {
-      this.send(res, errorReply('unauthenticated', 'missing or wrong API key'), state);
-      return;
+      const bearer = /^Bearer\s+(.+)$/i.exec(authHeader)?.[1]?.trim();
+      if (!route.admin || !bearer || !this.opts.isAdminToken) {
+        this.send(res, errorReply('unauthenticated', 'missing or wrong API key'), state);
+        return;
+      }
+      adminToken = bearer;
     }
     const needsBody = route.body !== undefined || route.rawBody;
     if (!needsBody) {
-      void this.run(route, res, state, rawParams, rawQuery, headers, undefined, contentType);
+      void this.run(route, res, state, rawParams, rawQuery, headers, undefined, contentType, adminToken);
       return;
     }
     const chunks: Buffer[] = [];
@@ -126,7 +134,7 @@ export class HttpRouter {
         return;
       }
       chunks.push(Buffer.from(chunk.slice(0)));
-      if (isLast) void this.run(route, res, state, rawParams, rawQuery, headers, Buffer.concat(chunks), contentType);
+      if (isLast) void this.run(route, res, state, rawParams, rawQuery, headers, Buffer.concat(chunks), contentType, adminToken);
     });
   }
 
@@ -139,10 +147,12 @@ export class HttpRouter {
     headers: Record<string, string>,
     bodyBytes: Buffer | undefined,
     contentType: string,
+    adminToken: string | null,
   ): Promise<void> {
     const rawBody = route.rawBody === 'bytes' ? undefined : bodyBytes?.toString('utf8');
     let reply: Reply;
     try {
+      if (adminToken !== null && !(await this.opts.isAdminToken!(adminToken))) throw new ProtocolError('forbidden', 'this token does not open admin routes');
       const params = rawParams.map((p) => {
         try {
           return decodeURIComponent(p);

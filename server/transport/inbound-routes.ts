@@ -30,6 +30,7 @@ export function registerInboundRoutes(router: HttpRouter, deps: { inbound: Inbou
     method: 'get',
     pattern: '/v1/inbound-emails',
     auth: true,
+    admin: true,
     query: EmailsQuerySchema,
     handle: async ({ query }) => {
       const rows = await store.listInbound(query.since ?? 0, query.limit ?? 100);
@@ -40,6 +41,7 @@ export function registerInboundRoutes(router: HttpRouter, deps: { inbound: Inbou
     method: 'get',
     pattern: '/v1/inbound-emails/:id/raw',
     auth: true,
+    admin: true,
     handle: async ({ params }) => {
       const id = ServerIdSchema.safeParse(params[0]);
       const raw = id.success ? await store.getInboundRaw(id.data) : null;

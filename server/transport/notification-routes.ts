@@ -80,6 +80,7 @@ export function registerNotificationRoutes(router: HttpRouter, deps: {
     method: 'get',
     pattern: '/v1/notification-definitions/export',
     auth: true,
+    admin: true,
     query: ExportQuerySchema,
     handle: ({ query }) => ({
       status: 200,
@@ -92,6 +93,7 @@ export function registerNotificationRoutes(router: HttpRouter, deps: {
     method: 'post',
     pattern: '/v1/notification-definitions/import',
     auth: true,
+    admin: true,
     rawBody: true,
     query: ImportQuerySchema,
     handle: async ({ body, query, headers }) => {
@@ -105,12 +107,14 @@ export function registerNotificationRoutes(router: HttpRouter, deps: {
     method: 'get',
     pattern: '/v1/notification-definitions',
     auth: true,
+    admin: true,
     handle: () => ({ status: 200, body: { definitions: definitions.all().map(publicDefinition) } }),
   });
   router.add({
     method: 'post',
     pattern: '/v1/notification-definitions',
     auth: true,
+    admin: true,
     body: DefinitionInputSchema,
     handle: async ({ body }) => ({ status: 201, body: publicDefinition(await definitions.create(body)) }),
   });
@@ -118,12 +122,14 @@ export function registerNotificationRoutes(router: HttpRouter, deps: {
     method: 'get',
     pattern: '/v1/notification-definitions/:id',
     auth: true,
+    admin: true,
     handle: ({ params }) => ({ status: 200, body: publicDefinition(definitions.get(entityId(params[0], 'definition'))) }),
   });
   router.add({
     method: 'put',
     pattern: '/v1/notification-definitions/:id',
     auth: true,
+    admin: true,
     body: DefinitionInputSchema,
     handle: async ({ params, body }) => ({ status: 200, body: publicDefinition(await definitions.put(entityId(params[0], 'definition'), body)) }),
   });
@@ -131,6 +137,7 @@ export function registerNotificationRoutes(router: HttpRouter, deps: {
     method: 'del',
     pattern: '/v1/notification-definitions/:id',
     auth: true,
+    admin: true,
     handle: async ({ params }) => {
       await definitions.delete(entityId(params[0], 'definition'));
       return { status: 204, body: null };

@@ -104,6 +104,7 @@ export function registerHostRoutes(router: HttpRouter, api: HostApi, directoryAp
     method: 'get',
     pattern: '/v1/emails',
     auth: true,
+    admin: true,
     query: EmailsQuerySchema,
     handle: async ({ query }) => ({ status: 200, body: await api.listEmails(query) }),
   });
@@ -111,6 +112,7 @@ export function registerHostRoutes(router: HttpRouter, api: HostApi, directoryAp
     method: 'get',
     pattern: '/v1/emails/:id/raw',
     auth: true,
+    admin: true,
     handle: async ({ params }) => ({ status: 200, body: await api.getEmailRaw(id(ServerIdSchema, params[0], 'email')), contentType: 'message/rfc822' }),
   });
   router.add({

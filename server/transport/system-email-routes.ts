@@ -22,6 +22,7 @@ export function registerSystemEmailRoutes(router: HttpRouter, deps: { systemEmai
     method: 'post',
     pattern: '/v1/system-emails',
     auth: true,
+    admin: true,
     body: SystemEmailPostSchema,
     handle: async ({ body }) => {
       const answer = await systemEmails.send(body);
@@ -32,12 +33,14 @@ export function registerSystemEmailRoutes(router: HttpRouter, deps: { systemEmai
     method: 'get',
     pattern: '/v1/system-emails/templates/:kind',
     auth: true,
+    admin: true,
     handle: async ({ params }) => ({ status: 200, body: await systemEmails.template(kindOf(params[0])) }),
   });
   router.add({
     method: 'put',
     pattern: '/v1/system-emails/templates/:kind',
     auth: true,
+    admin: true,
     body: SystemTemplateSchema,
     handle: async ({ params, body }) => ({ status: 200, body: await systemEmails.putTemplate(kindOf(params[0]), body) }),
   });
@@ -45,6 +48,7 @@ export function registerSystemEmailRoutes(router: HttpRouter, deps: { systemEmai
     method: 'post',
     pattern: '/v1/system-emails/templates/:kind/preview',
     auth: true,
+    admin: true,
     body: SystemTemplatePreviewSchema,
     handle: async ({ params, body }) => ({ status: 200, body: await systemEmails.preview(kindOf(params[0]), body) }),
   });
@@ -52,12 +56,14 @@ export function registerSystemEmailRoutes(router: HttpRouter, deps: { systemEmai
     method: 'get',
     pattern: '/v1/templates/escalation/:lang',
     auth: true,
+    admin: true,
     handle: async ({ params }) => ({ status: 200, body: await systemEmails.escalationTemplate(langOf(params[0])) }),
   });
   router.add({
     method: 'put',
     pattern: '/v1/templates/escalation/:lang',
     auth: true,
+    admin: true,
     body: EscalationTemplateSchema,
     handle: async ({ params, body }) => ({ status: 200, body: await systemEmails.putEscalationTemplate(langOf(params[0]), body) }),
   });

@@ -13,6 +13,7 @@ const ClaimsSchema = z.object({
   name: NameSchema.optional(),
   email: z.email().max(254).optional(),
   locale: LocaleSchema.optional(),
+  admin: z.boolean().optional(),
 });
 
 /** Session tokens as JWTs signed HS256 with the hub's secret (SPEC §3 Token). */
@@ -73,9 +74,9 @@ export class JoseTokens implements Tokens {
     return createHmac('sha256', this.unsubscribeKey).update(encodedId).digest().subarray(0, 16).toString('base64url');
   }
 
-  async sign(sub: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
+  async sign(sub: string, ttlSeconds: number, extra: { admin?: boolean } = {}): Promise<{ token: string; expiresAt: number }> {
     const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(sub).setIssuedAt().setExpirationTime(exp).sign(await this.key);
+    const token = await new SignJWT(extra.admin ? { admin: true } : {}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(sub).setIssuedAt().setExpirationTime(exp).sign(await this.key);
     return { token, expiresAt: exp * 1000 };
   }
 
@@ -96,6 +97,7 @@ export class JoseTokens implements Tokens {
     if (c.name) out.name = c.name;
     if (c.email) out.email = c.email;
     if (c.locale) out.locale = c.locale;
+    if (c.admin) out.admin = true;
     return out;
   }
 }

@@ -11,12 +11,14 @@ export interface TokenClaims {
   name?: string;
   email?: string;
   locale?: string;
+  /** A user's session token that also opens the messaging center's admin routes (NOTIFICATIONS §8). */
+  admin?: boolean;
 }
 
 /** Mints and verifies session tokens (JWT HS256 with the hub's secret). */
 export interface Tokens {
   /** A token for `sub` that expires after `ttlSeconds`. */
-  sign(sub: string, ttlSeconds: number): Promise<{ token: string; expiresAt: number }>;
+  sign(sub: string, ttlSeconds: number, extra?: { admin?: boolean }): Promise<{ token: string; expiresAt: number }>;
   /**
    * Verify signature and expiry. Rejects with ProtocolError `token_expired` for an expired token and
    * `unauthenticated` for anything else wrong (signature, algorithm, missing `exp` or `sub`, bad claims).
