@@ -70,8 +70,9 @@ export interface NotificationEmail {
 }
 /**
  * One email of an admin broadcast (NOTIFICATIONS §7): the admin's subject and body as given, in the
- * notification layout. The composer may render the body once per broadcast and reuse it for every
- * recipient of the same kind (`broadcastId` is the key), so a broadcast's body must not change.
+ * notification layout. The composer may build the message once per `broadcastId` and vary only the
+ * recipient's headers, so every field but `emailId`, `to` and `unsubscribeUrl` must be the same for
+ * all emails of one broadcast.
  */
 export interface BroadcastEmail {
   /** Our id; the Message-ID is `<e.{emailId}@{domain}>`. */
