@@ -7,13 +7,14 @@ const BROADCAST_MAX_BYTES = 4 * 1024 * 1024;
 
 const BroadcastIdSchema = wellFormed(128).min(1);
 
-/** Admin broadcasts over HTTP (NOTIFICATIONS §7). */
+/** Admin broadcasts over HTTP (NOTIFICATIONS §7); an admin session token opens them too (§8). */
 export function registerBroadcastRoutes(router: HttpRouter, deps: { broadcasts: Broadcasts }): void {
   const { broadcasts } = deps;
   router.add({
     method: 'post',
     pattern: '/v1/broadcasts',
     auth: true,
+    admin: true,
     body: BroadcastPostSchema,
     maxBytes: BROADCAST_MAX_BYTES,
     handle: async ({ body }) => ({ status: 202, body: await broadcasts.post(body) }),
@@ -22,6 +23,7 @@ export function registerBroadcastRoutes(router: HttpRouter, deps: { broadcasts: 
     method: 'get',
     pattern: '/v1/broadcasts/:id',
     auth: true,
+    admin: true,
     handle: async ({ params }) => {
       const id = BroadcastIdSchema.safeParse(params[0]);
       if (!id.success) throw new ProtocolError('invalid', 'invalid broadcast id');

@@ -138,6 +138,16 @@ describe('admin broadcasts against the real hub (NOTIFICATIONS §7)', () => {
     expect((await hub.api('GET', '/v1/broadcasts/nope')).status).toBe(404);
   });
 
+  it("opens to an admin's session token, not to a plain one (NOTIFICATIONS §8)", async () => {
+    const admin = (await hub.ok('POST', '/v1/tokens', { sub: 'ada', admin: true })).token as string;
+    const plain = (await hub.ok('POST', '/v1/tokens', { sub: 'bob' })).token as string;
+    const body = { subject: 'From the messaging center', body: 'Hello', users: ['cy'] };
+    const posted = await hub.api('POST', '/v1/broadcasts', body, { authorization: `Bearer ${admin}` });
+    expect(posted.status).toBe(202);
+    expect((await hub.api('GET', `/v1/broadcasts/${posted.body.id}`, undefined, { authorization: `Bearer ${admin}` })).status).toBe(200);
+    expect((await hub.api('POST', '/v1/broadcasts', body, { authorization: `Bearer ${plain}` })).status).toBe(403);
+  });
+
   it('queues a 2,000-person broadcast at once and sends every email exactly once', async () => {
     const ids = Array.from({ length: 2000 }, (_, i) => `mass${String(i).padStart(4, '0')}`);
     for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map((id) => hub.user(id, { groups: [{ id: 'all-hands', permission: 'ro' }] })));
