@@ -87,6 +87,17 @@ describe('calendars, appointments and reminders (NOTIFICATIONS §1)', () => {
     expect(audit.deliveries).toEqual(expect.arrayContaining([expect.objectContaining({ participantId: 'ada', transport: 'email', reason: null })]));
   });
 
+  it('never sends a reminder older than the recovery window, and its audit says so (no deliveries)', async () => {
+    const old = Date.now() - 2 * 86_400_000;
+    await hub.ok('PUT', '/v1/appointments/a-old', { calendarId: 'cal1', title: 'Long ago', startAt: START, endAt: START, reminderAt: old });
+    const audit = await until(async () => {
+      const r = await hub.api('GET', `/v1/events/${encodeURIComponent(`reminder:a-old:${old}`)}`);
+      return r.status === 200 && (r.body as { deliveries: unknown[] });
+    }, 'the audit of the dropped reminder');
+    expect(audit.deliveries).toEqual([]);
+    expect(sink.to('ada@example.com').some((m) => m.raw.includes('Reminder: Long ago'))).toBe(false);
+  });
+
   it('refuses bad appointments: unknown calendar 404, end before start 400', async () => {
     expect((await hub.api('PUT', '/v1/appointments/bad', { calendarId: 'nope', title: 'x', startAt: START, endAt: START })).status).toBe(404);
     expect((await hub.api('PUT', '/v1/appointments/bad', { calendarId: 'cal1', title: 'x', startAt: START, endAt: START - 1 })).status).toBe(400);

@@ -116,8 +116,14 @@ export class Appointments {
   private arm(id: string, reminderAt: number): void {
     const now = this.o.clock.now();
     if (reminderAt < now - this.o.recoveryMs) {
+      // Too old to be useful: never sent. Its event is recorded with no deliveries, so the audit
+      // (GET /v1/events/reminder:{id}:{reminderAt}) says it was not.
       this.o.logger.warn('reminder too old to send', { appointmentId: id, reminderAt });
-      void this.o.store.markReminded(id, reminderAt, now).catch((e: unknown) => this.o.logger.error('reminder mark failed', { error: String(e) }));
+      const a = this.appointments.get(id);
+      const event = a && this.event('AppointmentNotification', a, this.calendars.get(a.calendarId) ?? null, `reminder:${id}:${reminderAt}`);
+      void (event ? this.o.notifier.run(event, []) : Promise.resolve())
+        .then(() => this.o.store.markReminded(id, reminderAt, now))
+        .catch((e: unknown) => this.o.logger.error('reminder mark failed', { error: String(e) }));
       return;
     }
     this.wheel.arm(id, Math.max(reminderAt, now));
