@@ -26,16 +26,30 @@
  * the chat p99 during the burst against the one without it says how much an event storm costs chat.
  *
  *   npm run bench:notify [-- --runs 3 --events 3000 --users 1000]   (--quick: 150 events, 200 users, 1 run)
+ *
+ * 3. **Reminder storm** (after the runs, one fresh hub of its own): `--appointments` (100,000; quick
+ *    5,000) appointments in one calendar whose group has four users, created through
+ *    `parley.appointments.putAppointment` 64 at a time, every `reminderAt` inside the same minute an
+ *    hour ahead; one appointment definition listens to `AppointmentNotification` (email and web to
+ *    AppointmentAgentReadPermissions), none to `AppointmentCreate`. The hub runs on a clock that can
+ *    jump (real timers, Date.now() plus an offset): once everything is armed it jumps to the end of the
+ *    minute, so every reminder is due at once, and the time until every reminder's event has been
+ *    committed is measured, with peak RSS and heap sampled every 100 ms. Exactly once: one
+ *    `AppointmentNotification` row per appointment in notification_events (read from the SQLite file,
+ *    read-only) and one email and one web delivery per appointment and user.
+ *
+ *   npm run bench:notify [-- --appointments 100000]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
 import { decodeClientFrame, type DefinitionInput, type EventPost, type ItemPut, type PersonalTransport } from '../protocol/index.js';
 import { JoseTokens } from '../server/adapters/jwt/jose-tokens.js';
 import { MemoryBus } from '../server/adapters/memory/bus.js';
 import { loadConfig } from '../server/config.js';
-import type { Connection, Logger, Mailer } from '../server/core/ports/index.js';
+import type { Clock, Connection, Logger, Mailer, TimerHandle } from '../server/core/ports/index.js';
 import type { Session } from '../server/core/session.js';
 import { createParley, NULL_METRICS, type Parley } from '../server/parley.js';
 
@@ -45,6 +59,7 @@ const { values } = parseArgs({
     runs: { type: 'string' },
     events: { type: 'string' },
     users: { type: 'string' },
+    appointments: { type: 'string' },
   },
 });
 const QUICK = values.quick;
@@ -67,6 +82,12 @@ const CHAT_RATE = CHAT_PAIRS * 20;
 const CHAT_TICK_MS = 10;
 const BASELINE_MS = QUICK ? 1000 : 4000;
 const WATCHDOG_MS = QUICK ? 300_000 : 3_600_000;
+/** Reminder storm: appointments in one calendar, every reminder due inside the same minute. */
+const STORM = Number(values.appointments ?? (QUICK ? 5000 : 100_000));
+/** Users of the calendar's group: each reminder goes to every one, by email and web. */
+const STORM_USERS = 4;
+/** putAppointment calls in flight while the appointments are created. */
+const STORM_CONCURRENCY = 64;
 
 const EVENT_TYPES = ['NotificationNewTicket', 'TicketQueueUpdate', 'TicketStateUpdate', 'TicketPriorityUpdate', 'ArticleCreate'] as const;
 const STATUSES = ['new', 'open', 'pending reminder'];
@@ -530,6 +551,178 @@ async function once(run: number): Promise<Run> {
   };
 }
 
+/** Wall-clock time plus an offset that only grows (real Node timers): the reminder storm jumps to its minute. */
+class JumpClock implements Clock {
+  offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t as unknown as TimerHandle;
+  }
+  clearTimer(handle: TimerHandle): void {
+    clearTimeout(handle as unknown as NodeJS.Timeout);
+  }
+  jumpTo(at: number): void {
+    this.offset = Math.max(this.offset, at - Date.now());
+  }
+}
+
+interface Storm {
+  appointments: number;
+  setupSeconds: number;
+  fired: number;
+  duplicates: number;
+  seconds: number;
+  remindersPerS: number;
+  peakRssMb: number;
+  peakHeapMb: number;
+  rssBeforeMb: number;
+  ok: boolean;
+  note: string;
+}
+
+/**
+ * The reminder storm: STORM appointments in one calendar (group of STORM_USERS users), reminders spread
+ * over one minute an hour ahead; the clock jumps to the minute's end and every reminder falls due at
+ * once. Timed until every reminder's event is committed (its deliveries counted), then checked in the
+ * database: one AppointmentNotification per appointment, no second one for any.
+ */
+async function reminderStorm(): Promise<Storm> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-reminders-'));
+  const clock = new JumpClock();
+  const config = loadConfig({
+    PARLEY_DATA_DIR: dir,
+    PARLEY_API_KEY: 'bench-api-key-0123456789',
+    PARLEY_JWT_SECRET: 's'.repeat(32),
+    PARLEY_APP_URL: 'https://support.example.com',
+  });
+  const mailer = new InstantMailer();
+  const topics = new Topics();
+  const count = new DeliveryCount();
+  const metrics = { ...NULL_METRICS, notificationDelivery: (t: PersonalTransport, o: string) => count.add(t, o) };
+  const parley = await createParley(config, { logger: quiet, clock, metrics, mailer, bus: new MemoryBus((topic, frame) => topics.deliver(topic, frame)) });
+  let peakRss = 0;
+  let peakHeap = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const sampler = setInterval(sample, 100);
+  try {
+    for (let i = 0; i < STORM_USERS; i++) {
+      await parley.directoryApi.putParticipant(`cal-u${i}`, {
+        kind: 'user',
+        name: `Calendar Agent${i}`,
+        email: `cal-u${i}@example.com`,
+        locale: i % 2 ? 'de' : 'en',
+        groups: ['calendar-team'],
+      });
+    }
+    await parley.appointments.putCalendar('bench-calendar', { name: 'Bench calendar', groupId: 'calendar-team' });
+    const text = (lang: string) =>
+      `${lang === 'de' ? 'Erinnerung' : 'Reminder'}: <OTOBO_APPOINTMENT_TITLE>\n<OTOBO_APPOINTMENT_STARTTIME> – <OTOBO_APPOINTMENT_ENDTIME>\n<OTOBO_APPOINTMENT_LOCATION>`;
+    await parley.definitions.create({
+      name: 'bench reminder',
+      type: 'appointment',
+      events: ['AppointmentNotification'],
+      messages: {
+        en: { subject: 'Reminder: <OTOBO_APPOINTMENT_TITLE>', body: text('en'), contentType: 'text/plain' },
+        de: { subject: 'Erinnerung: <OTOBO_APPOINTMENT_TITLE>', body: text('de'), contentType: 'text/plain' },
+      },
+      recipients: { relations: ['AppointmentAgentReadPermissions'] },
+      transports: { email: { enabled: true }, web: { enabled: true } },
+    } as DefinitionInput);
+    for (const type of ['AppointmentCreate', 'AppointmentUpdate']) {
+      const n = parley.definitions.forEvent(type).length;
+      if (n !== 0) throw new Error(`${n} definitions listen to ${type}: the storm's setup would notify`);
+    }
+    if (parley.definitions.forEvent('AppointmentNotification').length !== 1) throw new Error('one definition must listen to AppointmentNotification');
+
+    // Every reminder inside one minute an hour ahead (distinct milliseconds), far enough for the setup.
+    const minute = Math.floor(clock.now() / 60_000) * 60_000 + 3_600_000;
+    const reminderAt = (i: number) => minute + Math.floor((i * 60_000) / STORM);
+    const s0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: STORM_CONCURRENCY }, async () => {
+        for (let i = next++; i < STORM; i = next++) {
+          const startAt = minute + 900_000 + (i % 96) * 900_000;
+          await parley.appointments.putAppointment(`ap${i}`, {
+            calendarId: 'bench-calendar',
+            title: `Bench appointment ${i}`,
+            location: `Room ${i % 40}`,
+            startAt,
+            endAt: startAt + 1_800_000,
+            reminderAt: reminderAt(i),
+          });
+        }
+      }),
+    );
+    const setupSeconds = (performance.now() - s0) / 1000;
+    console.error(`reminder storm: ${f0(STORM)} appointments created in ${f1(setupSeconds)} s`);
+    await drained({ parley, mailer, count } as Hub);
+    const deliveries0 = count.delivered;
+    if (deliveries0 !== 0) throw new Error(`setup delivered ${deliveries0} notifications`);
+
+    // The minute passes in one step: every reminder is due at the next turn of the wheel (250 ms).
+    const expected = STORM * STORM_USERS;
+    const t0 = performance.now();
+    clock.jumpTo(minute + 60_000);
+    let last = 0;
+    let lastAt = t0;
+    for (;;) {
+      const done = Math.min(count.get('web', 'sent'), count.get('email', 'queued'));
+      if (done >= expected) break;
+      if (done !== last) (last = done), (lastAt = performance.now());
+      if (performance.now() - lastAt > 60_000) break;
+      await sleep(10);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    sample();
+    console.error(`reminder storm: ${f0(Math.min(count.get('web', 'sent'), count.get('email', 'queued')) / STORM_USERS)} reminders in ${f1(seconds)} s`);
+    // Anything late (a second firing) would show here.
+    await sleep(1000);
+
+    const db = new Database(join(dir, 'parley.db'), { readonly: true, fileMustExist: true });
+    const rows = db.prepare("SELECT id FROM notification_events WHERE type = 'AppointmentNotification'").pluck().all() as string[];
+    db.close();
+    const appointmentsReminded = new Set(rows.map((id) => id.slice('reminder:'.length, id.lastIndexOf(':'))));
+    const web = count.get('web', 'sent');
+    const emails = count.get('email', 'queued');
+    const extraDeliveries = Math.max(0, web - expected, emails - expected);
+    const duplicates = rows.length - appointmentsReminded.size + Math.ceil(extraDeliveries / STORM_USERS);
+    const checks: Array<[boolean, string]> = [
+      [rows.length === STORM && appointmentsReminded.size === STORM, `${f0(rows.length)} AppointmentNotification events for ${f0(appointmentsReminded.size)} of ${f0(STORM)} appointments`],
+      [web === expected && emails === expected, `${f0(web)} web and ${f0(emails)} email deliveries of ${f0(expected)} each`],
+      [duplicates === 0, `${duplicates} duplicates`],
+    ];
+    const failed = checks.filter(([ok]) => !ok).map(([, note]) => note);
+    return {
+      appointments: STORM,
+      setupSeconds,
+      fired: appointmentsReminded.size,
+      duplicates,
+      seconds,
+      remindersPerS: appointmentsReminded.size / seconds,
+      peakRssMb: peakRss / 2 ** 20,
+      peakHeapMb: peakHeap / 2 ** 20,
+      rssBeforeMb: rssBefore / 2 ** 20,
+      ok: failed.length === 0,
+      note: failed.length === 0 ? `every one of the ${f0(STORM)} reminders committed once, with ${f0(web)} web and ${f0(emails)} email deliveries` : failed.join('; '),
+    };
+  } finally {
+    clearInterval(sampler);
+    await parley.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const f0 = (n: number) => Math.round(n).toLocaleString('en');
 const f1 = (n: number) => n.toFixed(1);
@@ -564,4 +757,14 @@ console.log(`| events/s of that burst (chat running) | ${f0(m((r) => r.burstEven
 console.log(`| every event of the burst processed | ${runs.every((r) => r.lossless) ? 'yes' : '**no**'} | ${RUNS > 1 ? runs.map((r) => (r.lossless ? 'yes' : 'no')).join(' · ') : ''} | loses nothing |`);
 console.log('');
 for (const [i, r] of runs.entries()) console.log(`Run ${i + 1}: ${r.lossNote}.`);
-process.exit(runs.every((r) => r.lossless) ? 0 : 1);
+
+const storm = await reminderStorm();
+console.log(
+  `\nReminder storm — ${f0(storm.appointments)} appointments in one calendar (${STORM_USERS} users in its group; created in ${f1(storm.setupSeconds)} s, ${STORM_CONCURRENCY} at a time), every reminder due inside one minute, the clock jumped to its end; email + web each\n`,
+);
+console.log('| appointments | reminders fired | duplicates | seconds to fire all | reminders/s | peak RSS MB (heap) |');
+console.log('|---:|---:|---:|---:|---:|---:|');
+console.log(`| ${f0(storm.appointments)} | ${f0(storm.fired)} | ${storm.duplicates} | ${f1(storm.seconds)} | ${f0(storm.remindersPerS)} | ${f0(storm.peakRssMb)} (${f0(storm.peakHeapMb)}) |`);
+console.log('');
+console.log(`Reminder storm: ${storm.note}; RSS before the hub ${f0(storm.rssBeforeMb)} MB.`);
+process.exit(runs.every((r) => r.lossless) && storm.ok ? 0 : 1);

@@ -103,6 +103,8 @@ export interface Parley {
   /** Notification rules (NOTIFICATIONS.md): events in, deliveries out. */
   notifier: Notifier;
   definitions: Definitions;
+  /** Calendars and appointments, with one persisted reminder per appointment. */
+  appointments: Appointments;
   metrics: ParleyMetrics;
   /** Null when the adapters gave their own Bus. */
   transport: UwsTransport | null;
@@ -303,6 +305,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     inbound,
     notifier,
     definitions,
+    appointments,
     metrics,
     transport,
     listen: () => {
