@@ -278,7 +278,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
 
   if (transport) {
     transport.attachHub(hub, bus);
-    const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger });
+    const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger, adminToken: (t) => api.adminToken(t) });
     registerHostRoutes(router, api, directoryApi);
     registerInboundRoutes(router, { inbound, store, maxBytes: inboundConfig.maxBytes });
     registerNotificationRoutes(router, { directoryApi, notifier, definitions, appointments });

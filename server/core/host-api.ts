@@ -178,17 +178,19 @@ export class HostApi {
   }
 
   /**
-   * Whether a Bearer token is an admin session token (NOTIFICATIONS §8): signed by us, unexpired, with
-   * `admin`, for an enabled user, issued after the user was last re-enabled.
+   * What a Bearer token that is not the API key is to the admin routes (NOTIFICATIONS §8): `admin` — a
+   * session token of ours, unexpired, with `admin`, for an enabled user, issued after the user was last
+   * re-enabled; `forbidden` — a valid session token without that; `invalid` — not a token of ours.
    */
-  async isAdminToken(token: string): Promise<boolean> {
+  async adminToken(token: string): Promise<'admin' | 'forbidden' | 'invalid'> {
+    let c;
     try {
-      const c = await this.tokens.verify(token);
-      const p = this.dir.participants.get(c.sub);
-      if (!c.admin || !p || p.kind !== 'user' || p.disabled) return false;
-      return p.enabledAt === null || (c.issuedAt ?? 0) >= p.enabledAt - 999;
+      c = await this.tokens.verify(token);
     } catch {
-      return false;
+      return 'invalid';
     }
+    const p = this.dir.participants.get(c.sub);
+    if (!c.admin || !p || p.kind !== 'user' || p.disabled) return 'forbidden';
+    return p.enabledAt === null || (c.issuedAt ?? 0) >= p.enabledAt - 999 ? 'admin' : 'forbidden';
   }
 }

@@ -69,7 +69,7 @@ export class HttpRouter {
 
   constructor(
     private readonly app: TemplatedApp,
-    private readonly opts: { apiKey: string; logger: Logger; isAdminToken?: (token: string) => Promise<boolean> },
+    private readonly opts: { apiKey: string; logger: Logger; adminToken?: (token: string) => Promise<'admin' | 'forbidden' | 'invalid'> },
   ) {
     this.keyDigest = digest(opts.apiKey);
   }
@@ -110,7 +110,7 @@ export class HttpRouter {
     let adminToken: string | null = null;
     if (route.auth && !this.authorized(authHeader)) {
       const bearer = /^Bearer\s+(.+)$/i.exec(authHeader)?.[1]?.trim();
-      if (!route.admin || !bearer || !this.opts.isAdminToken) {
+      if (!route.admin || !bearer || !this.opts.adminToken) {
         this.send(res, errorReply('unauthenticated', 'missing or wrong API key'), state);
         return;
       }
@@ -152,7 +152,11 @@ export class HttpRouter {
     const rawBody = route.rawBody === 'bytes' ? undefined : bodyBytes?.toString('utf8');
     let reply: Reply;
     try {
-      if (adminToken !== null && !(await this.opts.isAdminToken!(adminToken))) throw new ProtocolError('forbidden', 'this token does not open admin routes');
+      if (adminToken !== null) {
+        const verdict = await this.opts.adminToken!(adminToken);
+        if (verdict === 'invalid') throw new ProtocolError('unauthenticated', 'missing or wrong API key');
+        if (verdict === 'forbidden') throw new ProtocolError('forbidden', 'this token does not open admin routes');
+      }
       const params = rawParams.map((p) => {
         try {
           return decodeURIComponent(p);

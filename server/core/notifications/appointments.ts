@@ -121,7 +121,7 @@ export class Appointments {
       this.o.logger.warn('reminder too old to send', { appointmentId: id, reminderAt });
       const a = this.appointments.get(id);
       const event = a && this.event('AppointmentNotification', a, this.calendars.get(a.calendarId) ?? null, `reminder:${id}:${reminderAt}`);
-      void (event ? this.o.notifier.run(event, []) : Promise.resolve())
+      void (event ? this.o.notifier.runQueued(event, []) : Promise.resolve())
         .then(() => this.o.store.markReminded(id, reminderAt, now))
         .catch((e: unknown) => this.o.logger.error('reminder mark failed', { error: String(e) }));
       return;
@@ -144,13 +144,13 @@ export class Appointments {
     if (!a || a.reminderAt === null) return;
     const calendar = this.calendars.get(a.calendarId) ?? null;
     const event = this.event('AppointmentNotification', a, calendar, `reminder:${a.id}:${a.reminderAt}`);
-    await this.o.notifier.run(event, this.o.definitions.forEvent(event.type));
+    await this.o.notifier.runQueued(event, this.o.definitions.forEvent(event.type));
     await this.o.store.markReminded(a.id, a.reminderAt, this.o.clock.now());
   }
 
   private raise(type: string, a: AppointmentRecord | null, calendar: CalendarRecord | null) {
     const event = this.event(type, a, calendar, `hub:${nanoid()}`);
-    return this.o.notifier.run(event, this.o.definitions.forEvent(type));
+    return this.o.notifier.runQueued(event, this.o.definitions.forEvent(type));
   }
 
   private event(type: string, appointment: AppointmentRecord | null, calendar: CalendarRecord | null, id: string): RuleEvent {

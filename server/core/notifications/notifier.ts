@@ -54,6 +54,11 @@ export class Notifier {
   private readonly marks = new Map<string, number>();
   /** Events wait here in a burst (an event storm): a few run at once, in arrival order. */
   private readonly work = new WorkQueue(EVENT_CONCURRENCY, MAX_QUEUED_EVENTS);
+  /**
+   * The hub's own events (assignment changes, new members, appointments and their reminders) wait in a
+   * line of their own, without a cap: none of them may be refused, since nobody would send it again.
+   */
+  private readonly hubWork = new WorkQueue(EVENT_CONCURRENCY, Infinity);
   private readonly rulesDirectory: RulesDirectory;
   private readonly history: DeliveryHistory;
 
@@ -129,6 +134,11 @@ export class Notifier {
       }),
       notFound: e.notFound,
     };
+  }
+
+  /** A hub-raised event (appointments, reminders): run in turn with the others, never refused. */
+  runQueued(event: RuleEvent, definitions: readonly NotificationDefinition[]): Promise<EventAnswer> {
+    return this.hubWork.run(() => this.run(event, definitions));
   }
 
   /** Match, render and commit one event; idempotent by its id. */
@@ -251,7 +261,7 @@ export class Notifier {
     const defs = this.o.definitions.forEvent(e.type);
     const address = (d: NotificationDefinition): NotificationDefinition =>
       d.id === builtinId ? { ...d, recipients: { relations: [], agents, groups: [], roles: [] } } : d;
-    this.work.run(() => this.run(event, defs, address)).catch((err: unknown) => this.o.logger.error('hub event failed', { type: e.type, error: String(err) }));
+    this.hubWork.run(() => this.run(event, defs, address)).catch((err: unknown) => this.o.logger.error('hub event failed', { type: e.type, error: String(err) }));
   }
 }
 
