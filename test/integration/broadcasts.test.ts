@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHub } from '../support/hub.js';
 import { SmtpSink } from '../support/smtp-sink.js';
-
-/** Waits for a positive signal (an email, a count), never a bare sleep. */
-async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until } from '../support/until.js';
 
 type Status = { id: string; recipients: number; queued: number; sent: number; failed: number; skipped: number };
 

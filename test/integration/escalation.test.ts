@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TestHub } from '../support/hub.js';
 import { SmtpSink } from '../support/smtp-sink.js';
+import { until } from '../support/until.js';
 
 const DELAY_MS = 600;
 
@@ -24,20 +25,6 @@ async function pair(hub: TestHub, a: string, c: string, extra: { customer?: Reco
 
 const post = (hub: TestHub, conversationId: string, senderId: string, body: string, clientMsgId = `${senderId}-${Math.random()}`) =>
   hub.ok('POST', `/v1/conversations/${conversationId}/messages`, { senderId, body, clientMsgId }) as Promise<{ message: { id: string; seq: number } }>;
-
-/**
- * Waits until `check` holds, polling: every wait in this file is for a positive signal (an email, a
- * receipt code, an outbox row), never a bare sleep standing for "nothing happened".
- */
-async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** The emails `address` got, once there are at least `n`. */
 const mailsTo = (sink: SmtpSink, address: string, n = 1) => until(() => sink.to(address).length >= n && sink.to(address), `${n} email(s) to ${address}`);
