@@ -1,4 +1,5 @@
-import type { Clock, EventBus, Logger, NotificationStore, TimerHandle } from '../ports/index.js';
+import type { Clock, EventBus, Logger, NotificationStore } from '../ports/index.js';
+import { DueLoop } from '../scheduler/due-loop.js';
 
 /**
  * The only-if-unseen emails (NOTIFICATIONS §3): persisted timers, fired once each. The store decides
@@ -7,41 +8,25 @@ import type { Clock, EventBus, Logger, NotificationStore, TimerHandle } from '..
  * due while the hub was down fires at start.
  */
 export class UnseenTimers {
-  private timer: TimerHandle | null = null;
-  private timerAt = Infinity;
-  private running = false;
-  private again = false;
-  private stopped = false;
+  private readonly loop: DueLoop;
 
-  constructor(private readonly o: { store: NotificationStore; clock: Clock; events: EventBus; logger: Logger }) {}
+  constructor(private readonly o: { store: NotificationStore; clock: Clock; events: EventBus; logger: Logger }) {
+    this.loop = new DueLoop({ clock: o.clock, logger: o.logger, name: 'notification timers', drain: () => this.drain(), nextAt: () => o.store.nextUnseenTimerAt() });
+  }
 
   start(): void {
-    this.kick();
+    this.loop.kick();
   }
 
   /** Look for due timers now (at start, and after an event armed one). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    this.drain()
-      .catch((e: unknown) => this.o.logger.error('notification timers failed', { error: e instanceof Error ? e.stack : String(e) }))
-      .finally(() => {
-        this.running = false;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        } else void this.scheduleNext();
-      });
+    this.loop.kick();
   }
 
   private async drain(): Promise<void> {
     const { store, clock, events } = this.o;
     for (;;) {
-      if (this.stopped) return;
+      if (this.loop.isStopped) return;
       const due = await store.dueUnseenTimers(clock.now(), 100);
       if (due.length === 0) return;
       let queued = 0;
@@ -50,21 +35,7 @@ export class UnseenTimers {
     }
   }
 
-  private async scheduleNext(): Promise<void> {
-    if (this.stopped) return;
-    const at = await this.o.store.nextUnseenTimerAt();
-    if (at === null || at >= this.timerAt) return;
-    if (this.timer) this.o.clock.clearTimer(this.timer);
-    this.timerAt = at;
-    this.timer = this.o.clock.setTimer(Math.max(0, at - this.o.clock.now()), () => {
-      this.timer = null;
-      this.timerAt = Infinity;
-      this.kick();
-    });
-  }
-
   stop(): void {
-    this.stopped = true;
-    if (this.timer) this.o.clock.clearTimer(this.timer);
+    this.loop.stop();
   }
 }

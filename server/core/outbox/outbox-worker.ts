@@ -1,4 +1,5 @@
-import { MailerError, SmsError, type Clock, type DeferredEmail, type EmailComposer, type EmailRow, type EmailSecurity, type Logger, type Mailer, type OutboxStore, type SmsSender, type TimerHandle } from '../ports/index.js';
+import { DueLoop } from '../scheduler/due-loop.js';
+import { MailerError, SmsError, type Clock, type DeferredEmail, type EmailComposer, type EmailRow, type EmailSecurity, type Logger, type Mailer, type OutboxStore, type SmsSender } from '../ports/index.js';
 
 /** The error of a row whose signing or encryption key is missing at send time (the audit says `missing_key`). */
 export const MISSING_KEY = 'missing_key';
@@ -45,11 +46,7 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () =>
  * sends run concurrently, each marked on its own.
  */
 export class OutboxWorker {
-  private timer: TimerHandle | null = null;
-  private timerAt = Infinity;
-  private running = false;
-  private again = false;
-  private stopped = false;
+  private readonly loop: DueLoop;
   private readonly inFlight = new Set<string>();
 
   constructor(
@@ -75,43 +72,31 @@ export class OutboxWorker {
       leaseMs?: number;
       random?: () => number;
     },
-  ) {}
+  ) {
+    this.loop = new DueLoop({ clock: opts.clock, logger: opts.logger, name: 'outbox worker', drain: () => this.drain(), nextAt: () => opts.store.nextEmailAttemptAt() });
+  }
 
   start(): void {
-    this.kick();
+    this.loop.kick();
   }
 
   /** Look for due emails now (after a new row was committed, or at start). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    this.drain()
-      .catch((e: unknown) => this.opts.logger.error('outbox worker failed', { error: e instanceof Error ? e.stack : String(e) }))
-      .finally(() => {
-        this.running = false;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        } else void this.scheduleNext();
-      });
+    this.loop.kick();
   }
 
   private async drain(): Promise<void> {
     const { store, clock } = this.opts;
     const concurrency = this.opts.concurrency ?? 16;
     for (;;) {
-      if (this.stopped) return;
+      if (this.loop.isStopped) return;
       const leaseMs = this.opts.leaseMs ?? DEFAULT_LEASE_MS;
       const due = (await store.claimDue(clock.now(), concurrency * 4, leaseMs)).filter((r) => !this.inFlight.has(r.id));
       if (due.length === 0) return;
       // A bounded pool: `concurrency` sends at a time, each settled and marked on its own.
       let next = 0;
       const lane = async () => {
-        while (next < due.length && !this.stopped) {
+        while (next < due.length && !this.loop.isStopped) {
           const row = due[next++]!;
           this.inFlight.add(row.id);
           try {
@@ -169,22 +154,8 @@ export class OutboxWorker {
     return secured.raw;
   }
 
-  private async scheduleNext(): Promise<void> {
-    if (this.stopped) return;
-    const at = await this.opts.store.nextEmailAttemptAt();
-    if (at === null || at >= this.timerAt) return;
-    if (this.timer) this.opts.clock.clearTimer(this.timer);
-    this.timerAt = at;
-    this.timer = this.opts.clock.setTimer(Math.max(0, at - this.opts.clock.now()), () => {
-      this.timer = null;
-      this.timerAt = Infinity;
-      this.kick();
-    });
-  }
-
   /** Stop taking new rows; sends under way finish (or are resent after a restart). */
   stop(): void {
-    this.stopped = true;
-    if (this.timer) this.opts.clock.clearTimer(this.timer);
+    this.loop.stop();
   }
 }
