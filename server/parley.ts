@@ -19,17 +19,15 @@ import { PromMetrics } from './adapters/prom/prom-metrics.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
 import { SystemClock } from './adapters/system/system-clock.js';
 import { createSmsSender } from './adapters/sms/index.js';
-import { createEmailSecurity } from './adapters/email-security/index.js';
+import { emailSecurity as lazyEmailSecurity } from './adapters/email-security/lazy.js';
 import { Broadcasts } from './core/notifications/broadcasts.js';
 import { Appointments } from './core/notifications/appointments.js';
 import { Definitions } from './core/notifications/definitions.js';
 import { Deliverer, type NotificationMetrics } from './core/notifications/deliverer.js';
 import { Notifier } from './core/notifications/notifier.js';
 import { UnseenTimers } from './core/notifications/unseen-timers.js';
-import { MailauthSenderAuth } from './adapters/email-in/mailauth-sender-auth.js';
 import { PostalReader } from './adapters/email-in/postal-reader.js';
 import { HmacReplyAddresses } from './adapters/email-in/reply-addresses.js';
-import { SmtpListener } from './adapters/email-in/smtp-listener.js';
 import { Bounces } from './core/inbound/bounces.js';
 import { InboundMail, type InboundMetrics } from './core/inbound/inbound-mail.js';
 import { HttpRouter } from './transport/http.js';
@@ -150,7 +148,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   });
   await hub.start();
   // Signing and encryption keys (NOTIFICATIONS §3): read and checked now, so a broken file stops the start.
-  const emailSecurity = await createEmailSecurity(config.emailSecurity);
+  const emailSecurity = await lazyEmailSecurity(config.emailSecurity);
   const directoryApi = new HostDirectory({ hub, events, store, clock, keys: emailSecurity });
   const composer = new LiquidComposer({ from: config.mailFrom, logger });
   // System emails (NOTIFICATIONS §8), and the escalation texts an admin stored, handed to the composer before any email.
@@ -239,7 +237,8 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     reader: new PostalReader({ maxBytes: inboundConfig.maxBytes }),
     store,
     addresses: replyAddresses,
-    senderAuth: inboundConfig.requireDmarc ? new MailauthSenderAuth() : null,
+    // mailauth (35 MB resident) and smtp-server are loaded only when configured.
+    senderAuth: inboundConfig.requireDmarc ? new (await import('./adapters/email-in/mailauth-sender-auth.js')).MailauthSenderAuth() : null,
     bounces,
     hub,
     directory: hub.directory,
@@ -254,7 +253,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   });
   const smtp =
     inboundConfig.smtpPort !== null
-      ? new SmtpListener({
+      ? new (await import('./adapters/email-in/smtp-listener.js')).SmtpListener({
           host: config.host,
           port: inboundConfig.smtpPort,
           maxBytes: inboundConfig.maxBytes,

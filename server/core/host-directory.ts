@@ -111,7 +111,7 @@ export class HostDirectory {
     if (!keys) return;
     const pgp = p.pgpPublicKey ? await keys.validatePgpPublicKey(p.pgpPublicKey, this.clock.now()) : null;
     if (pgp) throw new ProtocolError('invalid', `pgpPublicKey: ${pgp}`);
-    const smime = p.smimeCertificate ? keys.validateSmimeCertificate(p.smimeCertificate, this.clock.now()) : null;
+    const smime = p.smimeCertificate ? await keys.validateSmimeCertificate(p.smimeCertificate, this.clock.now()) : null;
     if (smime) throw new ProtocolError('invalid', `smimeCertificate: ${smime}`);
   }
 

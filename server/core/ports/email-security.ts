@@ -45,5 +45,5 @@ export interface EmailSecurity {
    * For the host API when a participant is stored: null when `pem` is a certificate valid at `now` (ms)
    * with an RSA public key, else the reason (unparsable, expired, not yet valid, no RSA public key).
    */
-  validateSmimeCertificate(pem: string, now: number): string | null;
+  validateSmimeCertificate(pem: string, now: number): string | null | Promise<string | null>;
 }
