@@ -1,7 +1,9 @@
 import { nanoid } from 'nanoid';
 import { ProtocolError, groupEntry, parseMailbox, type BroadcastPost, type BroadcastStatus } from '../../../protocol/index.js';
 import type { ParticipantRecord } from '../model.js';
+import { outboxRow } from '../outbox/outbox-row.js';
 import type { BroadcastStore, Bus, Clock, EmailComposer, EventBus, Logger, NewEmailRow, NotificationRow, Tokens } from '../ports/index.js';
+import { htmlToPlain } from './plain-text.js';
 
 /** Compose for at most this long before letting the event loop run (a 10,000-person broadcast composes for seconds). */
 const COMPOSE_SLICE_MS = 10;
@@ -112,7 +114,7 @@ export class Broadcasts {
     });
     const outbox: NewEmailRow[] = [];
     const notifications: NotificationRow[] = [];
-    const webBody = body.contentType === 'text/html' ? plainText(body.body) : body.body;
+    const webBody = body.contentType === 'text/html' ? htmlToPlain(body.body) : body.body;
     let sliceStart = performance.now();
     for (const r of chosen) {
       const p = r.participant;
@@ -129,21 +131,19 @@ export class Broadcasts {
           contentType: body.contentType,
           unsubscribeUrl: p.kind === 'customer' ? `${o.appUrl}/u/${o.tokens.signUnsubscribe(p.id)}` : null,
         });
-        outbox.push({
-          id: emailId,
-          kind: 'broadcast',
-          participantId: p.id,
-          conversationId: id,
-          toAddress: p.email!,
-          subject: composed.subject,
-          messageIdHeader: composed.messageId,
-          messageIds: [],
-          upTo: 0,
-          heldSeqs: [],
-          summarizedSeqs: [],
-          raw: composed.raw,
-          createdAt: now,
-        });
+        outbox.push(
+          outboxRow({
+            id: emailId,
+            kind: 'broadcast',
+            participantId: p.id,
+            conversationId: id,
+            toAddress: p.email!,
+            subject: composed.subject,
+            messageIdHeader: composed.messageId,
+            raw: composed.raw,
+            createdAt: now,
+          }),
+        );
       }
       if (r.web) {
         notifications.push({
@@ -182,17 +182,3 @@ export class Broadcasts {
   }
 }
 
-/** A web notification's body is plain text (SPEC §3): an HTML broadcast loses its tags, keeps its breaks. */
-function plainText(html: string): string {
-  return html
-    .replace(/<(br|\/p|\/div|\/li|\/h\d)\s*\/?>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}

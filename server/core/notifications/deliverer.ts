@@ -3,7 +3,9 @@ import type { NotificationDefinition, PersonalTransport } from '../../../protoco
 import type { Directory } from '../directory.js';
 import type { ParticipantRecord } from '../model.js';
 import type { Bus, DeliveryMark, DeliveryRecord, EventBus, NotificationEmail, NewEmailRow, NotificationRow, Tokens, UnseenEmailTimer } from '../ports/index.js';
+import { outboxRow } from '../outbox/outbox-row.js';
 import { chooseLanguage } from './language.js';
+import { htmlToPlain } from './plain-text.js';
 import { smsText } from './sms-text.js';
 import { renderTemplate } from './tags.js';
 import type { PlannedDelivery, RuleEvent, TagContext } from './types.js';
@@ -53,20 +55,6 @@ function securityFor(d: NotificationDefinition, p: ParticipantRecord | null): No
   return { mode: s.mode, missingSigningKeys: s.missingSigningKeys, missingCryptingKeys: s.missingCryptingKeys, recipient };
 }
 
-/** HTML to the plain text of a web notification: tags dropped, breaks kept, the common entities decoded. */
-function plain(html: string): string {
-  return html
-    .replace(/<(br|\/p|\/div|\/li|\/h\d)\s*\/?>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}
 
 /**
  * Turns the matcher's planned deliveries into what is written: web notifications, outbox rows
@@ -96,7 +84,7 @@ export class Deliverer {
   messageText(event: RuleEvent, d: NotificationDefinition): string {
     const message = d.messages[chooseLanguage(null, this.o.defaultLocale, Object.keys(d.messages))]!;
     const body = renderTemplate(message.body, { ...this.context(event), recipient: null }, { part: 'body', contentType: message.contentType });
-    return message.contentType === 'text/html' ? plain(body) : body;
+    return message.contentType === 'text/html' ? htmlToPlain(body) : body;
   }
 
   async build(event: RuleEvent, planned: readonly PlannedDelivery[], definitions: ReadonlyMap<string, NotificationDefinition>, now: number): Promise<BuiltDeliveries> {
@@ -135,7 +123,7 @@ export class Deliverer {
           eventId: event.id,
           broadcastId: null,
           subject,
-          body: message.contentType === 'text/html' ? plain(body) : body,
+          body: message.contentType === 'text/html' ? htmlToPlain(body) : body,
           itemId: event.item?.id ?? null,
           appointmentId: event.appointment?.id ?? null,
           createdAt: now,
@@ -200,20 +188,5 @@ export class Deliverer {
 }
 
 function row(id: string, kind: 'notification' | 'sms', p: ParticipantRecord | null, to: string, subject: string, raw: string, itemKey: string | null, now: number): NewEmailRow {
-  return {
-    id,
-    kind,
-    channel: kind === 'sms' ? 'sms' : 'email',
-    participantId: p?.id ?? '',
-    conversationId: itemKey ?? '',
-    toAddress: to,
-    subject,
-    messageIdHeader: '',
-    messageIds: [],
-    upTo: 0,
-    heldSeqs: [],
-    summarizedSeqs: [],
-    raw,
-    createdAt: now,
-  };
+  return outboxRow({ id, kind, channel: kind === 'sms' ? 'sms' : 'email', participantId: p?.id ?? '', conversationId: itemKey ?? '', toAddress: to, subject, messageIdHeader: '', raw, createdAt: now });
 }

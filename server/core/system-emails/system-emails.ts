@@ -11,6 +11,7 @@ import {
   type SystemTemplatePreview,
 } from '../../../protocol/index.js';
 import type { ParticipantRecord } from '../model.js';
+import { outboxRow } from '../outbox/outbox-row.js';
 import type { Clock, EmailComposer, EmailTemplateEditor, EventBus, Logger, SystemEmail, SystemTexts, TemplateStore } from '../ports/index.js';
 import { chooseLanguage } from '../notifications/language.js';
 
@@ -96,21 +97,9 @@ export class SystemEmails {
       autoAccept: autoAcceptOf(p),
     };
     const composed = await this.o.composer.compose('system', data);
-    await this.o.store.queueSystemEmail({
-      id: data.emailId,
-      kind: 'system',
-      participantId: p.id,
-      conversationId: '',
-      toAddress: p.email,
-      subject: composed.subject,
-      messageIdHeader: composed.messageId,
-      messageIds: [],
-      upTo: 0,
-      heldSeqs: [],
-      summarizedSeqs: [],
-      raw: composed.raw,
-      createdAt: now,
-    });
+    await this.o.store.queueSystemEmail(
+      outboxRow({ id: data.emailId, kind: 'system', participantId: p.id, conversationId: '', toAddress: p.email, subject: composed.subject, messageIdHeader: composed.messageId, raw: composed.raw, createdAt: now }),
+    );
     this.o.events.publish('OutboxQueued', { count: 1 });
     return { emailId: data.emailId };
   }
