@@ -5,7 +5,7 @@ import type { Hub } from '../hub.js';
 import type { ConversationRecord, ParticipantRecord } from '../model.js';
 import { newParticipant } from '../participants.js';
 import { MalformedEmailError, type Clock, type EmailReader, type InboundRow, type InboundStore, type Logger, type ParsedEmail, type ReplyAddresses, type SenderAuth } from '../ports/index.js';
-import { mayPostApi } from '../rules/rules.js';
+import { mayPostEmail } from '../rules/rules.js';
 import { shortHash } from '../short-hash.js';
 import type { Bounces } from './bounces.js';
 import { answeredIds, humanSize, isAutoReply, recipientsOf } from './signs.js';
@@ -136,7 +136,7 @@ export class InboundMail {
     if (!c || !p) return rejected('forbidden');
     if (!p.email || p.email.toLowerCase() !== from) return rejected('sender_mismatch', c.id);
     if (!(await this.verified(raw, envelope))) return rejected('sender_unverified', c.id);
-    if (!mayPostApi(p, c, this.o.directory.context(c)) || p.kind === 'bot') return rejected('forbidden', c.id);
+    if (!mayPostEmail(p, c, this.o.directory.context(c))) return rejected('forbidden', c.id);
     return this.post(e, p, c, target.upTo);
   }
 

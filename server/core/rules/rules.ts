@@ -53,6 +53,14 @@ export function mayPostWs(p: Who, c: Conv, ctx: RulesContext): boolean {
   return (p.kind === 'user' || p.kind === 'customer') && !p.disabled && maySee(p, c, ctx);
 }
 
+/**
+ * may-post(p, c) by email (SPEC §8), checked when the reply arrives: as over WebSocket — an enabled
+ * user or customer who may see c now. A reply address never lets a bot post.
+ */
+export function mayPostEmail(p: Who, c: Conv, ctx: RulesContext): boolean {
+  return mayPostWs(p, c, ctx);
+}
+
 /** may-post(p, c) over the trusted HTTP API: any enabled bot; others as may-see. */
 export function mayPostApi(p: Who, c: Conv, ctx: RulesContext): boolean {
   if (p.disabled) return false;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CustomerPreferences, UserPreferences } from '../../../../protocol/index.js';
 import type { ConversationRecord, ItemRecord, ParticipantRecord, ProjectRecord, Relations } from '../../../../server/core/model.js';
-import { mayPostApi, mayPostWs, maySee, notify, relationSince, type RulesContext } from '../../../../server/core/rules/rules.js';
+import { mayPostApi, mayPostEmail, mayPostWs, maySee, notify, relationSince, type RulesContext } from '../../../../server/core/rules/rules.js';
 import { conversation, item, participant } from '../../../support/records.js';
 
 /**
@@ -131,6 +131,16 @@ function forEveryPair(check: (p: ParticipantRecord, c: ConversationRecord, ctx: 
 }
 
 describe('rules over random populations', () => {
+  it('never lets a bot or a disabled participant post by email, whatever the data', () => {
+    let bots = 0;
+    forEveryPair((p, c, ctx) => {
+      if (p.kind === 'bot') bots++;
+      if (p.kind === 'bot' || p.disabled) expect(mayPostEmail(p, c, ctx)).toBe(false);
+      else expect(mayPostEmail(p, c, ctx)).toBe(maySee(p, c, ctx));
+    });
+    expect(bots).toBeGreaterThan(0);
+  });
+
   it('never lets a customer see, post in, be notified of or relate to an internal conversation, whatever the data', () => {
     let listedCustomers = 0;
     let itemCustomers = 0;
@@ -141,6 +151,7 @@ describe('rules over random populations', () => {
       expect(maySee(p, c, ctx)).toBe(false);
       expect(mayPostWs(p, c, ctx)).toBe(false);
       expect(mayPostApi(p, c, ctx)).toBe(false);
+      expect(mayPostEmail(p, c, ctx)).toBe(false);
       expect(relationSince(p, c, ctx)).toBeNull();
       for (const sender of w.people) expect(notify(p, sender, c, ctx)).toBeNull();
     });
