@@ -64,8 +64,8 @@ function securityFor(d: NotificationDefinition, p: ParticipantRecord | null): No
 export class Deliverer {
   constructor(private readonly o: DelivererOptions) {}
 
-  /** The tag values of an event, but the recipient. */
-  private context(event: RuleEvent): Omit<TagContext, 'recipient'> {
+  /** The tag values of an event, but the recipient (the preview, preview.ts, renders with them too). */
+  context(event: RuleEvent): Omit<TagContext, 'recipient'> {
     const person = (id: string | null | undefined) => (id ? (this.o.directory.participants.get(id) ?? null) : null);
     return {
       item: event.item,

@@ -59,8 +59,9 @@ export class Notifier {
    * line of their own, without a cap: none of them may be refused, since nobody would send it again.
    */
   private readonly hubWork = new WorkQueue(EVENT_CONCURRENCY, Infinity);
-  private readonly rulesDirectory: RulesDirectory;
-  private readonly history: DeliveryHistory;
+  /** What the matcher reads of the directory and of delivery history; the preview (preview.ts) reads them too. */
+  readonly rulesDirectory: RulesDirectory;
+  readonly history: DeliveryHistory;
 
   constructor(private readonly o: NotifierOptions) {
     const dir = o.directory;
