@@ -8,6 +8,8 @@ import { audienceOf, conversationTitle, type TitleContext } from '../shared/titl
 import type { Directory, Helpdesk } from './helpdesk.js';
 import { Alerts } from './alerts.js';
 import { Preferences } from './preferences.js';
+import { AdminPage } from './admin/admin.js';
+import { adminApi, isAdmin, sessionToken } from './admin/api.js';
 
 interface Props {
   client: ParleyClient;
@@ -61,6 +63,10 @@ export function App({ client, helpdesk, signIn }: Props) {
   const alerts = useMemo(() => new Alerts(), []);
   const newButton = useRef<HTMLButtonElement>(null);
   const prefsButton = useRef<HTMLButtonElement>(null);
+  // The messaging center: shown to a user whose token opens the admin routes (null while asking).
+  const admin = useMemo(() => adminApi(sessionToken), []);
+  const [isAdminUser, setIsAdminUser] = useState<boolean | null>(null);
+  useEffect(() => void isAdmin(admin).then(setIsAdminUser), [admin]);
 
   const selected = route.startsWith('/c/') ? decodeURIComponent(route.slice(3)) : null;
   const showPreferences = route === '/preferences';
@@ -204,6 +210,7 @@ export function App({ client, helpdesk, signIn }: Props) {
   const detail = showPreferences || picking || selected !== null;
   const loaded = state === 'open' || conversations.size > 0;
 
+  if (route.startsWith('/admin')) return <AdminPage api={admin} route={route} admin={isAdminUser} />;
   return (
     <main class={`layout ${detail ? 'has-detail' : ''}`}>
       <h1 class="sr-only">Parley messenger</h1>
@@ -212,6 +219,11 @@ export function App({ client, helpdesk, signIn }: Props) {
         <div class="me">
           {me && dot(me.id)}
           <strong>{me?.name ?? '…'}</strong>
+          {isAdminUser && (
+            <a class="admin-link" href="#/admin/definitions">
+              Admin
+            </a>
+          )}
           <span class={`conn ${state}`}>{state === 'open' ? '' : state === 'closed' ? 'offline' : state === 'reconnecting' ? 'reconnecting…' : 'connecting…'}</span>
           <button ref={prefsButton} class="icon" aria-label="Preferences" aria-expanded={showPreferences} onClick={() => go(showPreferences ? backRoute.current : '/preferences')}>
             ⚙
