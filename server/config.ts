@@ -53,6 +53,12 @@ const EnvSchema = z.object({
   PARLEY_HELLO_TIMEOUT_MS: int(10_000, 100),
   PARLEY_PRESENCE_GRACE_MS: int(5_000, 0),
   PARLEY_NODE_TTL_MS: int(10_000, 3_000),
+  PARLEY_REDIS_URL: z
+    .string()
+    .regex(/^$|^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL')
+    .optional(),
+  // Every key and channel starts with it; a colon or similar separator is the caller's choice.
+  PARLEY_REDIS_PREFIX: z.string().min(1).max(64).regex(/^\S+$/, 'no spaces').default('parley:'),
   PARLEY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   PARLEY_DEFAULT_LOCALE: z.string().regex(/^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$/, 'a language such as en or pt-BR').default('en'),
   PARLEY_TAG_CONFIG: z.string().optional(),
@@ -104,6 +110,10 @@ export interface Config {
   presenceGraceMs: number;
   /** A hub silent this long is dead: its sessions' presence entries lapse (SPEC §6). */
   nodeTtlMs: number;
+  /** PARLEY_REDIS_URL: null, one process; set, several hubs share frames, presence and membership (SPEC §9). */
+  redisUrl: string | null;
+  /** PARLEY_REDIS_PREFIX (default `parley:`): the start of every Redis key and channel. */
+  redisPrefix: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** PARLEY_DEFAULT_LOCALE: the language of notifications when the recipient's is missing. */
   defaultLocale: string;
@@ -199,6 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxRetryBaseMs: e.PARLEY_OUTBOX_RETRY_BASE_MS,
     presenceGraceMs: e.PARLEY_PRESENCE_GRACE_MS,
     nodeTtlMs: e.PARLEY_NODE_TTL_MS,
+    redisUrl: e.PARLEY_REDIS_URL || null,
+    redisPrefix: e.PARLEY_REDIS_PREFIX,
     logLevel: e.PARLEY_LOG_LEVEL,
     defaultLocale: e.PARLEY_DEFAULT_LOCALE,
     tagConfig: tagConfig(appUrl, e.PARLEY_TAG_CONFIG),
