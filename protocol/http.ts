@@ -116,9 +116,16 @@ export const MessagesQuerySchema = z
   .refine((q) => q.before === undefined || q.after === undefined, { message: 'give before or after, not both' });
 export type MessagesQuery = z.infer<typeof MessagesQuerySchema>;
 
+/**
+ * GET /v1/emails: rows created at or after `since`, at most `limit` (default 100), oldest first unless
+ * `order=desc` (newest first); `status` and `kind` keep only rows of that status or kind.
+ */
 export const EmailsQuerySchema = z.strictObject({
   since: queryInt.optional(),
   limit: queryInt.pipe(z.number().min(1).max(1000)).optional(),
+  status: z.enum(['queued', 'sent', 'failed']).optional(),
+  kind: z.enum(['escalation', 'notification', 'broadcast', 'system', 'sms']).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
 });
 export type EmailsQuery = z.infer<typeof EmailsQuerySchema>;
 

@@ -11,3 +11,4 @@ export * from './system-emails.js';
 export * from './decode.js';
 export * from './errors.js';
 export { codePointLength, MAX_BODY_CHARS } from './text.js';
+export * from './admin.js';
