@@ -1,0 +1,50 @@
+import { connect } from 'node:net';
+
+/**
+ * The outside services some suites run against (PostgreSQL, Redis). A suite asks for its service's URL:
+ * null when it is not reachable, and the suite then skips loudly — unless PARLEY_REQUIRE_SERVICES=1
+ * (CI), where an unreachable service fails the run instead of passing it quietly.
+ *
+ * URLs: PARLEY_TEST_DATABASE_URL / PARLEY_TEST_REDIS_URL, else the local defaults below.
+ */
+
+/** Whether a missing service fails the run (PARLEY_REQUIRE_SERVICES=1) rather than skipping its suites. */
+export function requireServices(): boolean {
+  return process.env.PARLEY_REQUIRE_SERVICES === '1';
+}
+
+/** The PostgreSQL server the store suites use, or null when nothing answers there. */
+export async function postgresUrl(): Promise<string | null> {
+  return reachable('PostgreSQL', process.env.PARLEY_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres', 5432);
+}
+
+/** The Redis server the bus, presence and membership suites use, or null when nothing answers there. */
+export async function redisUrl(): Promise<string | null> {
+  return reachable('Redis', process.env.PARLEY_TEST_REDIS_URL || 'redis://127.0.0.1:6379', 6379);
+}
+
+/**
+ * `url` when a TCP connection to its host and port opens within a second. Otherwise: with
+ * PARLEY_REQUIRE_SERVICES=1 throw (the suite fails to load); else print a banner and return null.
+ */
+async function reachable(name: string, url: string, defaultPort: number): Promise<string | null> {
+  const u = new URL(url);
+  const host = (u.hostname || '127.0.0.1').replace(/^\[|\]$/g, '');
+  const port = Number(u.port || defaultPort);
+  const ok = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host, port });
+    const done = (v: boolean) => {
+      socket.destroy();
+      resolve(v);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+  if (ok) return url;
+  const where = `${host}:${port}`;
+  if (requireServices()) throw new Error(`${name} not reachable at ${where}, and PARLEY_REQUIRE_SERVICES=1`);
+  const line = '*'.repeat(72);
+  console.warn(`\n${line}\n  SKIPPED: ${name} not reachable at ${where}\n  (set PARLEY_REQUIRE_SERVICES=1 to fail instead)\n${line}\n`);
+  return null;
+}
