@@ -5,6 +5,7 @@ import type {
   Format,
   HistoryReplyFrame,
   Message,
+  Notification,
   NotifyFrame,
   Presence,
   Receipt,
@@ -120,8 +121,20 @@ export interface ClientEvents {
   resumed: [Summary[]];
   /** The hub extended the session with a newer token from the provider; `expiresAt` is the hub's (ms). */
   refreshed: [{ expiresAt: number }];
+  /** A web notification of a notification rule or broadcast, pushed as it was created (users only). */
+  notification: [Notification];
   /** A server error that answers no request, a token refresh that failed for good, or why the connection was given up. */
   error: [ParleyError];
+}
+
+/** One page of this participant's web notifications (`notifications()`). */
+export interface NotificationPage {
+  /** Newest first. */
+  notifications: Notification[];
+  /** How many of this participant's notifications are unseen, on every page. */
+  unseen: number;
+  /** Older ones exist: ask again with `before` the last one's id. */
+  hasMore: boolean;
 }
 
 interface PendingRequest {
@@ -190,6 +203,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private presenceWanted: 'active' | 'away' = 'active';
   /** The ids of the last `who` with `watch: true`, watched again after a reconnect. */
   private whoWatch: string[] | null = null;
+  /** Notification ids to mark seen, waiting for a session. */
+  private readonly notificationsSeenWanted = new Set<string>();
   private firstWelcome: { resolve: (w: Welcome) => void; reject: (e: ParleyError) => void; promise: Promise<Welcome> } | null = null;
 
   constructor(options: ParleyClientOptions) {
@@ -432,6 +447,31 @@ export class ParleyClient extends Emitter<ClientEvents> {
    */
   async ping(): Promise<{ serverTime: number }> {
     return { serverTime: (await this.request({ t: 'ping' }, 'pong')).serverTime };
+  }
+
+  /**
+   * One page of this participant's web notifications, newest first, with the unseen count; `before`
+   * (a notification id) continues after that one. Customers get none.
+   *
+   * @example
+   * const { notifications, unseen, hasMore } = await client.notifications({ limit: 20 });
+   * const older = hasMore ? await client.notifications({ before: notifications.at(-1)!.id }) : null;
+   */
+  async notifications(options: { before?: string; limit?: number } = {}): Promise<NotificationPage> {
+    const { notifications, unseen, hasMore } = await this.request({ t: 'notifications', ...options }, 'notifications');
+    return { notifications, unseen, hasMore };
+  }
+
+  /**
+   * Marks web notifications seen (the hub answers nothing; ids of others are ignored). Sent at once in
+   * frames of up to 200 ids; while offline they wait for the next session.
+   *
+   * @example
+   * client.markNotificationsSeen(shown.filter((n) => n.seenAt === null).map((n) => n.id));
+   */
+  markNotificationsSeen(ids: string[]): void {
+    for (const id of ids) this.notificationsSeenWanted.add(id);
+    this.flushNotificationsSeen();
   }
 
   // ─── Connection ──────────────────────────────────────────────────────────────────────────────
@@ -680,6 +720,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
       }
       case 'conversation':
         return this.emit('conversation', frame.conversation);
+      case 'notification':
+        return this.emit('notification', frame.notification);
       case 'error':
         if (!frame.re) this.emit('error', new ParleyServerError(frame.code, frame.message));
         return;
@@ -702,6 +744,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (this.whoWatch) this.request({ t: 'who', participantIds: this.whoWatch, watch: true }, 'who').catch(() => {});
     for (const conversationId of new Set([...this.outbox.values()].map((o) => o.conversationId))) this.pump(conversationId);
     this.flushSeen();
+    this.flushNotificationsSeen();
     this.emit('welcome', welcome);
     this.firstWelcome?.resolve(welcome);
     void this.resume(generation, resumed);
@@ -908,6 +951,13 @@ export class ParleyClient extends Emitter<ClientEvents> {
       this.seenSent.set(conversationId, upTo);
     }
     this.seenWanted.clear();
+  }
+
+  private flushNotificationsSeen(): void {
+    if (this.currentState !== 'open' || this.notificationsSeenWanted.size === 0) return;
+    const ids = [...this.notificationsSeenWanted];
+    this.notificationsSeenWanted.clear();
+    for (let i = 0; i < ids.length; i += 200) this.transmitFrame({ t: 'notification_seen', ids: ids.slice(i, i + 200) });
   }
 }
 

@@ -5,6 +5,7 @@ export type {
   ClientEvents,
   ConnectionState,
   MessageMeta,
+  NotificationPage,
   OutgoingMessage,
   OutgoingState,
   ParleyClientOptions,
@@ -14,4 +15,4 @@ export type {
   WebSocketLike,
   Welcome,
 } from './parley-client.js';
-export type { ErrorCode, Message, Presence, Receipt, Summary } from '../protocol/index.js';
+export type { ErrorCode, Message, Notification, Presence, Receipt, Summary } from '../protocol/index.js';
