@@ -145,7 +145,8 @@ export class HostApi {
   }
 
   listEmails(q: EmailsQuery) {
-    return this.store.listEmails(q.since ?? 0, q.limit ?? 100).then((emails) => ({ emails }));
+    const filter = { ...(q.status ? { status: q.status } : {}), ...(q.kind ? { kind: q.kind } : {}), newestFirst: q.order === 'desc' };
+    return this.store.listEmails(q.since ?? 0, q.limit ?? 100, filter).then((emails) => ({ emails }));
   }
 
   /** An email's MIME; a deferred one (composed when sent) is composed for the showing. */

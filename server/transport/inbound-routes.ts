@@ -1,4 +1,4 @@
-import { EmailsQuerySchema, ProtocolError, ServerIdSchema } from '../../protocol/index.js';
+import { InboundEmailsQuerySchema, ProtocolError, ServerIdSchema } from '../../protocol/index.js';
 import type { InboundMail } from '../core/inbound/inbound-mail.js';
 import type { InboundStore } from '../core/ports/index.js';
 import type { HttpRouter } from './http.js';
@@ -31,9 +31,9 @@ export function registerInboundRoutes(router: HttpRouter, deps: { inbound: Inbou
     pattern: '/v1/inbound-emails',
     auth: true,
     admin: true,
-    query: EmailsQuerySchema,
+    query: InboundEmailsQuerySchema,
     handle: async ({ query }) => {
-      const rows = await store.listInbound(query.since ?? 0, query.limit ?? 100);
+      const rows = await store.listInbound(query.since ?? 0, query.limit ?? 100, { ...(query.status ? { status: query.status } : {}), newestFirst: query.order === 'desc' });
       return { status: 200, body: { inboundEmails: rows.map(({ from, to, ...r }) => ({ ...r, from, to })) } };
     },
   });

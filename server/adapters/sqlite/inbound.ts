@@ -1,4 +1,4 @@
-import type { InboundRow, InboundStore, SentEmailRef } from '../../core/ports/index.js';
+import type { InboundListFilter, InboundRow, InboundStore, SentEmailRef } from '../../core/ports/index.js';
 import type { SqliteEngine } from './engine.js';
 
 type Row = {
@@ -42,6 +42,9 @@ export class SqliteInbound implements InboundStore {
       ),
       byMessageId: s.prepare(`SELECT ${COLUMNS} FROM inbound_emails WHERE message_id = ?`),
       list: s.prepare(`SELECT ${COLUMNS} FROM inbound_emails WHERE received_at >= ? ORDER BY received_at, id LIMIT ?`),
+      // The inbound log's filters: a status (null: any) and newest first.
+      listFiltered: s.prepare(`SELECT ${COLUMNS} FROM inbound_emails WHERE received_at >= @since AND (@status IS NULL OR status = @status) ORDER BY received_at, id LIMIT @limit`),
+      listNewest: s.prepare(`SELECT ${COLUMNS} FROM inbound_emails WHERE received_at >= @since AND (@status IS NULL OR status = @status) ORDER BY received_at DESC, id DESC LIMIT @limit`),
       raw: s.prepare('SELECT raw FROM inbound_emails WHERE id = ?').pluck(),
       countFrom: s.prepare('SELECT count(*) FROM inbound_emails WHERE from_address = ? AND received_at >= ?').pluck(),
       prune: s.prepare('DELETE FROM inbound_emails WHERE received_at < ?'),
@@ -64,8 +67,10 @@ export class SqliteInbound implements InboundStore {
     return Promise.resolve(r ? toRow(r) : null);
   }
 
-  listInbound(since: number, limit: number): Promise<InboundRow[]> {
-    return Promise.resolve((this.stmt.list.all(since, limit) as Row[]).map(toRow));
+  listInbound(since: number, limit: number, filter: InboundListFilter = {}): Promise<InboundRow[]> {
+    if (filter.status === undefined && !filter.newestFirst) return Promise.resolve((this.stmt.list.all(since, limit) as Row[]).map(toRow));
+    const stmt = filter.newestFirst ? this.stmt.listNewest : this.stmt.listFiltered;
+    return Promise.resolve((stmt.all({ since, limit, status: filter.status ?? null }) as Row[]).map(toRow));
   }
 
   getInboundRaw(id: string): Promise<Uint8Array | null> {

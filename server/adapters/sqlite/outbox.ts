@@ -1,5 +1,5 @@
-import { asc, gte } from 'drizzle-orm';
-import type { DeferredEmail, MarkOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
+import { and, asc, desc, eq, gte } from 'drizzle-orm';
+import type { DeferredEmail, EmailListFilter, MarkOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
 import type { SqliteEngine } from './engine.js';
 import * as schema from './schema.js';
 
@@ -136,7 +136,7 @@ export class SqliteOutbox implements OutboxStore {
     return rows.reverse();
   }
 
-  async listEmails(since: number, limit: number): Promise<EmailSummary[]> {
+  async listEmails(since: number, limit: number, filter: EmailListFilter = {}): Promise<EmailSummary[]> {
     const e = schema.emails;
     const rows = this.engine.db
       .select({
@@ -154,8 +154,8 @@ export class SqliteOutbox implements OutboxStore {
         messageIds: e.messageIds,
       })
       .from(e)
-      .where(gte(e.createdAt, since))
-      .orderBy(asc(e.createdAt), asc(e.id))
+      .where(and(gte(e.createdAt, since), filter.status ? eq(e.status, filter.status) : undefined, filter.kind ? eq(e.kind, filter.kind) : undefined))
+      .orderBy(...(filter.newestFirst ? [desc(e.createdAt), desc(e.id)] : [asc(e.createdAt), asc(e.id)]))
       .limit(limit)
       .all();
     return rows.map(({ toAddress, ...r }) => ({

@@ -16,6 +16,8 @@ import type {
   MarkOutcome,
   EmailRow,
   EmailSummary,
+  EmailListFilter,
+  InboundListFilter,
   HistoryPage,
   HistoryQuery,
   NewEmailRow,
@@ -143,8 +145,8 @@ export class SqliteStore implements Store {
   threadMessageIds(conversationId: string, participantId: string, limit: number): Promise<string[]> {
     return this.outbox.threadMessageIds(conversationId, participantId, limit);
   }
-  listEmails(since: number, limit: number): Promise<EmailSummary[]> {
-    return this.outbox.listEmails(since, limit);
+  listEmails(since: number, limit: number, filter?: EmailListFilter): Promise<EmailSummary[]> {
+    return this.outbox.listEmails(since, limit, filter);
   }
   getEmailSource(id: string): Promise<{ raw: string; deferred: DeferredEmail | null } | null> {
     return this.outbox.getEmailSource(id);
@@ -195,8 +197,8 @@ export class SqliteStore implements Store {
   inboundByMessageId(messageId: string): Promise<InboundRow | null> {
     return this.inbound.inboundByMessageId(messageId);
   }
-  listInbound(since: number, limit: number): Promise<InboundRow[]> {
-    return this.inbound.listInbound(since, limit);
+  listInbound(since: number, limit: number, filter?: InboundListFilter): Promise<InboundRow[]> {
+    return this.inbound.listInbound(since, limit, filter);
   }
   getInboundRaw(id: string): Promise<Uint8Array | null> {
     return this.inbound.getInboundRaw(id);

@@ -15,6 +15,12 @@ export interface InboundRow {
   postedMessageId: string | null;
 }
 
+/** What the inbound log (GET /v1/inbound-emails) narrows to: each absent key keeps every row; ties in time go by id. */
+export interface InboundListFilter {
+  status?: InboundStatus;
+  newestFirst?: boolean;
+}
+
 /** An outbox email as reply-by-email needs it: which conversation and recipient, up to which seq. */
 export interface SentEmailRef {
   id: string;
@@ -36,7 +42,8 @@ export interface SentEmailRef {
 export interface InboundStore {
   recordInbound(row: InboundRow, raw: Uint8Array): Promise<boolean>;
   inboundByMessageId(messageId: string): Promise<InboundRow | null>;
-  listInbound(since: number, limit: number): Promise<InboundRow[]>;
+  /** Rows received at or after `since`, oldest first; `filter` keeps one outcome, or orders newest first. */
+  listInbound(since: number, limit: number, filter?: InboundListFilter): Promise<InboundRow[]>;
   getInboundRaw(id: string): Promise<Uint8Array | null>;
   /** Inbound emails from this address received at or after `since` (loop detection). */
   countInboundFrom(address: string, since: number): Promise<number>;

@@ -56,6 +56,13 @@ export interface EmailSummary {
   messageIds: string[];
 }
 
+/** What the outbox log (GET /v1/emails) narrows to: each absent key keeps every row; ties in time go by id. */
+export interface EmailListFilter {
+  status?: OutboxStatus;
+  kind?: OutboxKind;
+  newestFirst?: boolean;
+}
+
 /** A claimed row, with what sending it needs. */
 export interface EmailRow extends EmailSummary {
   channel: OutboxChannel;
@@ -101,8 +108,8 @@ export interface OutboxStore {
   markEmail(id: string, outcome: MarkOutcome): Promise<void>;
   /** Message-ID headers of earlier emails to this participant about this conversation, oldest first. */
   threadMessageIds(conversationId: string, participantId: string, limit: number): Promise<string[]>;
-  /** Rows created at or after `since`, oldest first (without the raw MIME). */
-  listEmails(since: number, limit: number): Promise<EmailSummary[]>;
+  /** Rows created at or after `since`, oldest first (without the raw MIME); `filter` keeps one status or kind, or orders newest first. */
+  listEmails(since: number, limit: number, filter?: EmailListFilter): Promise<EmailSummary[]>;
   /** The row's MIME, or (a deferred row) what composes it; null when there is no such row. */
   getEmailSource(id: string): Promise<{ raw: string; deferred: DeferredEmail | null } | null>;
   /** Delete sent and failed rows created before `before` (never a queued one); resolves the number deleted. */
