@@ -1,7 +1,8 @@
 /**
  * npm run demo — the whole product in a minute: the hub (the `npm start` entry) with demo data, the
- * demo helpdesk beside it, and the URLs to open. Emails are captured to data-demo/outbox/; the
- * escalation delay is 15 s so an "emailed" mark shows up quickly.
+ * demo helpdesk beside it, and the URLs to open, the messaging center's too (web/demo/messaging.ts:
+ * notification definitions, an appointment reminder, an admin token). Emails are captured to
+ * data-demo/outbox/; the escalation delay is 15 s so an "emailed" mark shows up quickly.
  *
  *   PARLEY_DEMO_PORT (hub, default 8080), PARLEY_DEMO_HELPDESK_PORT (default 8081)
  */
@@ -11,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream }
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_PEOPLE, seedDemo, startHelpdesk, type DemoData } from './helpdesk.js';
+import { adminUrl, seedMessagingCenter } from './messaging.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DATA_DIR = join(ROOT, 'data-demo');
@@ -55,8 +57,10 @@ try {
   const access = { hubUrl, apiKey: state.apiKey, jwtSecret: state.jwtSecret };
   Object.assign(state, await seedDemo(access, state));
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+  const messaging = await seedMessagingCenter(access);
   const helpdesk = await startHelpdesk({ ...access, port: HELPDESK_PORT });
   const agents = DEMO_PEOPLE.filter((p) => p.kind === 'user');
+  const at = new Date(messaging.reminderAt).toLocaleTimeString();
   console.log(`
 Parley demo is running (hub log: data-demo/hub.log).
 
@@ -65,6 +69,11 @@ ${agents.map((a) => `  Agent app as ${a.name.padEnd(13)}  ${helpdesk.agentUrl(a.
 
 Write as the customer, answer as an agent. A message left unseen for ${ESCALATION_DELAY_MS / 1000} s is emailed:
 the agent app then shows "Emailed", and the email is in data-demo/outbox/.
+
+Messaging center (Alice, with an admin token; notification rules, templates, broadcasts, outbox):
+  ${adminUrl(hubUrl, helpdesk.url, messaging.adminToken)}
+Notification definitions imported from web/demo/notifications.yml (OTOBO's export format): ${[...messaging.imported.added, ...messaging.imported.updated].length}.
+An appointment reminder falls due at ${at}, a minute from now: Alice and Bob get it in the agent app and by email.
 Ctrl+C stops everything.
 `);
   const stop = () => {

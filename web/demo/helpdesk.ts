@@ -34,7 +34,7 @@ export interface HubAccess {
   jwtSecret: string;
 }
 
-async function hubCall<T>(hub: HubAccess, method: string, path: string, body?: unknown): Promise<T> {
+export async function hubCall<T>(hub: HubAccess, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(hub.hubUrl + path, {
     method,
     headers: { authorization: `Bearer ${hub.apiKey}`, 'content-type': 'application/json' },
