@@ -7,6 +7,7 @@ import { Markdown } from '../shared/markdown.js';
 import { audienceOf, conversationTitle, type TitleContext } from '../shared/titles.js';
 import type { Directory, Helpdesk } from './helpdesk.js';
 import { Alerts } from './alerts.js';
+import { NotificationBell } from './notifications.js';
 import { Preferences } from './preferences.js';
 import { AdminPage } from './admin/admin.js';
 import { adminApi, isAdmin, sessionToken } from './admin/api.js';
@@ -225,6 +226,7 @@ export function App({ client, helpdesk, signIn }: Props) {
             </a>
           )}
           <span class={`conn ${state}`}>{state === 'open' ? '' : state === 'closed' ? 'offline' : state === 'reconnecting' ? 'reconnecting…' : 'connecting…'}</span>
+          <NotificationBell client={client} conversations={conversations} />
           <button ref={prefsButton} class="icon" aria-label="Preferences" aria-expanded={showPreferences} onClick={() => go(showPreferences ? backRoute.current : '/preferences')}>
             ⚙
           </button>
