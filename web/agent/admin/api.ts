@@ -94,3 +94,39 @@ export async function isAdmin(api: AdminApi): Promise<boolean> {
     return false;
   }
 }
+
+/** GET /v1/notification-definitions/choices: what the editor's pickers offer (ids and names only). */
+export interface Choices {
+  agents: Array<{ id: string; name: string }>;
+  groups: Array<{ id: string; name: string }>;
+  roles: Array<{ id: string; name: string }>;
+  queues: Array<{ name: string; groupId: string }>;
+  items: Array<{ id: string; title: string }>;
+  appointments: Array<{ id: string; title: string }>;
+  eventTypes: string[];
+  relations: string[];
+  languages: string[];
+}
+
+export const NO_CHOICES: Choices = { agents: [], groups: [], roles: [], queues: [], items: [], appointments: [], eventTypes: [], relations: [], languages: [] };
+
+/** The choices, or none when the hub cannot say (the pickers then take typed values). */
+export async function loadChoices(api: AdminApi): Promise<Choices> {
+  try {
+    return { ...NO_CHOICES, ...(await api.get<Partial<Choices>>('/v1/notification-definitions/choices')) };
+  } catch {
+    return NO_CHOICES;
+  }
+}
+
+/** Saves a text as a file the browser downloads. */
+export function download(filename: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
