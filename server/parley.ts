@@ -25,12 +25,15 @@ import { Appointments } from './core/notifications/appointments.js';
 import { Definitions } from './core/notifications/definitions.js';
 import { Deliverer, type NotificationMetrics } from './core/notifications/deliverer.js';
 import { Notifier } from './core/notifications/notifier.js';
+import { DefinitionChoices } from './core/notifications/choices.js';
+import { NotificationPreview } from './core/notifications/preview.js';
 import { UnseenTimers } from './core/notifications/unseen-timers.js';
 import { PostalReader } from './adapters/email-in/postal-reader.js';
 import { HmacReplyAddresses } from './adapters/email-in/reply-addresses.js';
 import { Bounces } from './core/inbound/bounces.js';
 import { InboundMail, type InboundMetrics } from './core/inbound/inbound-mail.js';
 import { HttpRouter } from './transport/http.js';
+import { registerAdminRoutes } from './transport/admin-routes.js';
 import { registerBroadcastRoutes } from './transport/broadcast-routes.js';
 import { registerInboundRoutes } from './transport/inbound-routes.js';
 import { registerNotificationRoutes } from './transport/notification-routes.js';
@@ -200,22 +203,23 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   await escalation.start();
   const definitions = new Definitions(store, clock);
   const unseenTimers = new UnseenTimers({ store, clock, events, logger });
+  const deliverer = new Deliverer({
+    directory: hub.directory,
+    mailDomain: addressOf(config.mailFrom).split('@')[1] ?? 'localhost',
+    bus,
+    events,
+    metrics,
+    defaultLocale: config.defaultLocale,
+    tagConfig: config.tagConfig,
+    tokens,
+    appUrl: config.appUrl,
+    timersArmed: () => unseenTimers.kick(),
+  });
   const notifier = new Notifier({
     store,
     directory: hub.directory,
     definitions,
-    deliverer: new Deliverer({
-      directory: hub.directory,
-      mailDomain: addressOf(config.mailFrom).split('@')[1] ?? 'localhost',
-      bus,
-      events,
-      metrics,
-      defaultLocale: config.defaultLocale,
-      tagConfig: config.tagConfig,
-      tokens,
-      appUrl: config.appUrl,
-      timersArmed: () => unseenTimers.kick(),
-    }),
+    deliverer,
     events,
     bus,
     clock,
@@ -230,6 +234,9 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   await appointments.start();
   directoryApi.notificationPreferences = { validate: (p) => definitions.validatePreferences(p), view: (stored) => definitions.preferencesOf(stored) };
   events.subscribe('OutboxQueued', () => outbox.kick());
+  // The messaging center (NOTIFICATIONS §8): what a definition's form offers, and its dry run through the notifier's own matcher and deliverer.
+  const choices = new DefinitionChoices({ directory: hub.directory, definitions, appointments, events, clock, defaultLocale: config.defaultLocale });
+  const preview = new NotificationPreview({ directory: hub.directory, definitions, appointments, rules: notifier, deliverer, clock });
   const broadcasts = new Broadcasts({ store, participants: hub.directory.participants, composer, bus, events, clock, logger, tokens, appUrl: config.appUrl, bounces });
   unseenTimers.start();
   outbox.start();
@@ -280,6 +287,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger, adminToken: (t) => api.adminToken(t) });
     registerHostRoutes(router, api, directoryApi);
     registerInboundRoutes(router, { inbound, store, maxBytes: inboundConfig.maxBytes });
+    registerAdminRoutes(router, { choices, preview });
     registerNotificationRoutes(router, { directoryApi, notifier, definitions, appointments });
     registerSystemEmailRoutes(router, { systemEmails });
     registerBroadcastRoutes(router, { broadcasts });

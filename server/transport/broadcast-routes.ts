@@ -20,6 +20,15 @@ export function registerBroadcastRoutes(router: HttpRouter, deps: { broadcasts: 
     handle: async ({ body }) => ({ status: 202, body: await broadcasts.post(body) }),
   });
   router.add({
+    method: 'post',
+    pattern: '/v1/broadcasts/count',
+    auth: true,
+    admin: true,
+    body: BroadcastPostSchema,
+    maxBytes: BROADCAST_MAX_BYTES,
+    handle: ({ body }) => ({ status: 200, body: broadcasts.count(body) }),
+  });
+  router.add({
     method: 'get',
     pattern: '/v1/broadcasts/:id',
     auth: true,

@@ -69,6 +69,11 @@ export class Appointments {
     return a;
   }
 
+  /** Every appointment the hub holds, in no particular order (the messaging center's choices). */
+  all(): Iterable<AppointmentRecord> {
+    return this.appointments.values();
+  }
+
   async putCalendar(id: string, body: CalendarPut): Promise<CalendarRecord> {
     const created = !this.calendars.has(id);
     const c: CalendarRecord = { id, name: body.name, color: body.color ?? null, groupId: body.groupId ?? null };

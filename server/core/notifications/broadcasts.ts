@@ -107,11 +107,7 @@ export class Broadcasts {
     const now = o.clock.now();
     const from = body.from === undefined ? null : parseMailbox(body.from);
     if (body.from !== undefined && from === null) throw new ProtocolError('invalid', 'from is not a mailbox');
-    const chosen = selectBroadcastRecipients(body, {
-      participant: (pid) => o.participants.get(pid),
-      all: () => o.participants.values(),
-      isBounced: (a) => o.bounces?.has(a) ?? false,
-    });
+    const chosen = this.choose(body);
     const outbox: NewEmailRow[] = [];
     const notifications: NotificationRow[] = [];
     const webBody = body.contentType === 'text/html' ? htmlToPlain(body.body) : body.body;
@@ -172,6 +168,24 @@ export class Broadcasts {
     if (outbox.length > 0) o.events.publish('OutboxQueued', { count: outbox.length });
     o.logger.info('broadcast queued', { broadcastId: id, chosen: chosen.length, emails: outbox.length, web: notifications.length, skipped });
     return { id, recipients };
+  }
+
+  /**
+   * POST /v1/broadcasts/count: the `recipients` that posting this body now would answer (the same
+   * choice, the same count); nothing is composed, stored or sent.
+   */
+  count(body: BroadcastPost): { recipients: number } {
+    if (body.from !== undefined && parseMailbox(body.from) === null) throw new ProtocolError('invalid', 'from is not a mailbox');
+    return { recipients: this.choose(body).filter((r) => r.email || r.web).length };
+  }
+
+  private choose(body: BroadcastPost): BroadcastRecipient[] {
+    const o = this.o;
+    return selectBroadcastRecipients(body, {
+      participant: (pid) => o.participants.get(pid),
+      all: () => o.participants.values(),
+      isBounced: (a) => o.bounces?.has(a) ?? false,
+    });
   }
 
   /** GET /v1/broadcasts/{id}: counts as they are now; `not_found` for an unknown id. */
