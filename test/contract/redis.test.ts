@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisBus } from '../../server/adapters/redis/bus.js';
+import { RedisInvalidation, type InvalidationKind } from '../../server/adapters/redis/invalidation.js';
+import { HubMembership } from '../../server/adapters/redis/membership.js';
+import { RedisPresence } from '../../server/adapters/redis/presence.js';
+import type { Logger } from '../../server/core/ports/index.js';
+import { redisUrl } from '../support/services.js';
+import { describeBus, type OpenedBuses } from './bus.contract.js';
+import { eventually } from './factory.js';
+import { describePresence } from './presence.contract.js';
+
+/**
+ * The Redis adapters against a real Redis: the bus and presence contracts with two hubs (two adapter
+ * instances, each with its own connections), then what only a shared service has: hub membership,
+ * invalidation, connection loss and a Redis that lost its data. Every test uses a prefix of its own.
+ */
+const url = await redisUrl();
+
+/** The contract suites' fixed time: entries expire relative to it, not to the wall clock. */
+const T0 = 1_000_000;
+const fixedClock = { now: () => T0 };
+const realClock = { now: () => Date.now() };
+
+function testLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, info: () => {}, warn: (msg) => void warnings.push(msg), error: (msg) => void warnings.push(msg) };
+}
+
+const newPrefix = () => `parley-test-${randomUUID().slice(0, 8)}:`;
+const hubId = (name: string) => `${name}-${randomUUID().slice(0, 6)}`;
+
+if (!url) {
+  describe('Redis adapters', () => {
+    it.skip('SKIPPED: Redis not reachable', () => {});
+  });
+} else {
+  const redisAt: string = url;
+  const admin = createClient({ url: redisAt });
+  beforeAll(async () => {
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin.close();
+  });
+
+  /** Delete every key under a test's prefix. */
+  async function dropKeys(prefix: string): Promise<void> {
+    for await (const keys of admin.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (keys.length) await admin.del(keys);
+  }
+
+  /** The server-side ids of the connections named `<prefix><hub>:<role>` (see openRedis). */
+  async function connectionIds(name: string): Promise<string[]> {
+    const list = await admin.clientList();
+    return list.filter((c) => c.name === name).map((c) => String(c.id));
+  }
+
+  /** Kill those connections, as a network cut or a Redis restart would. */
+  async function kill(name: string): Promise<string[]> {
+    const ids = await connectionIds(name);
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) await admin.sendCommand(['CLIENT', 'KILL', 'ID', id]);
+    return ids;
+  }
+
+  describeBus('RedisBus', async () => {
+    const prefix = newPrefix();
+    const logger = testLogger();
+    const hubs: OpenedBuses['hubs'] = [];
+    const buses: RedisBus[] = [];
+    for (const name of ['a', 'b']) {
+      const local: Array<[string, string]> = [];
+      const inbound: Array<[string, string]> = [];
+      const bus = new RedisBus({ url: redisAt, prefix, hubId: hubId(name), logger, local: (t, f) => void local.push([t, f]) });
+      bus.onInbound((t, f) => void inbound.push([t, f]));
+      buses.push(bus);
+      hubs.push({ bus, local, inbound });
+    }
+    await Promise.all(buses.map((b) => b.ready()));
+    return {
+      hubs,
+      settle: async () => void (await Promise.all(buses.map((b) => b.settled()))),
+      close: async () => void (await Promise.all(buses.map((b) => b.close()))),
+    };
+  });
+
+  /** Two presence hubs on one prefix; settle: every write flushed, then every hub caught up. */
+  async function openPresence(clock: { now(): number }, prefix = newPrefix()) {
+    const logger = testLogger();
+    const open = (name: string) => new RedisPresence({ url: redisAt, prefix, hubId: hubId(name), logger, clock });
+    const views = [open('a'), open('b')] as [RedisPresence, RedisPresence];
+    await Promise.all(views.map((v) => v.ready()));
+    const settle = async () => {
+      await Promise.all(views.map((v) => v.flush()));
+      await Promise.all(views.map((v) => v.caughtUp()));
+    };
+    return { views, prefix, logger, open, settle };
+  }
+
+  describePresence('RedisPresence', async () => {
+    const { views, prefix, settle } = await openPresence(fixedClock);
+    return {
+      hubs: views,
+      settle,
+      close: async () => {
+        await Promise.all(views.map((v) => v.close()));
+        await dropKeys(prefix);
+      },
+    };
+  });
+
+  describe('RedisBus across hubs', () => {
+    it('names every channel under the prefix', async () => {
+      const prefix = newPrefix();
+      const bus = new RedisBus({ url: redisAt, prefix, hubId: hubId('a'), logger: testLogger(), local: () => {} });
+      try {
+        await bus.ready();
+        bus.subscribe('c:prefixed');
+        await bus.settled();
+        const channels = (await admin.sendCommand(['PUBSUB', 'SHARDCHANNELS', '*c:prefixed'])) as string[];
+        expect(channels).toEqual([`${prefix}t:c:prefixed`]);
+      } finally {
+        await bus.close();
+      }
+    });
+
+    it('subscribes every topic again after its connections were killed, and carries frames again', async () => {
+      const prefix = newPrefix();
+      const logger = testLogger();
+      const got: string[] = [];
+      const a = new RedisBus({ url: redisAt, prefix, hubId: hubId('a'), logger, local: () => {} });
+      const bId = hubId('b');
+      const b = new RedisBus({ url: redisAt, prefix, hubId: bId, logger, local: () => {} });
+      b.onInbound((t, f) => void got.push(`${t} ${f}`));
+      try {
+        await Promise.all([a.ready(), b.ready()]);
+        for (const t of ['c:1', 'c:2', 'p:ann']) b.subscribe(t);
+        await b.settled();
+        const before = await kill(`${prefix}${bId}:bus-sub`);
+        await eventually(async () => (await connectionIds(`${prefix}${bId}:bus-sub`)).some((id) => !before.includes(id)) && b.isReady(), (ok) => ok);
+        await b.settled();
+        // The re-subscription is in effect once Redis counts a subscriber on every channel.
+        await eventually(async () => (await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}t:c:1`, `${prefix}t:c:2`, `${prefix}t:p:ann`])) as Array<string | number>, (r) => [r[1], r[3], r[5]].every((n) => Number(n) === 1));
+        a.publish('c:1', 'one');
+        a.publish('c:2', 'two');
+        a.publish('p:ann', 'three');
+        const seen = await eventually(async () => got, (xs) => xs.length >= 3);
+        expect(seen).toEqual(['c:1 one', 'c:2 two', 'p:ann three']);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('delivers locally and never throws while Redis is unreachable, counting what it could not carry and logging once', async () => {
+      const logger = testLogger();
+      const local: string[] = [];
+      const drops: string[] = [];
+      // Nothing listens on port 1: the bus never gets a connection.
+      const bus = new RedisBus({ url: 'redis://127.0.0.1:1', prefix: newPrefix(), hubId: hubId('a'), logger, local: (t, f) => void local.push(f), counters: { dropped: (w) => void drops.push(w) } });
+      try {
+        bus.subscribe('c:1');
+        expect(() => {
+          bus.publish('c:1', 'one');
+          bus.publish('c:1', 'two');
+          bus.publish('c:9', 'three');
+        }).not.toThrow();
+        expect(bus.isReady()).toBe(false);
+        expect(local).toEqual(['one', 'two', 'three']);
+        expect(bus.dropped).toBe(3);
+        expect(drops).toEqual(['frame', 'frame', 'frame']);
+        expect(logger.warnings.filter((w) => w.startsWith('redis bus down'))).toHaveLength(1);
+      } finally {
+        await bus.close();
+      }
+    });
+  });
+
+  describe('RedisPresence across hubs', () => {
+    it('keeps every key under the prefix, with a TTL to the entry’s expiry', async () => {
+      const { views, prefix, settle } = await openPresence(fixedClock);
+      try {
+        views[0].put({ sessionId: 'sess-ttl', participantId: 'ann', state: 'active', expiresAt: T0 + 10_000 });
+        await settle();
+        expect(await admin.keys('*sess-ttl*')).toEqual([`${prefix}presence:sess-ttl`]);
+        const ttl = await admin.pTTL(`${prefix}presence:sess-ttl`);
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(10_000);
+      } finally {
+        await Promise.all(views.map((v) => v.close()));
+        await dropKeys(prefix);
+      }
+    });
+
+    it('lets the entries of a hub that stopped refreshing lapse, in the other hubs’ views and in Redis', async () => {
+      const { views, prefix, settle } = await openPresence(realClock);
+      const [a, b] = views;
+      try {
+        a.put({ sessionId: 'dies', participantId: 'eve', state: 'active', expiresAt: Date.now() + 400 });
+        await settle();
+        expect(b.online('eve', Date.now())).toBe(true);
+        a.destroy();
+        expect(await eventually(async () => b.online('eve', Date.now()), (on) => !on)).toBe(false);
+        expect(await eventually(async () => admin.exists(`${prefix}presence:dies`), (n) => n === 0)).toBe(0);
+      } finally {
+        await b.close();
+        await dropKeys(prefix);
+      }
+    });
+
+    it('shows a hub that starts the sessions already online, and tells the hub which participants changed', async () => {
+      const { views, prefix, logger, settle } = await openPresence(fixedClock);
+      const changed: string[] = [];
+      views[1].onChange((pid) => void changed.push(pid));
+      views[0].put({ sessionId: 'f1', participantId: 'fay', state: 'away', expiresAt: T0 + 10_000 });
+      await settle();
+      const late = new RedisPresence({ url: redisAt, prefix, hubId: hubId('late'), logger, clock: fixedClock });
+      try {
+        expect(changed).toEqual(['fay']);
+        await late.ready();
+        expect(late.sessions('fay', T0).map((e) => [e.sessionId, e.state])).toEqual([['f1', 'away']]);
+      } finally {
+        await Promise.all([...views, late].map((v) => v.close()));
+        await dropKeys(prefix);
+      }
+    });
+
+    it('puts its live sessions back after Redis lost its data and the connections, and the other hubs see them', async () => {
+      const { views, prefix, logger, settle } = await openPresence(realClock);
+      const [a, b] = views;
+      const aName = (a as unknown as { o: { hubId: string } }).o.hubId;
+      const far = Date.now() + 60_000;
+      try {
+        a.put({ sessionId: 'g1', participantId: 'gus', state: 'active', expiresAt: far });
+        a.put({ sessionId: 'g2', participantId: 'gus', state: 'away', expiresAt: far });
+        a.remove('g2', 'gus');
+        await settle();
+        // What a restarted Redis looks like to the hub: no keys, and its connections gone.
+        await dropKeys(prefix);
+        await kill(`${prefix}${aName}:presence`);
+        await eventually(async () => admin.exists(`${prefix}presence:g1`), (n) => n === 1);
+        expect(await admin.exists(`${prefix}presence:g1`)).toBe(1);
+        expect(await admin.exists(`${prefix}presence:g2`)).toBe(0);
+        const c = new RedisPresence({ url: redisAt, prefix, hubId: hubId('c'), logger, clock: realClock });
+        try {
+          await c.ready();
+          expect(c.sessions('gus', Date.now()).map((e) => e.sessionId)).toEqual(['g1']);
+          expect(b.sessions('gus', Date.now()).map((e) => e.sessionId)).toEqual(['g1']);
+        } finally {
+          await c.close();
+        }
+      } finally {
+        await Promise.all(views.map((v) => v.close()));
+        await dropKeys(prefix);
+      }
+    });
+  });
+
+  describe('HubMembership', () => {
+    const open = (prefix: string, name: string) => new HubMembership({ url: redisAt, prefix, hubId: name, ttlMs: 600, refreshMs: 100, logger: testLogger() });
+
+    it('sees hubs join, stop, and lapse when killed, and tells each change', async () => {
+      const prefix = newPrefix();
+      const a = open(prefix, 'hub-a');
+      let b: HubMembership | null = null;
+      const changes: string[] = [];
+      a.onChange((live) => void changes.push(live.join(',')));
+      try {
+        await a.ready();
+        expect(a.live()).toEqual(['hub-a']);
+        b = open(prefix, 'hub-b');
+        const c = open(prefix, 'hub-c');
+        await Promise.all([b.ready(), c.ready()]);
+        await eventually(async () => a.live().join(','), (l) => l === 'hub-a,hub-b,hub-c');
+        expect(a.live()).toEqual(['hub-a', 'hub-b', 'hub-c']);
+        expect(await admin.pTTL(`${prefix}node:hub-b`)).toBeLessThanOrEqual(600);
+        await b.close();
+        expect(await eventually(async () => a.live().join(','), (l) => l === 'hub-a,hub-c')).toBe('hub-a,hub-c');
+        c.destroy();
+        expect(await eventually(async () => a.live().join(','), (l) => l === 'hub-a')).toBe('hub-a');
+        expect(changes.at(-1)).toBe('hub-a');
+        expect(changes).toContain('hub-a,hub-c');
+        expect(await admin.sMembers(`${prefix}nodes`)).toEqual(['hub-a']);
+      } finally {
+        await a.close();
+        if (b?.isReady()) await b.close();
+        await dropKeys(prefix);
+      }
+    });
+
+    it('keeps itself live and its last view while Redis is unreachable', async () => {
+      const logger = testLogger();
+      const m = new HubMembership({ url: 'redis://127.0.0.1:1', prefix: newPrefix(), hubId: 'alone', ttlMs: 3000, logger });
+      try {
+        await m.refresh();
+        expect(m.live()).toEqual(['alone']);
+        expect(m.isReady()).toBe(false);
+        expect(logger.warnings.filter((w) => w.startsWith('redis membership not refreshed'))).toHaveLength(1);
+      } finally {
+        await m.close();
+      }
+    });
+  });
+
+  describe('RedisInvalidation', () => {
+    it('tells the other hubs what changed, never the writer, and "everything" to a hub back from a lost connection', async () => {
+      const prefix = newPrefix();
+      const logger = testLogger();
+      const bId = hubId('b');
+      const a = new RedisInvalidation({ url: redisAt, prefix, hubId: hubId('a'), logger });
+      const b = new RedisInvalidation({ url: redisAt, prefix, hubId: bId, logger });
+      const heardA: string[] = [];
+      const heardB: string[] = [];
+      a.onInvalidate((k: InvalidationKind, id) => void heardA.push(`${k}:${id}`));
+      b.onInvalidate((k: InvalidationKind, id) => void heardB.push(`${k}:${id}`));
+      try {
+        await Promise.all([a.ready(), b.ready()]);
+        a.invalidate('item', 'i1');
+        a.invalidate('participant', 'ann');
+        expect(await eventually(async () => heardB, (xs) => xs.length >= 2)).toEqual(['item:i1', 'participant:ann']);
+        await kill(`${prefix}${bId}:invalidate-sub`);
+        expect(await eventually(async () => heardB, (xs) => xs.length >= 3)).toEqual(['item:i1', 'participant:ann', '*:']);
+        b.invalidate('project', 'p1');
+        expect(await eventually(async () => heardA, (xs) => xs.length >= 1)).toEqual(['project:p1']);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+  });
+}
