@@ -36,7 +36,29 @@ export class Helpdesk {
       headers: { authorization: `Bearer ${this.token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
+    if (!res.ok) throw new HelpdeskError(`${method} ${path}: ${res.status}`, res.status, await reason(res));
     return (await res.json()) as T;
+  }
+}
+
+/** A call the host app refused: `status`, and `detail`, the reason its body gave (the hub's, passed through), if any. */
+export class HelpdeskError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly detail: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/** The reason in an error body: `{error: {message}}` (the hub's shape) or `{error: "…"}`. */
+async function reason(res: Response): Promise<string | null> {
+  try {
+    const body = (await res.json()) as { error?: string | { message?: string } };
+    const e = body.error;
+    return typeof e === 'string' ? e : typeof e?.message === 'string' ? e.message : null;
+  } catch {
+    return null;
   }
 }

@@ -40,7 +40,7 @@ export function NotificationBell({ client, conversations }: { client: ParleyClie
   const bell = useRef<HTMLButtonElement>(null);
   const panel = useRef<HTMLDivElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
-  /** Notifications that were unseen when the panel showed them: marked "new" until it closes. */
+  /** Notifications that were unseen when the panel showed them: marked as new until it closes. */
   const fresh = useRef(new Set<string>());
   /** Ids pushed live since the first page was asked for (kept if the page predates them). */
   const pushedSince = useRef<Map<string, WebNotification> | null>(null);
@@ -195,7 +195,7 @@ export function NotificationBell({ client, conversations }: { client: ParleyClie
                 </>
               );
               return (
-                <li key={n.id} class={`notif ${isNew ? 'new' : ''}`} data-testid="notification" data-notification={n.id}>
+                <li key={n.id} class={`notif ${isNew ? 'fresh' : ''}`} data-testid="notification" data-notification={n.id}>
                   {route ? (
                     <a class="notif-item" href={`#${route}`} onClick={() => close(false)}>
                       {content}

@@ -1,16 +1,33 @@
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import type { UserPreferences } from '../../protocol/index.js';
 import type { Alerts } from './alerts.js';
-import type { Helpdesk } from './helpdesk.js';
+import { HelpdeskError, type Helpdesk } from './helpdesk.js';
 
 type Notifications = UserPreferences['notifications'];
 type Access = UserPreferences['access'];
+type Choices = NonNullable<UserPreferences['notificationDefinitions']>;
+type Transport = 'email' | 'web' | 'sms';
+
+/**
+ * What the host app adds to the hub's preferences about each notification rule in them (the hub names
+ * only ids and transports): its name, its tooltip and whether it is mandatory. Optional: without it a
+ * rule shows under its id.
+ */
+export interface NotificationRuleInfo {
+  id: string;
+  name: string;
+  tooltip: string | null;
+  mandatory: boolean;
+}
+type PreferencesView = UserPreferences & { notificationRules?: NotificationRuleInfo[] };
 
 /** SPEC §2's notification and access options, read from and saved through the host app. */
 export function Preferences({ helpdesk, alerts, onClose }: { helpdesk: Helpdesk; alerts?: Alerts; onClose: () => void }) {
   const first = useRef<HTMLElement>(null);
-  const [prefs, setPrefs] = useState<UserPreferences | null>(null);
+  const [prefs, setPrefs] = useState<PreferencesView | null>(null);
   const [status, setStatus] = useState<string>('');
+  /** Rules whose switches the person changed since loading or saving: only those are sent. */
+  const [changed, setChanged] = useState<ReadonlySet<string>>(new Set());
 
   useEffect(() => {
     helpdesk.preferences().then(setPrefs, (e: unknown) => setStatus(`Could not load: ${String(e)}`));
@@ -27,14 +44,30 @@ export function Preferences({ helpdesk, alerts, onClose }: { helpdesk: Helpdesk;
   const a = prefs.access;
   const setN = (patch: Partial<Notifications>) => setPrefs({ ...prefs, notifications: { ...n, ...patch } });
   const setA = (patch: Partial<Access>) => setPrefs({ ...prefs, access: { ...a, ...patch } });
+  const setRule = (id: string, transport: Transport, on: boolean) => {
+    const choices = prefs.notificationDefinitions ?? {};
+    setPrefs({ ...prefs, notificationDefinitions: { ...choices, [id]: { ...choices[id], [transport]: on } } });
+    setChanged(new Set(changed).add(id));
+  };
 
   async function save(): Promise<void> {
     setStatus('Saving…');
+    const p = prefs!;
+    const choices: Choices = {};
+    for (const id of changed) if (p.notificationDefinitions?.[id]) choices[id] = p.notificationDefinitions[id]!;
     try {
-      setPrefs(await helpdesk.savePreferences({ notifications: prefs!.notifications, access: prefs!.access }));
+      const saved = (await helpdesk.savePreferences({
+        notifications: p.notifications,
+        access: p.access,
+        ...(Object.keys(choices).length > 0 ? { notificationDefinitions: choices } : {}),
+      })) as PreferencesView;
+      setPrefs({ ...saved, notificationRules: saved.notificationRules ?? p.notificationRules });
+      setChanged(new Set());
       setStatus('Saved');
     } catch (e) {
-      setStatus(`Not saved: ${String(e)}`);
+      // The hub's reason, passed through by the host app (a mandatory rule left with no transport, …).
+      const why = e instanceof HelpdeskError && e.detail ? e.detail.replace(/^notificationDefinitions\.[^:]*: /, '') : String(e);
+      setStatus(`Not saved: ${why}`);
     }
   }
 
@@ -57,6 +90,7 @@ export function Preferences({ helpdesk, alerts, onClose }: { helpdesk: Helpdesk;
         Internal messages in what I follow
       </label>
       {alerts && <Desktop alerts={alerts} />}
+      <NotificationRules prefs={prefs} onChange={setRule} />
       <h2>Access</h2>
       <Choice label="Conversations I can view" name="viewConversations" value={a.viewConversations} options={[['all', 'All'], ['mine', 'Only mine']]} onChange={(v) => setA({ viewConversations: v })} />
       <label class="check">
@@ -114,5 +148,88 @@ function Desktop({ alerts }: { alerts: Alerts }) {
         </button>
       )}
     </div>
+  );
+}
+
+const TRANSPORTS: Array<[Transport, string]> = [
+  ['email', 'Email'],
+  ['web', 'In the app'],
+  ['sms', 'SMS'],
+];
+
+/**
+ * Notification rules shown to agents (NOTIFICATIONS §3): a switch per transport a rule offers. A
+ * mandatory rule keeps at least one transport on, so its last one cannot be switched off here.
+ */
+function NotificationRules({ prefs, onChange }: { prefs: PreferencesView; onChange: (id: string, transport: Transport, on: boolean) => void }) {
+  const choices = prefs.notificationDefinitions ?? {};
+  const info = new Map((prefs.notificationRules ?? []).map((r) => [r.id, r]));
+  const ids = Object.keys(choices);
+  if (ids.length === 0) return null;
+  // The host app's order (by name), then any it did not describe.
+  const order = new Map((prefs.notificationRules ?? []).map((r, i) => [r.id, i]));
+  ids.sort((x, y) => (order.get(x) ?? Infinity) - (order.get(y) ?? Infinity) || (x < y ? -1 : 1));
+  const anyMandatory = ids.some((id) => info.get(id)?.mandatory);
+  return (
+    <section class="rules" aria-labelledby="rules-heading" data-testid="notification-rules">
+      <h2 id="rules-heading">Notification rules</h2>
+      <p class="rules-note">How your helpdesk tells you about tickets and appointments, rule by rule.</p>
+      {anyMandatory && (
+        <p class="rules-note" id="rules-mandatory">
+          <span aria-hidden="true">* </span>Mandatory: your team needs you to get these, so at least one way stays on.
+        </p>
+      )}
+      {ids.map((id) => {
+        const rule = info.get(id);
+        const choice = choices[id]!;
+        const offered = TRANSPORTS.filter(([t]) => choice[t] !== undefined);
+        const on = offered.filter(([t]) => choice[t]);
+        const mandatory = rule?.mandatory ?? false;
+        const locked = mandatory && on.length === 1 ? on[0]![0] : null;
+        const key = id.replace(/[^A-Za-z0-9_-]/g, '_');
+        return (
+          <fieldset key={id} class="rule" data-rule={id} aria-describedby={rule?.tooltip ? `rule-help-${key}` : undefined}>
+            <legend>
+              {rule?.name ?? id}
+              {mandatory && (
+                <>
+                  <span class="mark" aria-hidden="true">
+                    *
+                  </span>
+                  <span class="sr-only"> (mandatory)</span>
+                </>
+              )}
+            </legend>
+            {rule?.tooltip && (
+              <p class="help" id={`rule-help-${key}`}>
+                {rule.tooltip}
+              </p>
+            )}
+            <div class="switches">
+              {offered.map(([t, label]) => (
+                <label key={t} class="switch">
+                  <input
+                    type="checkbox"
+                    role="switch"
+                    name={`rule-${key}-${t}`}
+                    checked={choice[t]}
+                    disabled={locked === t}
+                    aria-describedby={locked === t ? `rule-locked-${key}` : undefined}
+                    onChange={(e) => onChange(id, t, (e.target as HTMLInputElement).checked)}
+                  />
+                  {label}
+                </label>
+              ))}
+            </div>
+            {locked && (
+              <p class="locked" id={`rule-locked-${key}`}>
+                {TRANSPORTS.find(([t]) => t === locked)![1]} stays on: this rule is mandatory and needs at least one way. Turn on another to switch it off.
+              </p>
+            )}
+            {mandatory && on.length === 0 && <p class="locked">This rule is mandatory: turn at least one way on.</p>}
+          </fieldset>
+        );
+      })}
+    </section>
   );
 }

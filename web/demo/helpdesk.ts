@@ -6,7 +6,8 @@
  *   - signs agents into the agent app (GET /agent/:id redirects there with a token, and remembers the
  *     agent in a cookie; GET /parley/sign-in?return=/c/… signs that agent in again and sends them to
  *     the route — the agent app goes there when a tab has no session, e.g. a link from an email),
- *   - answers the agent app's directory and preferences calls (the contract in web/agent/helpdesk.ts).
+ *   - answers the agent app's directory and preferences calls (the contract in web/agent/helpdesk.ts),
+ *     adding to the preferences the names, tooltips and mandatory marks of the notification rules in them.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -85,6 +86,26 @@ export async function seedDemo(hub: HubAccess, earlier?: Partial<DemoData>): Pro
   return data;
 }
 
+/**
+ * What the agent app shows of the notification rules in an agent's preferences (the hub's preferences
+ * name only their ids and transports): each definition shown to agents, with its name, its tooltip and
+ * whether it is mandatory. A host app reads them with its API key from GET /v1/notification-definitions.
+ */
+export interface NotificationRuleInfo {
+  id: string;
+  name: string;
+  tooltip: string | null;
+  mandatory: boolean;
+}
+
+async function notificationRules(hub: HubAccess): Promise<NotificationRuleInfo[]> {
+  const { definitions } = await hubCall<{ definitions: Array<{ id: string; name: string; agentPreferences: { visible: string; tooltip?: string } }> }>(hub, 'GET', '/v1/notification-definitions');
+  return definitions
+    .filter((d) => d.agentPreferences.visible !== 'no')
+    .map((d) => ({ id: d.id, name: d.name, tooltip: d.agentPreferences.tooltip ?? null, mandatory: d.agentPreferences.visible === 'mandatory' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
 export interface Helpdesk {
   url: string;
   /** Signs `agentId` into the agent app. */
@@ -160,8 +181,18 @@ export async function startHelpdesk(opts: HubAccess & { port?: number; host?: st
     if (route === 'GET /parley/directory') {
       return send(res, 200, { participants: DEMO_PEOPLE.map(({ id, name, kind }) => ({ id, name, kind })), items: [{ id: DEMO_TICKET.id, title: DEMO_TICKET.title, number: DEMO_TICKET.number, customerId: DEMO_CUSTOMER }] });
     }
-    if (route === 'GET /parley/preferences') return send(res, 200, await hubCall(opts, 'GET', `/v1/participants/${id}/preferences`));
-    if (route === 'PATCH /parley/preferences') return send(res, 200, await hubCall(opts, 'PATCH', `/v1/participants/${id}/preferences`, await readJson(req)));
+    // The hub's preferences, with what the agent app shows of each notification rule in them.
+    if (route === 'GET /parley/preferences') return send(res, 200, { ...(await hubCall<object>(opts, 'GET', `/v1/participants/${id}/preferences`)), notificationRules: await notificationRules(opts) });
+    if (route === 'PATCH /parley/preferences') {
+      // The hub's refusal (400 with its reason, e.g. a mandatory rule left without a transport) goes back as it is.
+      const hub = await fetch(`${opts.hubUrl}/v1/participants/${id}/preferences`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${opts.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(await readJson(req)),
+      });
+      const body = (await hub.json()) as object;
+      return send(res, hub.status, hub.ok ? { ...body, notificationRules: await notificationRules(opts) } : body);
+    }
     send(res, 404, { error: 'not found' });
   }
 
