@@ -217,8 +217,16 @@ if (!url) {
       const late = new RedisPresence({ url: redisAt, prefix, hubId: hubId('late'), logger, clock: fixedClock });
       try {
         expect(changed).toEqual(['fay']);
+        // A refresh changes nobody's presence; a new focus does.
+        views[0].put({ sessionId: 'f1', participantId: 'fay', state: 'away', expiresAt: T0 + 20_000 });
+        await settle();
+        expect(changed).toEqual(['fay']);
+        views[0].put({ sessionId: 'f1', participantId: 'fay', state: 'active', expiresAt: T0 + 20_000 });
+        views[0].remove('f0', 'fay');
+        await settle();
+        expect(changed).toEqual(['fay', 'fay']);
         await late.ready();
-        expect(late.sessions('fay', T0).map((e) => [e.sessionId, e.state])).toEqual([['f1', 'away']]);
+        expect(late.sessions('fay', T0).map((e) => [e.sessionId, e.state, e.expiresAt])).toEqual([['f1', 'active', T0 + 20_000]]);
       } finally {
         await Promise.all([...views, late].map((v) => v.close()));
         await dropKeys(prefix);

@@ -19,6 +19,9 @@ const OpSchema = z.union([z.tuple([z.string(), z.string(), z.enum(['active', 'aw
 const BatchSchema = z.object({ h: z.string(), o: z.array(OpSchema) });
 type Op = z.infer<typeof OpSchema>;
 
+/** Changes per write and published batch (about 60 bytes each). */
+const BATCH_OPS = 1000;
+
 /** How often lapsed entries of other hubs are forgotten (entries are checked at every read anyway). */
 const PRUNE_MS = 5000;
 
@@ -68,7 +71,16 @@ export class RedisPresence implements PresenceStore {
     this.client = openRedis({ url: o.url, name: `${o.prefix}${o.hubId}:presence`, logger: o.logger, onReady: (again) => this.onReady(again) });
     // Subscribed at every ready: the client carries a confirmed subscription over a reconnect (and skips
     // it here); one that a loss cut off is sent again.
-    this.sub = openRedis({ url: o.url, name: `${o.prefix}${o.hubId}:presence-sub`, logger: o.logger, onReady: () => (this.subscribed = this.subscribeChannel()) });
+    // After a loss of this connection, batches published meanwhile are missed: read the keys again.
+    this.sub = openRedis({
+      url: o.url,
+      name: `${o.prefix}${o.hubId}:presence-sub`,
+      logger: o.logger,
+      onReady: (again) => {
+        this.subscribed = this.subscribeChannel();
+        if (again && this.client.isReady) void this.subscribed.then(() => this.reload());
+      },
+    });
     this.pruner = setInterval(() => this.prune(), PRUNE_MS);
     this.pruner.unref();
   }
@@ -180,7 +192,12 @@ export class RedisPresence implements PresenceStore {
       for (const op of ops) if (op.length === 2) this.unwrittenRemovals.set(op[0], op[1]);
       return this.drop();
     }
-    this.write(ops);
+    this.writeAll(ops);
+  }
+
+  /** In batches of at most BATCH_OPS: a hub's sweep refreshes every session in one turn. */
+  private writeAll(ops: Op[]): void {
+    for (let i = 0; i < ops.length; i += BATCH_OPS) this.write(ops.length <= BATCH_OPS ? ops : ops.slice(i, i + BATCH_OPS));
   }
 
   private write(ops: Op[]): void {
@@ -218,8 +235,12 @@ export class RedisPresence implements PresenceStore {
       for (const [sid, pid] of this.unwrittenRemovals) if (!this.own.has(sid)) ops.push([sid, pid]);
       this.unwrittenRemovals.clear();
       for (const e of this.own.values()) ops.push([e.sessionId, e.participantId, e.state, e.expiresAt]);
-      for (let i = 0; i < ops.length; i += 1000) this.write(ops.slice(i, i + 1000));
+      this.writeAll(ops);
     }
+    this.reload();
+  }
+
+  private reload(): void {
     this.loading = this.load().catch((err: unknown) => this.o.logger.warn('redis presence reload failed', { error: String(err) }));
   }
 
@@ -258,13 +279,17 @@ export class RedisPresence implements PresenceStore {
     const batch = BatchSchema.safeParse(raw);
     if (!batch.success) return this.o.logger.warn('redis presence: malformed batch ignored', { length: message.length });
     if (batch.data.h === this.o.hubId) return;
-    const touched = new Set<string>();
+    let touched: Set<string> | null = null;
     for (const op of batch.data.o) {
+      const before = this.byParticipant.get(op[1])?.get(op[0]);
       if (op.length === 4) this.setLocal({ sessionId: op[0], participantId: op[1], state: op[2], expiresAt: op[3] });
       else this.deleteLocal(op[0], op[1]);
-      touched.add(op[1]);
+      // A refresh (same state, later expiry) changes nobody's presence: most batches are only that.
+      if (op.length === 4 && before?.state === op[2]) continue;
+      if (op.length === 2 && !before) continue;
+      (touched ??= new Set()).add(op[1]);
     }
-    if (this.changed) for (const pid of touched) this.changed(pid);
+    if (this.changed && touched) for (const pid of touched) this.changed(pid);
   };
 
   private setLocal(entry: PresenceEntry): void {
