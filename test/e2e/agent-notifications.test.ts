@@ -203,6 +203,11 @@ describe('agent app: notifications', () => {
     await panel(phone).waitFor({ state: 'detached' });
     await expect.poll(() => bell(phone).evaluate((el) => el === document.activeElement)).toBe(true);
     await phoneCtx.close();
+    // The wide tab counted it live; the hub tells no other session it was seen, so that tab counts again when it is looked at.
+    expect(await bellLabel(agent)).toBe('Notifications, 1 unseen');
+    await agent.bringToFront();
+    await agent.evaluate(() => dispatchEvent(new Event('focus')));
+    await expect.poll(() => bellLabel(agent)).toBe('Notifications, 0 unseen');
   });
 
   it('preferences show each rule with a switch per transport and its tooltip; a mandatory one cannot lose its last transport, and the hub’s refusal is shown', async () => {
@@ -248,13 +253,19 @@ describe('agent app: notifications', () => {
     await hub.ok('PUT', `/v1/notification-definitions/${updatesId}`, { ...updates, agentPreferences: { ...updates.agentPreferences, visible: 'mandatory' } });
     await form.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => form.locator('.saved').textContent()).toBe('Not saved: Ticket updates is mandatory; keep at least one transport on');
+    expect(await form.locator('.saved').getAttribute('class')).toContain('error');
     expect((await hub.ok<{ notificationDefinitions: Record<string, unknown> }>('GET', '/v1/participants/alice/preferences')).notificationDefinitions[updatesId]).toEqual({ email: false, web: true });
+    // The rule shows as it is now, mandatory, with the person's choices kept so they can mend them.
+    await rule('Ticket updates (mandatory)').waitFor();
+    expect(await rule('Ticket updates').locator('.locked').textContent()).toBe('This rule is mandatory: turn at least one way on.');
+    expect(await sw('Ticket updates', 'In the app').isChecked()).toBe(false);
     await agent.screenshot({ path: join(SHOTS, 'agent-preferences-rules-refused-1280.png'), fullPage: true });
 
     // Opened again, the rule is shown as mandatory, its last transport locked.
     await agent.reload();
     await form.waitFor();
     await rule('Ticket updates (mandatory)').waitFor();
+    expect(await sw('Ticket updates', 'In the app').isChecked()).toBe(true);
     expect(await sw('Ticket updates', 'In the app').isDisabled()).toBe(true);
     await agent.setViewportSize({ width: 375, height: 740 });
     expect(await agent.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);

@@ -37,6 +37,8 @@ export function NotificationBell({ client, conversations }: { client: ParleyClie
   const [problem, setProblem] = useState<string | null>(null);
   const [loadingMore, setLoadingMore] = useState(false);
   const [attention, setAttention] = useState(0);
+  const openRef = useRef(false);
+  openRef.current = open;
   const bell = useRef<HTMLButtonElement>(null);
   const panel = useRef<HTMLDivElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -63,7 +65,18 @@ export function NotificationBell({ client, conversations }: { client: ParleyClie
         if (pushedSince.current === live) pushedSince.current = null;
       }
     }
+    // Another tab or device may have seen some (the hub tells no other session): count again on return to this tab.
+    let loadedAt = 0;
+    const onReturn = () => {
+      if (document.visibilityState !== 'visible' || client.state !== 'open' || Date.now() - loadedAt < 10_000 || openRef.current) return;
+      loadedAt = Date.now();
+      void loadFirstPage();
+    };
+    addEventListener('focus', onReturn);
+    document.addEventListener('visibilitychange', onReturn);
     const offs = [
+      () => removeEventListener('focus', onReturn),
+      () => document.removeEventListener('visibilitychange', onReturn),
       client.on('welcome', () => void loadFirstPage()),
       client.on('notification', (n) => {
         pushedSince.current?.set(n.id, n);

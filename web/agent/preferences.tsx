@@ -68,6 +68,13 @@ export function Preferences({ helpdesk, alerts, onClose }: { helpdesk: Helpdesk;
       // The hub's reason, passed through by the host app (a mandatory rule left with no transport, …).
       const why = e instanceof HelpdeskError && e.detail ? e.detail.replace(/^notificationDefinitions\.[^:]*: /, '') : String(e);
       setStatus(`Not saved: ${why}`);
+      // A refusal may come from a rule that changed since loading (made mandatory): show the rules as they are now, keeping the person's choices.
+      if (e instanceof HelpdeskError && e.status === 400) {
+        helpdesk.preferences().then(
+          (now) => setPrefs((mine) => mine && { ...mine, notificationRules: (now as PreferencesView).notificationRules ?? mine.notificationRules }),
+          () => {},
+        );
+      }
     }
   }
 
@@ -104,7 +111,7 @@ export function Preferences({ helpdesk, alerts, onClose }: { helpdesk: Helpdesk;
         <button type="button" onClick={onClose}>
           Close
         </button>
-        <span class="saved" role="status">
+        <span class={`saved ${status.startsWith('Not saved') ? 'error' : ''}`} role="status">
           {status}
         </span>
       </div>
