@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBus } from '../../server/adapters/redis/bus.js';
@@ -62,6 +63,45 @@ if (!url) {
     expect(ids.length).toBeGreaterThan(0);
     for (const id of ids) await admin.sendCommand(['CLIENT', 'KILL', 'ID', id]);
     return ids;
+  }
+
+  /**
+   * A TCP relay to Redis that can be cut (every connection dropped, none accepted) and restored on the
+   * same port: Redis unreachable for as long as a test wants, not just a connection killed.
+   */
+  class Relay {
+    private server: Server | null = null;
+    private readonly sockets = new Set<Socket>();
+    port = 0;
+
+    async start(): Promise<void> {
+      const target = new URL(redisAt);
+      const server = createServer((inbound) => {
+        const outbound = connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port || 6379) });
+        for (const s of [inbound, outbound]) {
+          this.sockets.add(s);
+          s.on('close', () => this.sockets.delete(s));
+          s.on('error', () => s.destroy());
+        }
+        inbound.pipe(outbound).pipe(inbound);
+        inbound.on('close', () => outbound.destroy());
+        outbound.on('close', () => inbound.destroy());
+      });
+      await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+      this.port = (server.address() as { port: number }).port;
+      this.server = server;
+    }
+
+    get url(): string {
+      return `redis://127.0.0.1:${this.port}`;
+    }
+
+    async cut(): Promise<void> {
+      const server = this.server;
+      this.server = null;
+      for (const s of this.sockets) s.destroy();
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }
 
   describeBus('RedisBus', async () => {
@@ -259,6 +299,64 @@ if (!url) {
         }
       } finally {
         await Promise.all(views.map((v) => v.close()));
+        await dropKeys(prefix);
+      }
+    });
+  });
+
+  describe('Redis unreachable for a while', () => {
+    it('reports not ready, drops what it cannot carry without throwing, and on its return re-subscribes, re-puts and writes the removals made meanwhile', async () => {
+      const relay = new Relay();
+      await relay.start();
+      const prefix = newPrefix();
+      const logger = testLogger();
+      const drops: string[] = [];
+      const counters = { dropped: (w: string) => void drops.push(w) };
+      const far = Date.now() + 60_000;
+      // Hub A talks to Redis through the relay; hub B directly.
+      const aBus = new RedisBus({ url: relay.url, prefix, hubId: hubId('a'), logger, local: () => {}, counters });
+      const aPresence = new RedisPresence({ url: relay.url, prefix, hubId: hubId('a'), logger, clock: realClock, counters });
+      const got: string[] = [];
+      const bBus = new RedisBus({ url: redisAt, prefix, hubId: hubId('b'), logger, local: () => {} });
+      bBus.onInbound((t, f) => void got.push(`${t} ${f}`));
+      const bPresence = new RedisPresence({ url: redisAt, prefix, hubId: hubId('b'), logger, clock: realClock });
+      try {
+        await Promise.all([aBus.ready(), aPresence.ready(), bBus.ready(), bPresence.ready()]);
+        aBus.subscribe('c:kept');
+        bBus.subscribe('c:out');
+        aPresence.put({ sessionId: 'h-stays', participantId: 'hal', state: 'active', expiresAt: far });
+        aPresence.put({ sessionId: 'h-leaves', participantId: 'hal', state: 'away', expiresAt: far });
+        await Promise.all([aBus.settled(), bBus.settled(), aPresence.flush()]);
+
+        await relay.cut();
+        await eventually(async () => aBus.isReady() || aPresence.isReady(), (up) => !up);
+        expect(aBus.isReady()).toBe(false);
+        expect(aPresence.isReady()).toBe(false);
+        expect(() => aBus.publish('c:out', 'lost')).not.toThrow();
+        aPresence.remove('h-leaves', 'hal');
+        await aPresence.flush();
+        expect(drops).toEqual(['frame', 'presence']);
+        expect(await admin.exists(`${prefix}presence:h-leaves`)).toBe(1);
+        // What a restarted Redis would have lost.
+        await admin.del(`${prefix}presence:h-stays`);
+
+        await relay.start();
+        await Promise.all([aBus.ready(), aPresence.ready()]);
+        await eventually(async () => (await admin.exists(`${prefix}presence:h-stays`)) === 1 && (await admin.exists(`${prefix}presence:h-leaves`)) === 0, (ok) => ok);
+        await eventually(async () => bPresence.sessions('hal', Date.now()).map((e) => e.sessionId), (ids) => ids.length === 1);
+        expect(bPresence.sessions('hal', Date.now()).map((e) => e.sessionId)).toEqual(['h-stays']);
+        // A's subscription is back: B's frames reach it again.
+        const aGot: string[] = [];
+        aBus.onInbound((t, f) => void aGot.push(`${t} ${f}`));
+        await eventually(async () => (await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}t:c:kept`])) as Array<string | number>, (r) => Number(r[1]) === 1);
+        bBus.publish('c:kept', 'back');
+        aBus.publish('c:out', 'after');
+        expect(await eventually(async () => aGot, (xs) => xs.length >= 1)).toEqual(['c:kept back']);
+        expect(await eventually(async () => got, (xs) => xs.length >= 1)).toEqual(['c:out after']);
+        expect(logger.warnings.filter((w) => w.startsWith('redis bus down'))).toHaveLength(1);
+      } finally {
+        await Promise.all([aBus.close(), aPresence.close(), bBus.close(), bPresence.close()]);
+        await relay.cut();
         await dropKeys(prefix);
       }
     });
