@@ -178,6 +178,13 @@ describe('the messaging center API against the real hub', () => {
     expect(await emailIds()).toEqual(before);
   });
 
+  it('previews the built-in assignment changes as told to the item owner and responsible', async () => {
+    await hub.ok('PUT', '/v1/items/T3', { kind: 'ticket', title: 'Assigned', ownerId: 'ada', responsibleId: 'bob' });
+    const p = (await preview({ definitionId: 'builtin-assignment-changes', event: { type: 'ItemAssignmentUpdate', itemId: 'T3' } })).body;
+    expect(p.matched).toBe(true);
+    expect(p.deliveries.map((d) => `${d.participantId} ${d.transport} ${d.status}`).sort()).toEqual(['ada email would-send', 'bob email would-send']);
+  });
+
   it('answers a preview of an unknown definition, item, appointment or recipient with 404, and bad input with 400', async () => {
     const event = { type: 'NotificationNewTicket', itemId: 'T1' };
     const notFound = [

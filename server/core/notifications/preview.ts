@@ -4,6 +4,7 @@ import type { Directory } from '../directory.js';
 import type { ItemRecord } from '../model.js';
 import type { Clock } from '../ports/index.js';
 import type { Definitions } from './definitions.js';
+import { ASSIGNMENT_CHANGES_ID } from './builtins.js';
 import type { Deliverer } from './deliverer.js';
 import { matchDefinition } from './matcher.js';
 import { collectRecipients } from './recipients.js';
@@ -41,10 +42,11 @@ export class NotificationPreview {
   async preview(body: PreviewPost): Promise<PreviewAnswer> {
     const o = this.o;
     const now = o.clock.now();
-    const definition: NotificationDefinition = body.definitionId !== undefined
+    const stored: NotificationDefinition = body.definitionId !== undefined
       ? o.definitions.get(body.definitionId)
       : { ...body.definition!, id: DRAFT_ID, builtIn: false, createdAt: now, updatedAt: now };
     const event = this.event(body, now);
+    const definition = addressedAsRaised(stored, event);
     const recipientAsked = body.recipientId === undefined ? undefined : o.directory.participants.get(body.recipientId);
     if (body.recipientId !== undefined && !recipientAsked) throw new ProtocolError('not_found', `no such participant: ${body.recipientId}`);
 
@@ -127,6 +129,17 @@ export class NotificationPreview {
       contentType: m.contentType,
     }));
   }
+}
+
+/**
+ * The built-in "Assignment changes" names nobody itself: the hub addresses it, when it raises the
+ * event, to the users whose assignment changed (notifier.ts). A preview addresses it to the item's
+ * owner and responsible, as if both had just been assigned.
+ */
+function addressedAsRaised(d: NotificationDefinition, event: RuleEvent): NotificationDefinition {
+  if (d.id !== ASSIGNMENT_CHANGES_ID || !event.item) return d;
+  const agents = [...new Set([event.item.ownerId, event.item.responsibleId].filter((id): id is string => id !== null))];
+  return { ...d, recipients: { relations: [], agents, groups: [], roles: [] } };
 }
 
 function unique(list: readonly NotFound[], kind: NotFound['kind']): string[] {
