@@ -333,6 +333,7 @@ if (!url) {
         expect(aBus.isReady()).toBe(false);
         expect(aPresence.isReady()).toBe(false);
         expect(() => aBus.publish('c:out', 'lost')).not.toThrow();
+        aBus.subscribe('c:new');
         aPresence.remove('h-leaves', 'hal');
         await aPresence.flush();
         expect(drops).toEqual(['frame', 'presence']);
@@ -348,10 +349,11 @@ if (!url) {
         // A's subscription is back: B's frames reach it again.
         const aGot: string[] = [];
         aBus.onInbound((t, f) => void aGot.push(`${t} ${f}`));
-        await eventually(async () => (await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}t:c:kept`])) as Array<string | number>, (r) => Number(r[1]) === 1);
+        await eventually(async () => (await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}t:c:kept`, `${prefix}t:c:new`])) as Array<string | number>, (r) => Number(r[1]) === 1 && Number(r[3]) === 1);
         bBus.publish('c:kept', 'back');
+        bBus.publish('c:new', 'asked for while cut off');
         aBus.publish('c:out', 'after');
-        expect(await eventually(async () => aGot, (xs) => xs.length >= 1)).toEqual(['c:kept back']);
+        expect(await eventually(async () => aGot, (xs) => xs.length >= 2)).toEqual(['c:kept back', 'c:new asked for while cut off']);
         expect(await eventually(async () => got, (xs) => xs.length >= 1)).toEqual(['c:out after']);
         expect(logger.warnings.filter((w) => w.startsWith('redis bus down'))).toHaveLength(1);
       } finally {
