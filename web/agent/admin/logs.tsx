@@ -84,17 +84,18 @@ export function LogsScreen({ api }: { api: AdminApi }) {
 }
 
 function Filter({ label, name, value, options, onChange }: { label: string; name: string; value: string; options: Array<[string, string]>; onChange: (v: string) => void }) {
+  const id = `logs-filter-${name}`;
   return (
-    <label>
-      {label}
-      <select name={name} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+    <span class="logs-filter">
+      <label for={id}>{label}</label>
+      <select id={id} name={name} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
         {options.map(([v, text]) => (
           <option key={v} value={v}>
             {text}
           </option>
         ))}
       </select>
-    </label>
+    </span>
   );
 }
 

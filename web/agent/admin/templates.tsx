@@ -260,11 +260,15 @@ function Preview({ subject, text, html, error, busy, note }: { subject?: string 
         <div class="tpl-subject">
           <span class="tpl-label">Subject</span> <strong data-testid="preview-subject">{subject ?? ''}</strong>
         </div>
-        <pre data-testid="preview-text">{text ?? ''}</pre>
+        <pre data-testid="preview-text" tabIndex={0}>
+          {text ?? ''}
+        </pre>
         {html !== undefined && (
           <details>
             <summary>HTML part (source)</summary>
-            <pre>{html}</pre>
+            <pre tabIndex={0}>
+              {html}
+            </pre>
           </details>
         )}
       </div>
