@@ -56,9 +56,9 @@ describe('the dependency rule (DESIGN §2)', () => {
     expect(all.some((i) => i.spec === 'uWebSockets.js')).toBe(true);
   });
 
-  it('lets only the sqlite adapter import the database drivers', () => {
-    const drivers = /^(better-sqlite3|drizzle-orm)/;
-    const bad = imports('server').filter((i) => drivers.test(i.spec) && !i.file.startsWith('server/adapters/sqlite/'));
+  it('lets only the sqlite and postgres adapters import the database drivers', () => {
+    const drivers = /^(better-sqlite3|drizzle-orm|pg$)/;
+    const bad = imports('server').filter((i) => drivers.test(i.spec) && !i.file.startsWith('server/adapters/sqlite/') && !i.file.startsWith('server/adapters/postgres/'));
     expect(bad).toEqual([]);
   });
 

@@ -1,0 +1,264 @@
+import { ProtocolError, type Message } from '../../../protocol/index.js';
+import type { NewEmailRow, ReceiptTimes, WatermarkRow, WatermarkStore } from '../../core/ports/index.js';
+import { toRuns } from '../sqlite/watermarks.js';
+import type { Batcher, CommitParticipant, PgEngine, Tx } from './engine.js';
+import type { PgOutbox } from './outbox.js';
+
+/**
+ * Delivered rises are written behind, coalesced per (participant, conversation) over this window, as
+ * on SQLite: a crash of a hub loses at most this much delivery information (never a message, a seen
+ * mark or an email).
+ */
+export const DELIVERED_WINDOW_MS = 250;
+/** Delivered rises written per commit once their window is over. */
+const DELIVERED_PER_COMMIT = 512;
+
+interface Rise {
+  participantId: string;
+  conversationId: string;
+  upTo: number;
+  at: number;
+}
+
+const byPair = (a: Rise, b: Rise) =>
+  a.participantId < b.participantId ? -1 : a.participantId > b.participantId ? 1 : a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : 0;
+
+/**
+ * Seen rises: raise (never lower) seen, and delivered with it; RETURNING names the pairs that rose.
+ * Rows go in (participant, conversation) order, so two hubs' commits lock watermark rows in one order.
+ */
+const SEEN = `
+  INSERT INTO watermarks (participant_id, conversation_id, seen_up_to, seen_at, delivered_up_to, delivered_at)
+  SELECT p, c, u, a, u, a FROM unnest($1::text[], $2::text[], $3::int[], $4::int8[]) AS v(p, c, u, a)
+  ON CONFLICT (participant_id, conversation_id) DO UPDATE SET
+    seen_up_to = excluded.seen_up_to, seen_at = excluded.seen_at,
+    delivered_up_to = greatest(watermarks.delivered_up_to, excluded.seen_up_to),
+    delivered_at = CASE WHEN excluded.seen_up_to > watermarks.delivered_up_to THEN excluded.seen_at ELSE watermarks.delivered_at END
+  WHERE excluded.seen_up_to > watermarks.seen_up_to
+  RETURNING participant_id, conversation_id`;
+const DELIVERED = `
+  INSERT INTO watermarks (participant_id, conversation_id, delivered_up_to, delivered_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int8[])
+  ON CONFLICT (participant_id, conversation_id) DO UPDATE SET delivered_up_to = excluded.delivered_up_to, delivered_at = excluded.delivered_at
+  WHERE excluded.delivered_up_to > watermarks.delivered_up_to`;
+const LOG = `
+  INSERT INTO watermark_rises (conversation_id, up_to, participant_id, at, kind)
+  SELECT c, u, p, a, $5 FROM unnest($1::text[], $2::text[], $3::int[], $4::int8[]) AS v(p, c, u, a)
+  ON CONFLICT DO NOTHING`;
+const CAS_EMAILED = `
+  UPDATE watermarks SET emailed_up_to = $1, emailed_at = $2, email_id = $3
+  WHERE participant_id = $4 AND conversation_id = $5 AND emailed_up_to = $6 AND seen_up_to = $7`;
+const INSERT_EMAILED = `
+  INSERT INTO watermarks (participant_id, conversation_id, emailed_up_to, emailed_at, email_id) VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (participant_id, conversation_id) DO NOTHING`;
+const LOG_EMAILED = `
+  INSERT INTO watermark_rises (conversation_id, up_to, participant_id, kind, at, email_id, held_seqs, summarized_seqs)
+  VALUES ($1, $2, $3, 'emailed', $4, $5, $6::jsonb, $7::jsonb) ON CONFLICT DO NOTHING`;
+/** Per participant and kind, the earliest rise that reached the seq (the lowest emailed one: see SqliteWatermarks). */
+const RECEIPTS = `
+  SELECT DISTINCT ON (participant_id, kind) participant_id, kind, at, email_id, held_seqs, summarized_seqs
+  FROM watermark_rises WHERE conversation_id = $1 AND up_to >= $2
+  ORDER BY participant_id, kind, CASE kind WHEN 'emailed' THEN up_to ELSE at END`;
+
+const params = (rows: readonly Rise[]) => [rows.map((r) => r.participantId), rows.map((r) => r.conversationId), rows.map((r) => r.upTo), rows.map((r) => r.at)];
+
+/**
+ * Watermarks and their rises on PostgreSQL. Seen rises are batched into each commit (one upsert for
+ * all of them, coalesced per pair); delivered rises are written behind over DELIVERED_WINDOW_MS; the
+ * emailed rise is commitEscalation's compare-and-set, which writes the outbox row in the same commit.
+ * Every rise is "set to the greater" in one statement, so racing hubs never lower a watermark.
+ */
+export class PgWatermarks implements WatermarkStore, Batcher<Rise, boolean>, CommitParticipant {
+  /** Delivered rises waiting for their window, by conversation then participant. */
+  readonly delivered = new Map<string, Map<string, Rise>>();
+  private deliveredTimer: NodeJS.Timeout | null = null;
+  private deliveredDue = false;
+  private takenDelivered: Rise[] | null = null;
+
+  constructor(
+    private readonly engine: PgEngine,
+    private readonly outbox: PgOutbox,
+  ) {
+    engine.join(this);
+  }
+
+  // ─── Seen ────────────────────────────────────────────────────────────────────────────────────────
+
+  raiseSeen(participantId: string, conversationId: string, upTo: number, at: number): Promise<boolean> {
+    return this.engine.batch<Rise, boolean>(this, { participantId, conversationId, upTo, at });
+  }
+
+  /** Batcher: every seen rise of a commit, coalesced per pair (highest upTo, first time); each caller learns whether its pair rose. */
+  async run(tx: Tx, items: Rise[]): Promise<Array<boolean | Error>> {
+    const pairs = new Map<string, Rise>();
+    for (const r of items) {
+      const k = `${r.participantId}\u0000${r.conversationId}`;
+      const p = pairs.get(k);
+      if (!p) pairs.set(k, { ...r });
+      else if (r.upTo > p.upTo) p.upTo = r.upTo;
+    }
+    const rows = [...pairs.values()].sort(byPair);
+    const returned = await tx.query<{ participant_id: string; conversation_id: string }>(SEEN, params(rows), 'pg_wm_seen');
+    const rose = new Set(returned.map((x) => `${x.participant_id}\u0000${x.conversation_id}`));
+    const logged = rows.filter((r) => rose.has(`${r.participantId}\u0000${r.conversationId}`));
+    if (logged.length) await tx.run(LOG, [...params(logged), 'seen'], 'pg_wm_log');
+    return items.map((r) => rose.has(`${r.participantId}\u0000${r.conversationId}`));
+  }
+
+  // ─── Delivered (written behind) ──────────────────────────────────────────────────────────────────
+
+  recordDelivered(conversationId: string, participantIds: readonly string[], upTo: number, at: number): void {
+    if (this.engine.isClosed) return;
+    let byParticipant = this.delivered.get(conversationId);
+    if (!byParticipant) this.delivered.set(conversationId, (byParticipant = new Map()));
+    for (const p of participantIds) {
+      const r = byParticipant.get(p);
+      if (r) {
+        if (upTo > r.upTo) r.upTo = upTo;
+        continue;
+      }
+      byParticipant.set(p, { participantId: p, conversationId, upTo, at });
+    }
+    if (!this.deliveredTimer && !this.deliveredDue) {
+      this.deliveredTimer = setTimeout(() => {
+        this.deliveredTimer = null;
+        this.deliveredDue = true;
+        this.engine.schedule();
+      }, DELIVERED_WINDOW_MS);
+      this.deliveredTimer.unref();
+    }
+  }
+
+  take(closing: boolean): number {
+    this.takenDelivered = null;
+    if (!this.deliveredDue && !closing) return 0;
+    const take = closing ? Infinity : DELIVERED_PER_COMMIT;
+    const rows: Rise[] = [];
+    for (const [c, byParticipant] of this.delivered) {
+      if (rows.length >= take) break;
+      for (const r of byParticipant.values()) rows.push(r);
+      this.delivered.delete(c);
+    }
+    if (this.delivered.size === 0) this.deliveredDue = false;
+    if (!rows.length) return 0;
+    this.takenDelivered = rows.sort(byPair);
+    return rows.length;
+  }
+
+  async write(tx: Tx): Promise<void> {
+    const rows = this.takenDelivered;
+    if (!rows) return;
+    await tx.run(DELIVERED, params(rows), 'pg_wm_delivered');
+    // Every rise goes to the log, even one the watermark had passed: its time is then a later
+    // candidate for the earliest rise and changes nothing.
+    await tx.run(LOG, [...params(rows), 'delivered'], 'pg_wm_log');
+  }
+
+  committed(): void {
+    this.takenDelivered = null;
+  }
+
+  failed(): void {
+    // Written behind: the contract lets a failure lose a window of delivery marks.
+    this.takenDelivered = null;
+  }
+
+  pending(): boolean {
+    return this.deliveredDue && this.delivered.size > 0;
+  }
+
+  closing(): void {
+    if (this.deliveredTimer) clearTimeout(this.deliveredTimer);
+    this.deliveredTimer = null;
+  }
+
+  // ─── Reads ───────────────────────────────────────────────────────────────────────────────────────
+
+  async getWatermarks(participantId: string, conversationIds: readonly string[]): Promise<Map<string, WatermarkRow>> {
+    const out = new Map<string, WatermarkRow>();
+    if (!conversationIds.length) return out;
+    const rows = await this.engine.read<{ conversation_id: string; delivered_up_to: number; seen_up_to: number; emailed_up_to: number }>(
+      'SELECT conversation_id, delivered_up_to, seen_up_to, emailed_up_to FROM watermarks WHERE participant_id = $1 AND conversation_id = ANY($2::text[])',
+      [participantId, conversationIds],
+      'pg_wm_get',
+    );
+    for (const r of rows) {
+      out.set(r.conversation_id, {
+        participantId,
+        conversationId: r.conversation_id,
+        deliveredUpTo: r.delivered_up_to,
+        seenUpTo: r.seen_up_to,
+        emailedUpTo: r.emailed_up_to,
+      });
+    }
+    return out;
+  }
+
+  async receiptTimes(m: Pick<Message, 'conversationId' | 'seq' | 'createdAt'>): Promise<Map<string, ReceiptTimes>> {
+    const rows = await this.engine.read<{
+      participant_id: string;
+      kind: string;
+      at: number;
+      email_id: string | null;
+      held_seqs: Array<[number, number]> | null;
+      summarized_seqs: Array<[number, number]> | null;
+    }>(RECEIPTS, [m.conversationId, m.seq], 'pg_wm_receipts');
+    const out = new Map<string, ReceiptTimes>();
+    const entry = (participantId: string): ReceiptTimes => {
+      let t = out.get(participantId);
+      if (!t) out.set(participantId, (t = { participantId, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null, emailed: null }));
+      return t;
+    };
+    const inRuns = (runs: Array<[number, number]>) => runs.some(([from, to]) => m.seq >= from && m.seq <= to);
+    for (const r of rows) {
+      const t = entry(r.participant_id);
+      if (r.kind === 'seen') {
+        t.seenAt = r.at;
+        // Seeing implies delivery.
+        if (t.deliveredAt === null || r.at < t.deliveredAt) t.deliveredAt = r.at;
+      } else if (r.kind === 'delivered') {
+        // A coalesced rise records its window's first time; no message is delivered before it exists.
+        const at = Math.max(r.at, m.createdAt);
+        if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
+      } else if (r.kind === 'emailed') {
+        const emailed = r.held_seqs === null ? 'covered' : inRuns(r.held_seqs) ? 'held' : r.summarized_seqs !== null && inRuns(r.summarized_seqs) ? 'summarized' : null;
+        if (emailed) {
+          t.emailed = emailed;
+          t.emailedAt = r.at;
+          t.emailId = r.email_id;
+        }
+      }
+    }
+    // Delivered rises still waiting for their write-behind window count already (this hub's).
+    for (const r of this.delivered.get(m.conversationId)?.values() ?? []) {
+      if (r.upTo < m.seq) continue;
+      const t = entry(r.participantId);
+      const at = Math.max(r.at, m.createdAt);
+      if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
+    }
+    return out;
+  }
+
+  // ─── Emailed: the escalation's compare-and-set ───────────────────────────────────────────────────
+
+  commitEscalation(row: NewEmailRow, expect: { seenUpTo: number; emailedUpTo: number }): Promise<boolean> {
+    if (this.engine.isClosed) return Promise.reject(new ProtocolError('unavailable', 'storage is closed'));
+    return this.engine.enqueue(async (tx) => {
+      // The UPDATE waits for a racing writer's commit on the row and then re-checks its WHERE on the
+      // committed values (READ COMMITTED), so of racing commits on one expectation one matches.
+      const updated = await tx.run(CAS_EMAILED, [row.upTo, row.createdAt, row.id, row.participantId, row.conversationId, expect.emailedUpTo, expect.seenUpTo], 'pg_wm_cas');
+      if (updated === 0) {
+        if (expect.emailedUpTo !== 0 || expect.seenUpTo !== 0) return false;
+        const inserted = await tx.run(INSERT_EMAILED, [row.participantId, row.conversationId, row.upTo, row.createdAt, row.id], 'pg_wm_insert_emailed');
+        if (inserted === 0) return false;
+      }
+      await tx.run(
+        LOG_EMAILED,
+        [row.conversationId, row.upTo, row.participantId, row.createdAt, row.id, JSON.stringify(toRuns(row.heldSeqs)), JSON.stringify(toRuns(row.summarizedSeqs))],
+        'pg_wm_log_emailed',
+      );
+      await this.outbox.insert(tx, [row]);
+      return true;
+    });
+  }
+}
