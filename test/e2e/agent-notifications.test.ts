@@ -140,6 +140,15 @@ describe('agent app: notifications', () => {
     await panel(agent).waitFor();
     await agent.keyboard.press('Escape');
     await panel(agent).waitFor({ state: 'detached' });
+    // Tab walks through the panel (close, then each notification) and out of it, which closes it.
+    await agent.keyboard.press('Space');
+    await panel(agent).waitFor();
+    await agent.keyboard.press('Tab');
+    await expect.poll(() => agent.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Close notifications');
+    for (let i = 0; i < 3; i++) await agent.keyboard.press('Tab');
+    await expect.poll(() => agent.evaluate(() => document.activeElement?.closest('[data-testid="notification"]') !== null)).toBe(true);
+    await agent.keyboard.press('Tab');
+    await panel(agent).waitFor({ state: 'detached' });
   });
 
   it('a notification pushed while the panel is open appears at the top; one arriving while closed bumps the count; "Load more" shows older ones', async () => {

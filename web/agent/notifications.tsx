@@ -179,7 +179,19 @@ export function NotificationBell({ client, conversations }: { client: ParleyClie
         )}
       </button>
       {open && (
-        <div ref={panel} id="notifications-panel" class="notif-panel" role="dialog" aria-labelledby="notifications-heading" data-testid="notifications">
+        <div
+          ref={panel}
+          id="notifications-panel"
+          class="notif-panel"
+          role="dialog"
+          aria-labelledby="notifications-heading"
+          data-testid="notifications"
+          onFocusOut={(e) => {
+            // Tabbing out of the panel closes it (a click on its own text moves focus nowhere and keeps it open).
+            const to = e.relatedTarget as Node | null;
+            if (to && !panel.current?.contains(to) && !bell.current?.contains(to)) close(false);
+          }}
+        >
           <div class="notif-head">
             <h2 id="notifications-heading" ref={heading} tabIndex={-1}>
               Notifications
