@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../server/adapters/postgres/postgres-store.js';
+import type { NewMessage } from '../../server/core/model.js';
 import type { Logger } from '../../server/core/ports/index.js';
+import { conversation } from '../support/records.js';
 import { postgresUrl } from '../support/services.js';
+import { until } from '../support/until.js';
 import { describeDirectoryStore } from './directory-store.contract.js';
 import type { OpenedStore } from './factory.js';
 import { describeMessageStore } from './message-store.contract.js';
@@ -15,17 +19,31 @@ const quiet: Logger = { info() {}, warn() {}, error() {} };
 
 const url = await postgresUrl();
 
-/**
- * A PostgresStore on a fresh database of its own (created here, dropped after), and a peer: a second
- * PostgresStore on the same database — a second hub — so the concurrency cases run two writers.
- */
-async function postgres(): Promise<OpenedStore<PostgresStore>> {
+/** A fresh database of its own: its URL, and a drop that ends every connection to it first. */
+async function freshDatabase(): Promise<{ url: string; admin: pg.Client; drop(): Promise<void> }> {
   const admin = new pg.Client({ connectionString: url! });
   await admin.connect();
   const name = `parley_contract_${randomBytes(6).toString('hex')}`;
   await admin.query(`CREATE DATABASE ${name}`);
   const dbUrl = new URL(url!);
   dbUrl.pathname = `/${name}`;
+  return {
+    url: dbUrl.href,
+    admin,
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/**
+ * A PostgresStore on a fresh database of its own (created here, dropped after), and a peer: a second
+ * PostgresStore on the same database — a second hub — so the concurrency cases run two writers.
+ */
+async function postgres(): Promise<OpenedStore<PostgresStore>> {
+  const db = await freshDatabase();
+  const dbUrl = new URL(db.url);
   // Both open at once: the advisory lock lets one migrate, the other finds it done.
   const [store, peer] = await Promise.all([PostgresStore.open({ url: dbUrl.href, logger: quiet }), PostgresStore.open({ url: dbUrl.href, logger: quiet })]);
   return {
@@ -33,11 +51,59 @@ async function postgres(): Promise<OpenedStore<PostgresStore>> {
     peer,
     close: async () => {
       await Promise.allSettled([store.close(), peer.close()]);
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      await db.drop();
     },
   };
 }
+
+/**
+ * A TCP relay in front of PostgreSQL: the store connects through it, and the test cuts it (every
+ * connection dropped, new ones refused) and restores it on the same port — the server unreachable
+ * and back, without touching the server other suites use.
+ */
+class Relay {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async start(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+const msg = (clientMsgId: string, over: Partial<NewMessage> = {}): NewMessage => ({
+  conversationId: 'C1',
+  senderId: 'alice',
+  senderKind: 'user',
+  body: `body ${clientMsgId}`,
+  format: 'text',
+  clientMsgId,
+  source: 'ws',
+  createdAt: 1_000,
+  ...over,
+});
 
 if (url) {
   describeDirectoryStore('PostgresStore', postgres);
@@ -45,6 +111,94 @@ if (url) {
   describeWatermarkStore('PostgresStore', postgres);
   describeOutboxStore('PostgresStore', postgres);
   describeNotificationStore('PostgresStore', postgres);
+
+  describe('PostgresStore on PostgreSQL', () => {
+    const cleanup: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      for (const c of cleanup.splice(0).reverse()) await c();
+    });
+
+    it('takes a repeat that another hub stored out of a batch of new messages without leaving a gap', async () => {
+      const { store, peer, close } = await postgres();
+      cleanup.push(close);
+      await store.createConversation(conversation({ id: 'C1' }));
+      const first = await store.appendMessage(msg('k1'));
+      // One batch on the other hub: the repeat between new ones, and a repeat of a new one within the batch.
+      const batch = await Promise.all([peer!.appendMessage(msg('k2')), peer!.appendMessage(msg('k1')), peer!.appendMessage(msg('k3')), peer!.appendMessage(msg('k2'))]);
+      expect(batch.map((r) => [r.message.clientMsgId, r.message.seq, r.duplicate])).toEqual([
+        ['k2', 2, false],
+        ['k1', 1, true],
+        ['k3', 3, false],
+        ['k2', 2, true],
+      ]);
+      expect(batch[1]!.message).toEqual(first.message);
+      expect(batch[3]!.message).toEqual(batch[0]!.message);
+      expect((await store.appendMessage(msg('k4'))).message.seq).toBe(4);
+      expect((await store.listMessages('C1', { limit: 10 })).messages.map((m) => [m.seq, m.clientMsgId])).toEqual([
+        [1, 'k1'],
+        [2, 'k2'],
+        [3, 'k3'],
+        [4, 'k4'],
+      ]);
+      expect((await peer!.loadDirectory()).conversations[0]!.lastSeq).toBe(4);
+    });
+
+    it('rejects an append to a conversation it does not have with not_found, and commits the rest of its batch', async () => {
+      const { store, close } = await postgres();
+      cleanup.push(close);
+      await store.createConversation(conversation({ id: 'C1' }));
+      const [ok, missing] = await Promise.allSettled([store.appendMessage(msg('a')), store.appendMessage(msg('b', { conversationId: 'nope' }))]);
+      expect(ok).toMatchObject({ status: 'fulfilled', value: { duplicate: false, message: { seq: 1 } } });
+      expect(missing).toMatchObject({ status: 'rejected', reason: { code: 'not_found' } });
+    });
+
+    it('is unavailable while PostgreSQL is unreachable, not ready, and recovers by itself', async () => {
+      const db = await freshDatabase();
+      cleanup.push(db.drop);
+      const target = new URL(db.url);
+      const relay = new Relay({ host: target.hostname, port: Number(target.port || 5432) });
+      await relay.start();
+      cleanup.push(() => relay.cut());
+      const through = new URL(db.url);
+      through.port = String(relay.port);
+      const store = await PostgresStore.open({ url: through.href, logger: quiet });
+      cleanup.push(() => store.close());
+      await store.createConversation(conversation({ id: 'C1' }));
+      expect((await store.appendMessage(msg('m1'))).message.seq).toBe(1);
+      expect(store.isReady()).toBe(true);
+
+      await relay.cut();
+      await expect(store.appendMessage(msg('m2'))).rejects.toMatchObject({ code: 'unavailable' });
+      await expect(store.raiseSeen('bob', 'C1', 1, 2_000)).rejects.toMatchObject({ code: 'unavailable' });
+      await expect(store.listMessages('C1', { limit: 10 })).rejects.toMatchObject({ code: 'unavailable' });
+      expect(store.isReady()).toBe(false);
+
+      await relay.start(); // the same port
+      await until(() => store.isReady(), 'the store to be ready again');
+      // The failed append took no seq; the retried one is stored once.
+      const again = await store.appendMessage(msg('m2'));
+      expect([again.message.seq, again.duplicate]).toEqual([2, false]);
+      expect((await store.listMessages('C1', { limit: 10 })).messages.map((m) => m.clientMsgId)).toEqual(['m1', 'm2']);
+    });
+
+    it('migrates once when several hubs open a new database at once, and refuses a database from a newer Parley', async () => {
+      const db = await freshDatabase();
+      cleanup.push(db.drop);
+      const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ url: db.url, logger: quiet })));
+      cleanup.push(async () => void (await Promise.all(stores.map((s) => s.close()))));
+      const check = new pg.Client({ connectionString: db.url });
+      await check.connect();
+      try {
+        const applied = await check.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
+        const journal = (await import('../../migrations/postgres/meta/_journal.json', { with: { type: 'json' } })).default as { entries: unknown[] };
+        expect(Number(applied.rows[0]!.n)).toBe(journal.entries.length);
+        await check.query("INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('future', $1)", [Date.now() + 365 * 86_400_000]);
+      } finally {
+        await check.end();
+      }
+      await expect(PostgresStore.open({ url: db.url, logger: quiet })).rejects.toThrow(/newer Parley/);
+    });
+  });
 } else {
   describe.skip('PostgresStore contract: PostgreSQL not reachable', () => {
     it('runs every store contract on PostgreSQL', () => {});

@@ -151,6 +151,11 @@ export class PgEngine {
     this.pool.on('error', (error) => {
       this.markUnhealthy(error);
     });
+    // A connection that drops while checked out, between two statements of a commit, reports on the
+    // connection itself; the statement after fails and the commit is rejected as unavailable.
+    this.pool.on('connect', (client) => {
+      client.on('error', (error) => this.markUnhealthy(error));
+    });
     this.db = drizzle(this.pool, { schema });
   }
 
