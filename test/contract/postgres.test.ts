@@ -143,13 +143,17 @@ if (url) {
       expect((await peer!.loadDirectory()).conversations[0]!.lastSeq).toBe(4);
     });
 
-    it('rejects an append to a conversation it does not have with not_found, and commits the rest of its batch', async () => {
+    it('rejects an append to a conversation it does not have (not_found) or with a NUL in its body (invalid), and commits the rest of its batch', async () => {
       const { store, close } = await postgres();
       cleanup.push(close);
       await store.createConversation(conversation({ id: 'C1' }));
       const [ok, missing] = await Promise.allSettled([store.appendMessage(msg('a')), store.appendMessage(msg('b', { conversationId: 'nope' }))]);
       expect(ok).toMatchObject({ status: 'fulfilled', value: { duplicate: false, message: { seq: 1 } } });
       expect(missing).toMatchObject({ status: 'rejected', reason: { code: 'not_found' } });
+      // PostgreSQL text holds no U+0000: that body alone is refused as invalid.
+      const [nul, next] = await Promise.allSettled([store.appendMessage(msg('c', { body: 'a\u0000b' })), store.appendMessage(msg('d'))]);
+      expect(nul).toMatchObject({ status: 'rejected', reason: { code: 'invalid' } });
+      expect(next).toMatchObject({ status: 'fulfilled', value: { message: { seq: 2 } } });
     });
 
     it('is unavailable while PostgreSQL is unreachable, not ready, and recovers by itself', async () => {

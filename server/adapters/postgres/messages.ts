@@ -90,6 +90,11 @@ export class PgMessages implements MessageStore, Batcher<Append, AppendResult> {
     const repeatOf = new Map<number, number>();
     const fresh: number[] = [];
     items.forEach((a, i) => {
+      // PostgreSQL text cannot hold U+0000: such a body is refused alone, before it could fail the commit.
+      if (a.m.body.includes('\u0000')) {
+        results[i] = new ProtocolError('invalid', 'the body holds a NUL character (U+0000)');
+        return;
+      }
       const k = keyOf(a.m);
       const first = firstOf.get(k);
       if (first === undefined) {
