@@ -434,5 +434,29 @@ if (!url) {
         await Promise.all([a.close(), b.close()]);
       }
     });
+
+    it('tells every other hub to reload everything when a hub that dropped invalidations is back', async () => {
+      const relay = new Relay();
+      await relay.start();
+      const prefix = newPrefix();
+      const logger = testLogger();
+      const a = new RedisInvalidation({ url: relay.url, prefix, hubId: hubId('a'), logger });
+      const b = new RedisInvalidation({ url: redisAt, prefix, hubId: hubId('b'), logger });
+      const heardB: string[] = [];
+      b.onInvalidate((k, id) => void heardB.push(`${k}:${id}`));
+      try {
+        await Promise.all([a.ready(), b.ready()]);
+        await relay.cut();
+        await eventually(async () => a.isReady(), (up) => !up);
+        a.invalidate('item', 'lost');
+        expect(a.dropped).toBe(1);
+        await relay.start();
+        await a.ready();
+        expect(await eventually(async () => heardB, (xs) => xs.length >= 1)).toEqual(['*:']);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+        await relay.cut();
+      }
+    });
   });
 }

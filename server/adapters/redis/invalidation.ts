@@ -9,7 +9,7 @@ import { closeRedis, openRedis, whenReady, type RedisClient, type RedisCounters 
  */
 export type InvalidationKind = 'participant' | 'project' | 'item' | 'queue' | 'conversation' | '*';
 
-const MessageSchema = z.object({ h: z.string(), k: z.enum(['participant', 'project', 'item', 'queue', 'conversation']), i: z.string() });
+const MessageSchema = z.object({ h: z.string(), k: z.enum(['participant', 'project', 'item', 'queue', 'conversation', '*']), i: z.string() });
 
 export interface RedisInvalidationOptions {
   url: string;
@@ -24,7 +24,9 @@ export interface RedisInvalidationOptions {
  * Directory cache invalidation between hubs (DESIGN §8): a hub that wrote an entity says so with
  * `invalidate(kind, id)` on `<prefix>invalidate`; every other hub's handler hears it (never the
  * writer's own) and reloads that entity from the store. Fire and forget: while Redis is down the
- * call is dropped and counted, and every hub that was cut off hears `('*', '')` when it is back.
+ * call is dropped and counted. Nothing is lost for good: a hub whose listening connection was cut
+ * off hears `('*', '')` when it is back, and a hub that dropped invalidations tells every other hub
+ * `('*', '')` when it is back.
  */
 export class RedisInvalidation {
   private readonly pub: RedisClient;
@@ -38,7 +40,7 @@ export class RedisInvalidation {
 
   constructor(private readonly o: RedisInvalidationOptions) {
     this.channel = `${o.prefix}invalidate`;
-    this.pub = openRedis({ url: o.url, name: `${o.prefix}${o.hubId}:invalidate`, logger: o.logger, onReady: () => (this.droppedSinceReady = 0) });
+    this.pub = openRedis({ url: o.url, name: `${o.prefix}${o.hubId}:invalidate`, logger: o.logger, onReady: () => this.recovered() });
     this.sub = openRedis({
       url: o.url,
       name: `${o.prefix}${o.hubId}:invalidate-sub`,
@@ -86,6 +88,13 @@ export class RedisInvalidation {
     if (!m.success) return this.o.logger.warn('redis invalidation: malformed message ignored', { length: message.length });
     if (m.data.h !== this.o.hubId) this.handler?.(m.data.k, m.data.i);
   };
+
+  /** Back after dropping invalidations: the other hubs missed them, so they reload everything. */
+  private recovered(): void {
+    if (this.droppedSinceReady === 0) return;
+    this.droppedSinceReady = 0;
+    this.pub.publish(this.channel, JSON.stringify({ h: this.o.hubId, k: '*', i: '' })).catch(() => this.drop());
+  }
 
   private drop(): void {
     this.dropped++;
