@@ -21,7 +21,11 @@ function publicDefinition(d: NotificationDefinition) {
   return d;
 }
 
-const ExportQuerySchema = z.strictObject({ type: z.enum(['ticket', 'appointment']).optional() });
+const ExportQuerySchema = z.strictObject({
+  type: z.enum(['ticket', 'appointment']).optional(),
+  /** Only these definitions (comma-separated ids), as the messaging center's "export one" asks. */
+  ids: z.string().max(100_000).optional(),
+});
 const ImportQuerySchema = z.strictObject({ overwrite: z.enum(['true', 'false']).optional() });
 
 /** Notification rules over HTTP (NOTIFICATIONS §1–§5): events, definitions, export and import, queues. */
@@ -84,7 +88,12 @@ export function registerNotificationRoutes(router: HttpRouter, deps: {
     query: ExportQuerySchema,
     handle: ({ query }) => ({
       status: 200,
-      body: stringifyNotificationYaml(definitions.all(query.type).map(toOtoboEntry)),
+      body: stringifyNotificationYaml(
+        definitions
+          .all(query.type)
+          .filter((d) => query.ids === undefined || query.ids.split(',').includes(d.id))
+          .map(toOtoboEntry),
+      ),
       contentType: 'application/yaml; charset=utf-8',
       headers: { 'content-disposition': 'attachment; filename="Export_Notification.yml"' },
     }),

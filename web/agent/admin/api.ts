@@ -1,3 +1,5 @@
+import type { NotificationChoices } from '../../../protocol/admin.js';
+
 /**
  * The messaging center's calls to the hub's admin routes (NOTIFICATIONS §8), same origin, with the
  * agent's session token as Bearer. A refusal throws an AdminError carrying SPEC §4's error code,
@@ -96,17 +98,7 @@ export async function isAdmin(api: AdminApi): Promise<boolean> {
 }
 
 /** GET /v1/notification-definitions/choices: what the editor's pickers offer (ids and names only). */
-export interface Choices {
-  agents: Array<{ id: string; name: string }>;
-  groups: Array<{ id: string; name: string }>;
-  roles: Array<{ id: string; name: string }>;
-  queues: Array<{ name: string; groupId: string }>;
-  items: Array<{ id: string; title: string }>;
-  appointments: Array<{ id: string; title: string }>;
-  eventTypes: string[];
-  relations: string[];
-  languages: string[];
-}
+export type Choices = NotificationChoices;
 
 export const NO_CHOICES: Choices = { agents: [], groups: [], roles: [], queues: [], items: [], appointments: [], eventTypes: [], relations: [], languages: [] };
 

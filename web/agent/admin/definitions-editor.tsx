@@ -272,7 +272,7 @@ export function DefinitionEditor({ api, choices, initial, id, builtIn, onSaved, 
   const groupOptions = choices.groups.map((g) => ({ value: g.id, label: g.name }));
   const roleOptions = choices.roles.map((r) => ({ value: r.id, label: r.name }));
   const eventOptions = choices.eventTypes.map((e) => ({ value: e, label: e }));
-  const known = new Set(choices.relations);
+  const known = new Set<string>(choices.relations);
   const relations = RELATIONS.filter(([name, , kind]) => (known.size === 0 || known.has(name)) && (kind === d.type || d.recipients.relations.includes(name as Draft['recipients']['relations'][number])));
   const filterOptions = (key: ListFilterKey): Option[] | undefined => (key === 'queue' ? choices.queues.map((q) => ({ value: q.name, label: q.name })) : undefined);
 
@@ -287,7 +287,7 @@ export function DefinitionEditor({ api, choices, initial, id, builtIn, onSaved, 
     } catch (err) {
       if (err instanceof AdminError) {
         setIssues(err.issues);
-        setProblem(err.code === 'conflict' ? `${err.message} (a definition of that name exists)` : err.message);
+        setProblem(err.issues.length ? `${err.issues.length === 1 ? 'one field needs' : `${err.issues.length} fields need`} a change` : err.code === 'conflict' ? `${err.message} (a definition of that name exists)` : err.message);
       } else setProblem(String(err));
       setTimeout(() => summary.current?.focus(), 0);
     } finally {

@@ -41,10 +41,9 @@ export function DefinitionsScreen({ api, route }: { api: AdminApi; route: string
       setLoadError(messageOf(err));
     }
   }
-  useEffect(() => {
-    void reload();
-    void loadChoices(api).then(setChoices);
-  }, [api]);
+  useEffect(() => void loadChoices(api).then(setChoices), [api]);
+  // The list is read again each time it is shown: another admin, or an import, may have changed it.
+  useEffect(() => void reload(), [api, route === '']);
 
   const [first, second] = route.split('/');
   if (loadError && !list) return <p class="error" role="alert">Could not load the notifications: {loadError}</p>;
@@ -53,7 +52,7 @@ export function DefinitionsScreen({ api, route }: { api: AdminApi; route: string
   if (first === 'new' || (first && !second)) {
     const existing = first === 'new' ? null : list.find((d) => d.id === decodeURIComponent(first));
     if (first !== 'new' && !existing) return <NotFound />;
-    const initial: Draft = existing ? draftOf(existing) : emptyDraft(choices.languages[0] ?? 'en');
+    const initial: Draft = existing ? draftOf(existing) : emptyDraft(choices.languages.includes('en') ? 'en' : (choices.languages[0] ?? 'en'));
     return (
       <DefinitionEditor
         key={existing?.id ?? 'new'}
@@ -99,6 +98,7 @@ function DefinitionList({ api, list, reload, flash, setFlash }: { api: AdminApi;
   const [deleting, setDeleting] = useState<NotificationDefinition | null>(null);
   const [filter, setFilter] = useState('');
   const deleteButton = useRef<HTMLButtonElement | null>(null);
+  const listHeading = useRef<HTMLHeadingElement>(null);
   const shown = list.filter((d) => !filter || `${d.name} ${d.events.join(' ')}`.toLowerCase().includes(filter.toLowerCase())).sort((a, b) => a.name.localeCompare(b.name));
 
   const act = async (what: () => Promise<string>) => {
@@ -136,7 +136,9 @@ function DefinitionList({ api, list, reload, flash, setFlash }: { api: AdminApi;
   return (
     <div class="def-list">
       <div class="toolbar">
-        <h2>Notifications</h2>
+        <h2 ref={listHeading} tabIndex={-1}>
+          Notifications
+        </h2>
         <a class="button primary" href="#/admin/definitions/new">
           Add notification
         </a>
@@ -218,7 +220,9 @@ function DefinitionList({ api, list, reload, flash, setFlash }: { api: AdminApi;
           confirm="Delete"
           onClose={() => {
             setDeleting(null);
-            deleteButton.current?.focus();
+            // Back to the button that opened the dialog, or (its row deleted) to the list's heading.
+            if (deleteButton.current?.isConnected) deleteButton.current.focus();
+            else listHeading.current?.focus();
           }}
           onConfirm={async () => {
             const d = deleting;
@@ -323,6 +327,11 @@ export function ConfirmDialog({ title, confirm, children, onConfirm, onClose }: 
   const cancel = useRef<HTMLButtonElement>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The dialog leaves the top layer first, so that onClose can give the focus back to the page.
+  const close = () => {
+    if (ref.current?.open) ref.current.close();
+    onClose();
+  };
   useEffect(() => {
     const dialog = ref.current!;
     if (!dialog.open) dialog.showModal();
@@ -338,12 +347,12 @@ export function ConfirmDialog({ title, confirm, children, onConfirm, onClose }: 
       data-testid="confirm-dialog"
       onCancel={(e) => {
         e.preventDefault();
-        onClose();
+        close();
       }}
       onKeyDown={(e) => {
         if (e.key === 'Escape') {
           e.preventDefault();
-          onClose();
+          close();
           return;
         }
         if (e.key !== 'Tab') return;
@@ -368,7 +377,7 @@ export function ConfirmDialog({ title, confirm, children, onConfirm, onClose }: 
         </p>
       )}
       <div class="actions">
-        <button ref={cancel} type="button" class="secondary" onClick={onClose}>
+        <button ref={cancel} type="button" class="secondary" onClick={close}>
           {problem ? 'Close' : 'Cancel'}
         </button>
         {!problem && (
@@ -380,7 +389,7 @@ export function ConfirmDialog({ title, confirm, children, onConfirm, onClose }: 
               setBusy(true);
               const p = await onConfirm();
               setBusy(false);
-              if (p === null) onClose();
+              if (p === null) close();
               else {
                 setProblem(p);
                 cancel.current?.focus();

@@ -1,12 +1,7 @@
 import { useState } from 'preact/hooks';
+import type { PreviewAnswer } from '../../../protocol/admin.js';
 import type { Article, DefinitionInput } from '../../../protocol/notifications.js';
 import { AdminError, type AdminApi, type Choices } from './api.js';
-
-interface PreviewAnswer {
-  deliveries: Array<{ participantId: string | null; address?: string | null; transport: string; status: string; reason: string | null }>;
-  notFound?: { agents: string[]; groups: string[]; roles: string[] };
-  rendered: Array<{ language: string; subject: string; body: string; contentType: string }>;
-}
 
 /** Why a recipient would be left out (NOTIFICATIONS §2's reasons), in words. */
 const REASONS: Record<string, string> = {
@@ -155,6 +150,10 @@ export function Preview({ api, choices, source }: { api: AdminApi; choices: Choi
       </div>
       {answer && (
         <div class="preview-result" data-testid="preview-result">
+          <p class={answer.matched ? 'matched' : 'warning'} data-testid="preview-matched">
+            {answer.matched ? 'This event matches the notification.' : 'This event does not match the notification (its validity, events, filter or article filter): nobody would get it.'}
+            {answer.recipient && ` Rendered for ${answer.recipient.participantId ? nameOf(answer.recipient.participantId) : answer.recipient.address}.`}
+          </p>
           {answer.rendered.map((r) => (
             <article key={r.language} class="rendered" data-lang={r.language} aria-label={`Rendered in ${r.language}`}>
               <h4>
