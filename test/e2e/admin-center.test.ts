@@ -137,23 +137,45 @@ describe('messaging center: templates, broadcasts, outbox and inbox', () => {
     expect((await hub.api('PUT', '/v1/system-emails/templates/password_reset', { ...t, enabled: false })).status).toBe(409);
   });
 
-  it('edits the escalation email per language, shown as written', async () => {
+  it('edits the escalation email per language beside a sample render, or the texts as written when this page cannot render them', async () => {
     await visit('/admin/templates');
     await page.locator('.tpl-kinds [data-kind="escalation"]').click();
     const editor = page.getByTestId('escalation-template');
     await editor.getByLabel('Subject').waitFor();
     await expect.poll(() => editor.getByLabel('Subject').inputValue()).toContain('{{ conversation.subject }}');
+    // The built-in English texts, rendered over the sample conversation.
+    const subject = page.getByTestId('preview-subject');
+    await expect.poll(() => subject.textContent()).toBe('[Parley] #1001 Printer smokes when printing in colour');
+    expect(await page.getByTestId('preview-text').textContent()).toContain('Carol Diaz');
+    expect(await page.getByTestId('preview-note').textContent()).toContain('Rendered in this page with sample data');
+
     await editor.locator('[data-lang="de"]').click();
     await expect.poll(() => editor.getByLabel('Text part').inputValue()).toContain('{{');
+    await editor.getByLabel('Subject').fill('[{{ site }}] Ungelesen: {{ conversation.subject | upcase }}');
+    await expect.poll(() => subject.textContent()).toBe('[Parley] Ungelesen: #1001 PRINTER SMOKES WHEN PRINTING IN COLOUR');
+    // A customer's email says how to stop them; an agent's points to the preferences.
+    await page.getByLabel('Sample recipient').selectOption('customer');
+    await expect.poll(() => page.getByTestId('preview-text').textContent()).toContain('/u/sample');
+    await page.getByRole('button', { name: 'HTML', exact: true }).click();
+    await expect.poll(() => page.getByTestId('preview-html').textContent()).toContain('Carol Diaz');
+    expect(await page.getByTestId('preview-html').locator('script, style, img').count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'admin-escalation-template-1280.png') });
+    await noSeriousAxe('admin escalation template');
+
+    // Liquid this page does not know: shown as written, and said so.
+    await editor.getByLabel('Subject').fill("{% cycle 'a', 'b' %} {{ conversation.subject }}");
+    await expect.poll(() => page.getByTestId('preview-note').textContent()).toContain('Shown as written');
+    expect(await subject.textContent()).toBe("{% cycle 'a', 'b' %} {{ conversation.subject }}");
+
     await editor.getByLabel('Subject').fill('[{{ site }}] Ungelesen: {{ conversation.subject }}');
-    // No sample render for this one: the preview shows the texts as written, and says so.
-    await expect.poll(() => page.getByTestId('preview-subject').textContent()).toBe('[{{ site }}] Ungelesen: {{ conversation.subject }}');
-    expect(await page.getByTestId('preview').textContent()).toContain('tags unrendered');
     await editor.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByTestId('template-status').textContent()).toBe('Saved');
     expect((await hub.ok('GET', '/v1/templates/escalation/de')).subject).toBe('[{{ site }}] Ungelesen: {{ conversation.subject }}');
-    await page.screenshot({ path: join(SHOTS, 'admin-escalation-template-1280.png') });
-    await noSeriousAxe('admin escalation template');
+    // The hub checks the syntax: a broken template is not saved, and the page says why.
+    await editor.getByLabel('Subject').fill('[{{ site }}] {% if %}');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByTestId('template-status').textContent()).toMatch(/^Not saved: /);
+    expect((await hub.ok('GET', '/v1/templates/escalation/de')).subject).toBe('[{{ site }}] Ungelesen: {{ conversation.subject }}');
   });
 
   it('a broadcast shows how many it reaches, asks to confirm, and reaches exactly that many', async () => {

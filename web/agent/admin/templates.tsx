@@ -1,6 +1,8 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { Fragment, type ComponentChildren } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { EscalationTemplate, RenderedPreview, SystemEmailKind, SystemMessage, SystemTemplate } from '../../../protocol/index.js';
 import { AdminError, type AdminApi } from './api.js';
+import { htmlFragment, renderSample, sampleData } from './escalation-preview.js';
 
 /**
  * The messaging center's templates (NOTIFICATIONS §8): the system emails (welcome, invitation,
@@ -8,11 +10,11 @@ import { AdminError, type AdminApi } from './api.js';
  * the hub, and the escalation email's texts per language.
  */
 
-const SYSTEM_KINDS: Array<[SystemEmailKind, string, string]> = [
-  ['welcome', 'Welcome', 'Sent when a person is added, with their sign-in link.'],
-  ['invitation', 'Invitation', 'Sent when someone invites a person to join.'],
-  ['password_reset', 'Password reset', 'Sent when a person asks to reset their password.'],
-  ['email_change', 'Email change', 'Sent to confirm a new email address.'],
+const SYSTEM_KINDS: Array<[SystemEmailKind, string, string, string[]]> = [
+  ['welcome', 'Welcome', 'Sent when a person is added, with their sign-in link.', ['loginUrl']],
+  ['invitation', 'Invitation', 'Sent when someone invites a person to join.', ['inviterName', 'projectName', 'invitationUrl']],
+  ['password_reset', 'Password reset', 'Sent when a person asks to reset their password.', ['resetUrl']],
+  ['email_change', 'Email change', 'Sent to confirm a new email address.', ['newEmail', 'confirmUrl']],
 ];
 type Choice = SystemEmailKind | 'escalation';
 
@@ -174,7 +176,16 @@ function SystemEditor({ api, kind }: { api: AdminApi; kind: SystemEmailKind }) {
     <div class="tpl-editor" data-testid="system-template" data-kind={kind}>
       <div class="tpl-head">
         <h3>{info[1]}</h3>
-        <p class="hint">{info[2]} The texts are LiquidJS: <code>{'{{ participant.name }}'}</code>, <code>{'{{ variables.resetUrl }}'}</code> and the other variables the host sends.</p>
+        <p class="hint">
+          {info[2]} The texts are LiquidJS with <code>{'{{ participant.name }}'}</code> and the variables the host sends, such as{' '}
+          {info[3].map((v, i) => (
+            <Fragment key={v}>
+              {i > 0 && ', '}
+              <code>{`{{ variables.${v} }}`}</code>
+            </Fragment>
+          ))}
+          .
+        </p>
         <label class="check tpl-enabled">
           <input
             type="checkbox"
@@ -246,11 +257,34 @@ function SystemEditor({ api, kind }: { api: AdminApi; kind: SystemEmailKind }) {
   );
 }
 
-function Preview({ subject, text, html, error, busy, note }: { subject?: string | undefined; text?: string | undefined; html?: string | undefined; error: string; busy: boolean; note: string }) {
+function Preview({
+  subject,
+  text,
+  html,
+  error,
+  busy,
+  note,
+  children,
+  bodyNode,
+}: {
+  subject?: string | undefined;
+  text?: string | undefined;
+  html?: string | undefined;
+  error: string;
+  busy: boolean;
+  note: ComponentChildren;
+  /** Controls above the email. */
+  children?: ComponentChildren;
+  /** Shown as the email's body instead of `text`. */
+  bodyNode?: ComponentChildren;
+}) {
   return (
     <section class="tpl-preview" aria-label="Preview" aria-busy={busy} data-testid="preview">
       <h4>Preview</h4>
-      <p class="hint">{note}</p>
+      <p class="hint" data-testid="preview-note">
+        {note}
+      </p>
+      {children}
       {error && (
         <p class="error" role="alert" data-testid="preview-error">
           {error}
@@ -260,9 +294,11 @@ function Preview({ subject, text, html, error, busy, note }: { subject?: string 
         <div class="tpl-subject">
           <span class="tpl-label">Subject</span> <strong data-testid="preview-subject">{subject ?? ''}</strong>
         </div>
-        <pre data-testid="preview-text" tabIndex={0}>
-          {text ?? ''}
-        </pre>
+        {bodyNode ?? (
+          <pre data-testid="preview-text" tabIndex={0}>
+            {text ?? ''}
+          </pre>
+        )}
         {html !== undefined && (
           <details>
             <summary>HTML part (source)</summary>
@@ -374,16 +410,71 @@ function EscalationEditor({ api }: { api: AdminApi }) {
               </span>
             </div>
           </form>
-          <Preview
-            subject={tpl.subject}
-            text={tpl.text}
-            html={tpl.html}
-            error=""
-            busy={false}
-            note="Shown as written, tags unrendered: the hub fills in the conversation, its messages and the links only when it sends one (there is no sample render for this email). Saving checks the Liquid syntax."
-          />
+          <EscalationPreview tpl={tpl} lang={lang} />
         </div>
       )}
     </div>
+  );
+}
+
+/**
+ * The escalation email rendered here over sample data (the hub has no preview for it), or, when its
+ * texts use Liquid this page does not render, the texts as written; the note says which.
+ */
+function EscalationPreview({ tpl, lang }: { tpl: EscalationTemplate; lang: string }) {
+  const [recipient, setRecipient] = useState<'user' | 'customer'>('user');
+  const [part, setPart] = useState<'text' | 'html'>('text');
+  const rendered = useMemo(() => {
+    const data = sampleData({ recipient, lang });
+    try {
+      return {
+        subject: renderSample(tpl.subject, data).replace(/\s+/g, ' ').trim(),
+        text: renderSample(tpl.text, data),
+        html: renderSample(tpl.html, data, true),
+        problem: null,
+      };
+    } catch (e) {
+      return { subject: tpl.subject, text: tpl.text, html: null, problem: e instanceof Error ? e.message : String(e) };
+    }
+  }, [tpl, lang, recipient]);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    el.replaceChildren(rendered.html === null ? document.createTextNode('') : htmlFragment(rendered.html));
+  }, [rendered.html, part]);
+  const note =
+    rendered.problem === null
+      ? 'Rendered in this page with sample data (Carol Diaz wrote twice in a sample conversation); the hub renders the real email with the same texts when it sends one.'
+      : `Shown as written, tags unrendered: this page cannot render ${rendered.problem} (the hub can). Saving checks the Liquid syntax.`;
+  return (
+    <Preview
+      subject={rendered.subject}
+      text={rendered.text}
+      error=""
+      busy={false}
+      note={note}
+      bodyNode={part === 'html' && rendered.html !== null ? <div class="tpl-html" ref={box} data-testid="preview-html" /> : undefined}
+    >
+      <div class="tpl-sample">
+        <label>
+          Sample recipient{' '}
+          <select value={recipient} onChange={(e) => setRecipient((e.target as HTMLSelectElement).value as 'user' | 'customer')}>
+            <option value="user">an agent</option>
+            <option value="customer">a customer</option>
+          </select>
+        </label>
+        {rendered.html !== null && (
+          <div class="tpl-tabs" role="group" aria-label="Part">
+            <button type="button" aria-pressed={part === 'text'} class={part === 'text' ? 'active' : ''} onClick={() => setPart('text')}>
+              Text
+            </button>
+            <button type="button" aria-pressed={part === 'html'} class={part === 'html' ? 'active' : ''} onClick={() => setPart('html')}>
+              HTML
+            </button>
+          </div>
+        )}
+      </div>
+    </Preview>
   );
 }
