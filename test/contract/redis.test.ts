@@ -323,6 +323,7 @@ if (!url) {
       try {
         await Promise.all([aBus.ready(), aPresence.ready(), bBus.ready(), bPresence.ready()]);
         aBus.subscribe('c:kept');
+        aBus.subscribe('c:gone');
         bBus.subscribe('c:out');
         aPresence.put({ sessionId: 'h-stays', participantId: 'hal', state: 'active', expiresAt: far });
         aPresence.put({ sessionId: 'h-leaves', participantId: 'hal', state: 'away', expiresAt: far });
@@ -334,6 +335,7 @@ if (!url) {
         expect(aPresence.isReady()).toBe(false);
         expect(() => aBus.publish('c:out', 'lost')).not.toThrow();
         aBus.subscribe('c:new');
+        aBus.unsubscribe('c:gone');
         aPresence.remove('h-leaves', 'hal');
         await aPresence.flush();
         expect(drops).toEqual(['frame', 'presence']);
@@ -350,6 +352,9 @@ if (!url) {
         const aGot: string[] = [];
         aBus.onInbound((t, f) => void aGot.push(`${t} ${f}`));
         await eventually(async () => (await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}t:c:kept`, `${prefix}t:c:new`])) as Array<string | number>, (r) => Number(r[1]) === 1 && Number(r[3]) === 1);
+        // …and the topic left meanwhile is not carried to it any more.
+        await eventually(async () => (await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}t:c:gone`])) as Array<string | number>, (r) => Number(r[1]) === 0);
+        expect(((await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}t:c:gone`])) as Array<string | number>)[1]).toBe(0);
         bBus.publish('c:kept', 'back');
         bBus.publish('c:new', 'asked for while cut off');
         aBus.publish('c:out', 'after');

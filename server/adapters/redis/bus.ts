@@ -42,6 +42,9 @@ export class RedisBus implements Bus {
   private readonly channelPrefix: string;
   private readonly tag: string;
   private droppedSinceReady = 0;
+  private unconfirmedLogged = false;
+  /** Topics left while the connection was down: the client may carry them over, so they are left again. */
+  private readonly unconfirmedUnsubscribes = new Set<string>();
   /** Frames not carried to other hubs because Redis was unreachable, since start. */
   dropped = 0;
 
@@ -67,7 +70,7 @@ export class RedisBus implements Bus {
 
   unsubscribe(topic: string): void {
     if (!this.topics.delete(topic)) return;
-    this.track(this.sub.sUnsubscribe(this.channelPrefix + topic, this.onMessage));
+    this.track(this.sub.sUnsubscribe(this.channelPrefix + topic, this.onMessage), () => this.unconfirmedUnsubscribes.add(topic));
   }
 
   onInbound(handler: (topic: string, frame: string) => void): void {
@@ -124,16 +127,24 @@ export class RedisBus implements Bus {
    * connection was down, or whose confirmation a loss cut off, is sent now.
    */
   private resubscribe(): void {
+    this.unconfirmedLogged = false;
     const channels = [...this.topics].map((t) => this.channelPrefix + t);
     for (let i = 0; i < channels.length; i += 1000) this.track(this.sub.sSubscribe(channels.slice(i, i + 1000), this.onMessage));
+    const left = [...this.unconfirmedUnsubscribes].filter((t) => !this.topics.has(t));
+    this.unconfirmedUnsubscribes.clear();
+    for (const t of left) this.track(this.sub.sUnsubscribe(this.channelPrefix + t, this.onMessage), () => this.unconfirmedUnsubscribes.add(t));
   }
 
-  private track(p: Promise<unknown>): void {
+  private track(p: Promise<unknown>, onFailed?: () => void): void {
     const tracked = p.then(
       () => undefined,
       (err: unknown) => {
-        // The connection went down before Redis answered; the reconnect subscribes again.
-        this.o.logger.warn('redis subscription change not confirmed', { hub: this.o.hubId, error: String(err) });
+        onFailed?.();
+        // The connection went down before Redis answered; the reconnect subscribes again. Logged
+        // once per outage: a hub cut off may change thousands of subscriptions.
+        if (this.unconfirmedLogged) return;
+        this.unconfirmedLogged = true;
+        this.o.logger.warn('redis subscription changes not confirmed: made again on reconnect', { hub: this.o.hubId, error: String(err) });
       },
     );
     this.pending.add(tracked);
