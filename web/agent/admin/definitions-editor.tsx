@@ -259,7 +259,12 @@ export function DefinitionEditor({ api, choices, initial, id, builtIn, onSaved, 
   const summary = useRef<HTMLDivElement>(null);
   useEffect(() => heading.current?.focus(), []);
 
-  const set = (patch: Partial<Draft>) => setD({ ...d, ...patch });
+  // A change clears the hub's complaints about the part it changed (they were about the old value).
+  const set = (patch: Partial<Draft>) => {
+    setD({ ...d, ...patch });
+    const keys = Object.keys(patch);
+    if (issues.length) setIssues(issues.filter((i) => !keys.some((k) => i.path.replace(/^body\.?/, '').split('.')[0] === k)));
+  };
   const setFilter = (patch: Partial<DefinitionFilter>) => set({ filter: compact({ ...d.filter, ...patch }) });
   const setArticle = (patch: Partial<ArticleFilter>) => set({ articleFilter: compact({ ...d.articleFilter, ...patch }) });
   const setRecipients = (patch: Partial<Draft['recipients']>) => set({ recipients: { ...d.recipients, ...patch } });
