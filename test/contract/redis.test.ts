@@ -304,6 +304,34 @@ if (!url) {
     });
   });
 
+  describe('PARLEY_REDIS_PREFIX', () => {
+    it('starts every key and channel of every adapter, so deployments sharing a Redis never meet', async () => {
+      const prefix = newPrefix();
+      const id = hubId('solo');
+      const logger = testLogger();
+      const bus = new RedisBus({ url: redisAt, prefix, hubId: id, logger, local: () => {} });
+      const presence = new RedisPresence({ url: redisAt, prefix, hubId: id, logger, clock: realClock });
+      const membership = new HubMembership({ url: redisAt, prefix, hubId: id, ttlMs: 3000, logger });
+      const invalidation = new RedisInvalidation({ url: redisAt, prefix, hubId: id, logger });
+      try {
+        await Promise.all([bus.ready(), presence.ready(), membership.ready(), invalidation.ready()]);
+        bus.subscribe('p:pat');
+        presence.put({ sessionId: `${id}-s`, participantId: 'pat', state: 'active', expiresAt: Date.now() + 60_000 });
+        await Promise.all([bus.settled(), presence.flush()]);
+        expect((await admin.keys(`${prefix}*`)).sort()).toEqual([`${prefix}node:${id}`, `${prefix}nodes`, `${prefix}presence:${id}-s`]);
+        expect(((await admin.sendCommand(['PUBSUB', 'CHANNELS', `${prefix}*`])) as string[]).sort()).toEqual([`${prefix}invalidate`, `${prefix}nodes`, `${prefix}presence`]);
+        expect((await admin.sendCommand(['PUBSUB', 'SHARDCHANNELS', `${prefix}*`])) as string[]).toEqual([`${prefix}t:p:pat`]);
+        // Nothing of this hub anywhere else.
+        expect((await admin.keys(`*${id}*`)).every((k) => k.startsWith(prefix))).toBe(true);
+        const names = (await admin.clientList()).map((c) => c.name).filter((n) => n.includes(id));
+        expect(names.sort()).toEqual(['bus', 'bus-sub', 'invalidate', 'invalidate-sub', 'membership', 'membership-sub', 'presence', 'presence-sub'].map((r) => `${prefix}${id}:${r}`));
+      } finally {
+        await Promise.all([bus.close(), presence.close(), membership.close(), invalidation.close()]);
+        await dropKeys(prefix);
+      }
+    });
+  });
+
   describe('Redis unreachable for a while', () => {
     it('reports not ready, drops what it cannot carry without throwing, and on its return re-subscribes, re-puts and writes the removals made meanwhile', async () => {
       const relay = new Relay();
