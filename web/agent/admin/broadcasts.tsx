@@ -155,7 +155,9 @@ export function BroadcastsScreen({ api }: { api: AdminApi }) {
         <fieldset class="bc-message">
           <legend>Message</legend>
           <label>
-            From <span class="hint">(optional; the hub’s sender when empty)</span>
+            <span>
+              From <span class="hint">(optional; the hub’s sender when empty)</span>
+            </span>
             <input name="from" value={draft.from} placeholder="IT Team <it@example.com>" onInput={(e) => set({ from: (e.target as HTMLInputElement).value })} />
           </label>
           <label>

@@ -61,7 +61,9 @@ const OUTCOMES: Array<[string, string]> = [
   ['rejected', 'Rejected'],
 ];
 
-const when = (ms: number | null) => (ms === null ? '—' : new Date(ms).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }));
+/** Within 72 hours the weekday and time say when: "Mon 16:47:33" (in the browser's locale). */
+const when = (ms: number | null) => (ms === null ? '—' : new Date(ms).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' }));
+const full = (ms: number) => new Date(ms).toLocaleString();
 
 export function LogsScreen({ api }: { api: AdminApi }) {
   const [tab, setTab] = useState<'outbox' | 'inbox'>('outbox');
@@ -136,7 +138,7 @@ function Toolbar({ children, busy, at, count, onRefresh }: { children: Component
         {busy ? 'Loading…' : 'Refresh'}
       </button>
       <span class="hint" role="status">
-        {count === null ? '' : `${count} in the last 72 hours`}
+        {count === null ? '' : count >= LIMIT ? `the newest ${LIMIT} of the last 72 hours` : `${count} shown, from the last 72 hours`}
         {at !== null && ` · as of ${new Date(at).toLocaleTimeString()}`}
       </span>
     </div>
@@ -187,12 +189,18 @@ function Outbox({ api, onRaw }: { api: AdminApi; onRaw: (r: { title: string; pat
                 const retrying = e.status === 'queued' && e.attempts > 0 && e.error !== null;
                 return (
                   <tr key={e.id} data-email={e.id} data-status={e.status}>
-                    <td class="logs-when">{when(e.createdAt)}</td>
+                    <td class="logs-when" title={full(e.createdAt)}>
+                      {when(e.createdAt)}
+                    </td>
                     <td>
                       <span class={`logs-badge ${retrying ? 'retrying' : e.status}`} data-testid="email-status">
                         {retrying ? 'retrying' : e.status}
                       </span>
-                      {e.sentAt !== null && <div class="hint">{when(e.sentAt)}</div>}
+                      {e.sentAt !== null && (
+                        <div class="hint" title={full(e.sentAt)}>
+                          {when(e.sentAt)}
+                        </div>
+                      )}
                     </td>
                     <td>{e.kind}</td>
                     <td class="logs-addr">{e.to}</td>
@@ -257,7 +265,9 @@ function Inbox({ api, onRaw }: { api: AdminApi; onRaw: (r: { title: string; path
             <tbody>
               {log.rows.map((e) => (
                 <tr key={e.id} data-inbound={e.id} data-status={e.status}>
-                  <td class="logs-when">{when(e.receivedAt)}</td>
+                  <td class="logs-when" title={full(e.receivedAt)}>
+                    {when(e.receivedAt)}
+                  </td>
                   <td>
                     <span class={`logs-badge ${e.status}`} data-testid="inbound-status">
                       {e.status}
