@@ -45,6 +45,8 @@ describe('messaging center: notification definitions', () => {
     ctx.setDefaultTimeout(15_000);
     page = await ctx.newPage();
     await page.goto(appUrl(adminToken, '/'));
+    await page.getByRole('link', { name: 'Admin' }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, 'admin-link-1280.png') });
     await page.getByRole('link', { name: 'Admin' }).click();
     await page.getByRole('heading', { name: 'Messaging center' }).waitFor({ timeout: 30_000 });
     await page.getByRole('heading', { name: 'Notifications', exact: true }).waitFor();
@@ -247,6 +249,7 @@ describe('messaging center: notification definitions', () => {
     await page.keyboard.press('Shift+Tab');
     expect(await focused()).toBe('Delete');
     await page.screenshot({ path: join(SHOTS, 'admin-definition-delete-dialog-1280.png') });
+    expect(await axeSerious(page, 'delete dialog')).toEqual([]);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`Delete ${name}`);
@@ -292,6 +295,20 @@ describe('messaging center: notification definitions', () => {
     expect(await skipped.textContent()).toContain('Bob Builder');
     expect(await skipped.textContent()).toContain('is out of office');
     await page.screenshot({ path: join(SHOTS, 'admin-definition-preview-1280.png'), fullPage: true });
+    expect(await axeSerious(page, 'preview')).toEqual([]);
+
+    // An unsaved draft previews as it stands in the editor: here with a changed subject.
+    await page.getByRole('link', { name: 'Edit', exact: true }).click();
+    await page.locator('#def-subject-en').fill('Draft for <OTOBO_NOTIFICATION_RECIPIENT_UserFullname>');
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.locator('#preview-target option[value="T-1"]').waitFor({ state: 'attached' });
+    await page.locator('#preview-target').selectOption('T-1');
+    await page.locator('#preview-recipient').selectOption('bob');
+    await page.getByRole('button', { name: 'Show preview' }).click();
+    await expect.poll(() => page.getByTestId('rendered-subject').textContent()).toBe('Draft for Bob Builder');
+    // Still a draft: the stored definition keeps its subject.
+    expect((await byName('Preview me'))?.messages.en?.subject).toBe('Ticket <OTOBO_TICKET_Title> for <OTOBO_NOTIFICATION_RECIPIENT_UserFirstname>');
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
     // A dry run: nothing was sent or queued.
     expect((await hub.ok<{ emails: unknown[] }>('GET', '/v1/emails')).emails).toHaveLength(emailsBefore);
     expect((await byName('Preview me'))?.id).toBe(created.id);
