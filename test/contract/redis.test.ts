@@ -3,6 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBus } from '../../server/adapters/redis/bus.js';
+import { createRedisAdapters } from '../../server/adapters/redis/index.js';
 import { RedisInvalidation, type InvalidationKind } from '../../server/adapters/redis/invalidation.js';
 import { HubMembership } from '../../server/adapters/redis/membership.js';
 import { RedisPresence } from '../../server/adapters/redis/presence.js';
@@ -309,12 +310,11 @@ if (!url) {
       const prefix = newPrefix();
       const id = hubId('solo');
       const logger = testLogger();
-      const bus = new RedisBus({ url: redisAt, prefix, hubId: id, logger, local: () => {} });
-      const presence = new RedisPresence({ url: redisAt, prefix, hubId: id, logger, clock: realClock });
-      const membership = new HubMembership({ url: redisAt, prefix, hubId: id, ttlMs: 3000, logger });
-      const invalidation = new RedisInvalidation({ url: redisAt, prefix, hubId: id, logger });
+      const hub = createRedisAdapters({ url: redisAt, prefix, nodeTtlMs: 3000, hubId: id, local: () => {}, clock: realClock, logger });
+      const { bus, presence } = hub;
       try {
-        await Promise.all([bus.ready(), presence.ready(), membership.ready(), invalidation.ready()]);
+        await hub.ready();
+        expect(hub.isReady()).toBe(true);
         bus.subscribe('p:pat');
         presence.put({ sessionId: `${id}-s`, participantId: 'pat', state: 'active', expiresAt: Date.now() + 60_000 });
         await Promise.all([bus.settled(), presence.flush()]);
@@ -325,8 +325,13 @@ if (!url) {
         expect((await admin.keys(`*${id}*`)).every((k) => k.startsWith(prefix))).toBe(true);
         const names = (await admin.clientList()).map((c) => c.name).filter((n) => n.includes(id));
         expect(names.sort()).toEqual(['bus', 'bus-sub', 'invalidate', 'invalidate-sub', 'membership', 'membership-sub', 'presence', 'presence-sub'].map((r) => `${prefix}${id}:${r}`));
+        await hub.close();
+        expect(hub.isReady()).toBe(false);
+        // A hub that stopped left the live set and took its connections with it.
+        expect(await admin.sMembers(`${prefix}nodes`)).toEqual([]);
+        expect(await eventually(async () => (await admin.clientList()).filter((c) => c.name.includes(id)), (cs) => cs.length === 0)).toEqual([]);
       } finally {
-        await Promise.all([bus.close(), presence.close(), membership.close(), invalidation.close()]);
+        await hub.close();
         await dropKeys(prefix);
       }
     });
