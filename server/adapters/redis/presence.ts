@@ -70,15 +70,15 @@ export class RedisPresence implements PresenceStore {
     this.keyPrefix = `${o.prefix}presence:`;
     this.client = openRedis({ url: o.url, name: `${o.prefix}${o.hubId}:presence`, logger: o.logger, onReady: (again) => this.onReady(again) });
     // Subscribed at every ready: the client carries a confirmed subscription over a reconnect (and skips
-    // it here); one that a loss cut off is sent again.
-    // After a loss of this connection, batches published meanwhile are missed: read the keys again.
+    // it here); one that a loss cut off is sent again. Batches published while this connection was
+    // lost are missed: the keys are read again.
     this.sub = openRedis({
       url: o.url,
       name: `${o.prefix}${o.hubId}:presence-sub`,
       logger: o.logger,
       onReady: (again) => {
         this.subscribed = this.subscribeChannel();
-        if (again && this.client.isReady) void this.subscribed.then(() => this.reload());
+        if (again && this.client.isReady) this.reload();
       },
     });
     this.pruner = setInterval(() => this.prune(), PRUNE_MS);
@@ -240,8 +240,13 @@ export class RedisPresence implements PresenceStore {
     this.reload();
   }
 
+  /** Read the keys once subscribed, so that no change falls between the read and the subscription. */
   private reload(): void {
-    this.loading = this.load().catch((err: unknown) => this.o.logger.warn('redis presence reload failed', { error: String(err) }));
+    this.loading = (async () => {
+      await whenReady(this.sub);
+      await this.subscribed;
+      await this.load();
+    })().catch((err: unknown) => this.o.logger.warn('redis presence reload failed', { error: String(err) }));
   }
 
   /** Read every entry in Redis into the view; a newer entry already in the view (by `expiresAt`) wins. */
