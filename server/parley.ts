@@ -8,15 +8,17 @@ import { HostApi } from './core/host-api.js';
 import { HostDirectory } from './core/host-directory.js';
 import { Hub } from './core/hub.js';
 import { DEFAULT_RETRY, OutboxWorker, type OutboxMetrics } from './core/outbox/outbox-worker.js';
-import type { Bus, Clock, EventBus, Logger, Mailer, Metrics, PresenceStore } from './core/ports/index.js';
+import type { Bus, Clock, EventBus, Logger, Mailer, Metrics, PresenceStore, Store } from './core/ports/index.js';
 import { MemoryBus } from './adapters/memory/bus.js';
 import { MemoryPresence } from './adapters/memory/presence.js';
 import { FileMailer } from './adapters/email/file-mailer.js';
+import { ThreadedComposer } from './adapters/email/composer-thread.js';
 import { LiquidComposer } from './adapters/email/liquid-composer.js';
 import { SmtpMailer } from './adapters/email/smtp-mailer.js';
 import { JoseTokens } from './adapters/jwt/jose-tokens.js';
 import { PromMetrics } from './adapters/prom/prom-metrics.js';
 import { SqliteStore } from './adapters/sqlite/sqlite-store.js';
+import { PostgresStore } from './adapters/postgres/postgres-store.js';
 import { SystemClock } from './adapters/system/system-clock.js';
 import { createSmsSender } from './adapters/sms/index.js';
 import { emailSecurity as lazyEmailSecurity } from './adapters/email-security/lazy.js';
@@ -97,7 +99,8 @@ export interface Parley {
   api: HostApi;
   /** Participants and preferences, projects, items, queues: the host-owned directory (SPEC §4). */
   directoryApi: HostDirectory;
-  store: SqliteStore;
+  /** SQLite in the data dir, or PostgreSQL with PARLEY_DATABASE_URL (SPEC §9). */
+  store: Store;
   escalation: Escalation;
   outbox: OutboxWorker;
   inbound: InboundMail;
@@ -125,7 +128,9 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   const prom = adapters.metrics ? null : new PromMetrics();
   const metrics: ParleyMetrics = adapters.metrics ?? prom!;
   const events = new InProcessEvents(logger);
-  const store = new SqliteStore({ file: join(config.dataDir, 'parley.db'), logger, metrics });
+  const store: Store = config.databaseUrl
+    ? await PostgresStore.open({ url: config.databaseUrl, logger, metrics })
+    : new SqliteStore({ file: join(config.dataDir, 'parley.db'), logger, metrics });
   const tokens = new JoseTokens({ secret: config.jwtSecret });
   const transport = adapters.bus ? null : new UwsTransport({ logger, maxFrameBytes: config.maxFrameBytes, maxBackpressureBytes: config.maxBackpressureBytes });
   // One hub: the in-memory Bus, whose local delivery is the transport's topics (several hubs: issue 19).
@@ -166,10 +171,12 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   const replyAddresses = inboundConfig.domain ? new HmacReplyAddresses({ domain: inboundConfig.domain, keys: inboundConfig.replyKeys, store, clock }) : null;
 
   const mailer = adapters.mailer ?? (config.smtpUrl ? new SmtpMailer({ url: config.smtpUrl }) : new FileMailer(join(config.dataDir, 'outbox')));
+  // Notification emails are composed on a thread of their own (an event storm's MIME stays off the event loop).
+  const outboxComposer = new ThreadedComposer(composer, { from: config.mailFrom, logger });
   const outbox = new OutboxWorker({
     store,
     mailer,
-    composer,
+    composer: outboxComposer,
     security: emailSecurity,
     sms: createSmsSender({ url: config.sms?.url, secret: config.sms?.secret, dataDir: config.dataDir }),
     clock,
@@ -328,6 +335,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
       appointments.stop();
       await smtp?.close();
       outbox.stop();
+      await outboxComposer.close();
       await store.close();
       await mailer.close();
     },

@@ -6,7 +6,8 @@ import type { SqliteEngine } from './engine.js';
 import * as schema from './schema.js';
 
 /**
- * Participants, projects, items, conversations and members on SQLite (drizzle: these are cold paths).
+ * Participants, projects, items, conversations and members on SQLite (drizzle: cold paths; items,
+ * which every event's snapshot writes, on prepared statements).
  * Each write is one queued operation of the group commit, so an entity and its relation set commit
  * together. `seqs` learns each conversation's last seq as the directory loads or creates it.
  */
@@ -54,10 +55,14 @@ export class SqliteDirectory implements DirectoryStore {
     });
   }
 
+  /**
+   * An item and its followers. Hot since events carry item snapshots (NOTIFICATIONS §2): prepared
+   * statements, and the follower rows rewritten only when the set changed.
+   */
   putItem(i: ItemRecord): Promise<void> {
-    const db = this.engine.db;
+    const s = this.itemStatements();
     return this.engine.enqueue(() => {
-      const row = {
+      s.upsert.run({
         id: i.id,
         kind: i.kind,
         title: i.title,
@@ -77,15 +82,34 @@ export class SqliteDirectory implements DirectoryStore {
         type: i.type,
         createdBy: i.createdBy,
         customerCompany: i.customerCompany,
-        fields: i.fields,
+        fields: JSON.stringify(i.fields),
         createdAt: i.createdAt,
-      };
-      db.insert(schema.items).values(row).onConflictDoUpdate({ target: schema.items.id, set: row }).run();
-      db.delete(schema.itemFollowers).where(eq(schema.itemFollowers.itemId, i.id)).run();
-      for (const [participantId, since] of i.followers) {
-        db.insert(schema.itemFollowers).values({ itemId: i.id, participantId, since }).run();
-      }
+      });
+      const stored = s.followers.all(i.id) as Array<{ participant_id: string; since: number }>;
+      const same = stored.length === i.followers.size && stored.every((f) => i.followers.get(f.participant_id) === f.since);
+      if (same) return;
+      s.deleteFollowers.run(i.id);
+      for (const [participantId, since] of i.followers) s.insertFollower.run(i.id, participantId, since);
     });
+  }
+
+  private itemStmts: ReturnType<SqliteDirectory['prepareItemStatements']> | null = null;
+  private itemStatements() {
+    return (this.itemStmts ??= this.prepareItemStatements());
+  }
+  private prepareItemStatements() {
+    const db = this.engine.sqlite;
+    const columns = 'kind = @kind, title = @title, project_id = @projectId, number = @number, status = @status, priority = @priority, queue = @queue, customer_id = @customerId, customer_since = @customerSince, owner_id = @ownerId, owner_since = @ownerSince, responsible_id = @responsibleId, responsible_since = @responsibleSince, lock = @lock, service = @service, type = @type, created_by = @createdBy, customer_company = @customerCompany, fields = @fields, created_at = @createdAt';
+    return {
+      upsert: db.prepare(
+        `INSERT INTO items (id, kind, title, project_id, number, status, priority, queue, customer_id, customer_since, owner_id, owner_since, responsible_id, responsible_since, lock, service, type, created_by, customer_company, fields, created_at)
+         VALUES (@id, @kind, @title, @projectId, @number, @status, @priority, @queue, @customerId, @customerSince, @ownerId, @ownerSince, @responsibleId, @responsibleSince, @lock, @service, @type, @createdBy, @customerCompany, @fields, @createdAt)
+         ON CONFLICT (id) DO UPDATE SET ${columns}`,
+      ),
+      followers: db.prepare('SELECT participant_id, since FROM item_followers WHERE item_id = ?'),
+      deleteFollowers: db.prepare('DELETE FROM item_followers WHERE item_id = ?'),
+      insertFollower: db.prepare('INSERT INTO item_followers (item_id, participant_id, since) VALUES (?, ?, ?)'),
+    };
   }
 
   putQueue(name: string, groupId: string): Promise<void> {
