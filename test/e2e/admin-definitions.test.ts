@@ -304,7 +304,8 @@ describe('messaging center: notification definitions', () => {
     await page.locator('#preview-target option[value="T-1"]').waitFor({ state: 'attached' });
     await page.locator('#preview-target').selectOption('T-1');
     await page.locator('#preview-recipient').selectOption('bob');
-    await page.getByRole('button', { name: 'Show preview' }).click();
+    // Enter in the preview's field previews (it does not save the editor's form around it).
+    await page.locator('#preview-event').press('Enter');
     await expect.poll(() => page.getByTestId('rendered-subject').textContent()).toBe('Draft for Bob Builder');
     // Still a draft: the stored definition keeps its subject.
     expect((await byName('Preview me'))?.messages.en?.subject).toBe('Ticket <OTOBO_TICKET_Title> for <OTOBO_NOTIFICATION_RECIPIENT_UserFirstname>');

@@ -63,7 +63,18 @@ export function Preview({ api, choices, source }: { api: AdminApi; choices: Choi
   const skipped = answer?.deliveries.filter((d) => d.status === 'skipped') ?? [];
   const missing = answer?.notFound ? [...answer.notFound.agents.map((a) => `agent ${a}`), ...answer.notFound.groups.map((g) => `group ${g}`), ...answer.notFound.roles.map((r) => `role ${r}`)] : [];
   return (
-    <section class="preview" aria-labelledby="preview-title" data-testid="preview-panel">
+    <section
+      class="preview"
+      aria-labelledby="preview-title"
+      data-testid="preview-panel"
+      onKeyDown={(e) => {
+        // Enter in a field here previews; it must not submit the editor's form around it.
+        if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
+          e.preventDefault();
+          if (!running && event.trim()) void run();
+        }
+      }}
+    >
       <h3 id="preview-title">Preview (a dry run: nothing is sent)</h3>
       <div class="row">
         <div class="field inline">
