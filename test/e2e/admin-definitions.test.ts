@@ -315,6 +315,42 @@ describe('messaging center: notification definitions', () => {
     expect((await byName('Preview me'))?.id).toBe(created.id);
   });
 
+  it('an appointment notification edits the appointment filter and relations, and previews against an appointment', async () => {
+    const start = Date.now() + 24 * 3600_000;
+    await hub.ok('PUT', '/v1/calendars/cal-1', { name: 'Team calendar' });
+    await hub.ok('PUT', '/v1/appointments/ap-1', { calendarId: 'cal-1', title: 'Quarterly review', startAt: start, endAt: start + 3600_000, resourceIds: ['ann', 'bob'] });
+    await toList();
+    await page.getByRole('link', { name: 'Add notification' }).click();
+    await page.locator('#def-name').fill('Reminder to the resources');
+    await page.locator('#def-type').selectOption('appointment');
+    // Ticket-only parts give way to the appointment's.
+    expect(await page.getByText('Article filter').count()).toBe(0);
+    await page.getByText('Appointment filter').click();
+    await page.locator('#def-filter-calendarId').fill('cal-1');
+    await page.locator('#def-filter-calendarId').press('Enter');
+    expect(await page.getByRole('checkbox', { name: /AgentOwner/ }).count()).toBe(0);
+    await page.getByRole('checkbox', { name: /AppointmentResource/ }).check();
+    await page.locator('#def-events').fill('AppointmentNotification');
+    await page.locator('#def-events').press('Enter');
+    await page.locator('#def-subject-en').fill('Soon: <OTOBO_APPOINTMENT_TITLE>');
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.locator('#preview-target option[value="ap-1"]').waitFor({ state: 'attached' });
+    expect(await page.getByLabel('Appointment', { exact: true }).count()).toBe(1);
+    await page.locator('#preview-target').selectOption('ap-1');
+    await page.getByRole('button', { name: 'Show preview' }).click();
+    await expect.poll(() => page.getByTestId('rendered-subject').textContent()).toBe('Soon: Quarterly review');
+    expect(await page.getByTestId('would-send').textContent()).toContain('Ann Agent — email');
+    expect(await page.getByTestId('skipped').locator('li[data-reason="out_of_office"]').textContent()).toContain('Bob Builder');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await row('Reminder to the resources').waitFor();
+    expect(await byName('Reminder to the resources')).toMatchObject({
+      type: 'appointment',
+      events: ['AppointmentNotification'],
+      filter: { calendarId: ['cal-1'] },
+      recipients: { relations: ['AppointmentResource'] },
+    });
+  });
+
   it('imports an OTOBO export with a report, refuses existing names without overwrite, and updates them with it', async () => {
     await toList();
     const file = join(FIXTURES, 'ticket-notifications.yml');
