@@ -53,6 +53,10 @@ const EnvSchema = z.object({
   PARLEY_HELLO_TIMEOUT_MS: int(10_000, 100),
   PARLEY_PRESENCE_GRACE_MS: int(5_000, 0),
   PARLEY_NODE_TTL_MS: int(10_000, 3_000),
+  PARLEY_DATABASE_URL: z
+    .string()
+    .regex(/^$|^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// URL')
+    .optional(),
   PARLEY_REDIS_URL: z
     .string()
     .regex(/^$|^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL')
@@ -110,6 +114,8 @@ export interface Config {
   presenceGraceMs: number;
   /** A hub silent this long is dead: its sessions' presence entries lapse (SPEC §6). */
   nodeTtlMs: number;
+  /** PARLEY_DATABASE_URL: null, SQLite in the data dir; set, the store is PostgreSQL (SPEC §9). */
+  databaseUrl: string | null;
   /** PARLEY_REDIS_URL: null, one process; set, several hubs share frames, presence and membership (SPEC §9). */
   redisUrl: string | null;
   /** PARLEY_REDIS_PREFIX (default `parley:`): the start of every Redis key and channel. */
@@ -209,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxRetryBaseMs: e.PARLEY_OUTBOX_RETRY_BASE_MS,
     presenceGraceMs: e.PARLEY_PRESENCE_GRACE_MS,
     nodeTtlMs: e.PARLEY_NODE_TTL_MS,
+    databaseUrl: e.PARLEY_DATABASE_URL || null,
     redisUrl: e.PARLEY_REDIS_URL || null,
     redisPrefix: e.PARLEY_REDIS_PREFIX,
     logLevel: e.PARLEY_LOG_LEVEL,
