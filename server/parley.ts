@@ -239,7 +239,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   await notifier.start();
   const appointments = new Appointments({ store, notifier, definitions, clock, logger, recoveryMs: config.escalationRecoveryMs });
   await appointments.start();
-  directoryApi.notificationPreferences = { validate: (p) => definitions.validatePreferences(p), view: (stored) => definitions.preferencesOf(stored) };
+  directoryApi.notificationPreferences = { validate: (p, ids) => definitions.validatePreferences(p, ids), view: (stored) => definitions.preferencesOf(stored) };
   events.subscribe('OutboxQueued', () => outbox.kick());
   // The messaging center (NOTIFICATIONS §8): what a definition's form offers, and its dry run through the notifier's own matcher and deliverer.
   const choices = new DefinitionChoices({ directory: hub.directory, definitions, appointments, events, clock, defaultLocale: config.defaultLocale });

@@ -47,7 +47,8 @@ export class HostDirectory {
   private readonly clock: Clock;
   /** What only the notification rules know: a mandatory definition keeps a transport on; which definitions preferences show. */
   notificationPreferences: {
-    validate(p: UserPreferences): void;
+    /** Check the choices of `ids` (the definitions a patch changes) in the merged preferences `p`. */
+    validate(p: UserPreferences, ids: readonly string[]): void;
     view(stored: UserPreferences['notificationDefinitions']): NonNullable<UserPreferences['notificationDefinitions']>;
   } | null = null;
 
@@ -158,7 +159,10 @@ export class HostDirectory {
       const choices = { ...old.notificationDefinitions };
       for (const [defId, c] of Object.entries(d.notificationDefinitions ?? {})) choices[defId] = { ...choices[defId], ...c };
       if (Object.keys(choices).length > 0) next.notificationDefinitions = choices;
-      this.notificationPreferences?.validate(next);
+      // Only what this patch changes is checked: a choice stored for a definition since deleted, hidden
+      // or made mandatory must not block saving anything else (it is kept, and shown again if the
+      // definition comes back).
+      this.notificationPreferences?.validate(next, Object.keys(d.notificationDefinitions ?? {}));
     } else {
       const parsed = CustomerPreferencesPatchSchema.safeParse(body);
       if (!parsed.success) throw new ProtocolError('invalid', `invalid preferences for a ${p.kind}`, parsed.error.issues);

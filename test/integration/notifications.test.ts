@@ -107,6 +107,19 @@ describe('notification rules against the real hub (NOTIFICATIONS §2–§6)', ()
     expect(audit.deliveries.find((x: { participantId: string; transport: string }) => x.participantId === 'bob' && x.transport === 'web')).toMatchObject({ reason: null });
   });
 
+
+  it('lets a user save preferences after a definition they chose for is deleted, and checks only what a patch changes', async () => {
+    const d = await hub.ok('POST', '/v1/notification-definitions', { ...definition({ name: 'Soon gone', events: ['TicketLockUpdate'] }), agentPreferences: { visible: 'yes', enabledByDefault: ['email'] } });
+    await hub.ok('PATCH', '/v1/participants/ada/preferences', { notificationDefinitions: { [d.id]: { email: false } } });
+    await hub.ok('DELETE', `/v1/notification-definitions/${d.id}`);
+    // The stale choice neither blocks nor shows.
+    const saved = await hub.ok('PATCH', '/v1/participants/ada/preferences', { notifications: { fromCustomers: 'none' } });
+    expect(saved.notifications.fromCustomers).toBe('none');
+    expect(saved.notificationDefinitions?.[d.id]).toBeUndefined();
+    // A patch naming a definition nobody has is still refused.
+    const bad = await hub.api('PATCH', '/v1/participants/ada/preferences', { notificationDefinitions: { [d.id]: { email: true } } });
+    expect(bad.status).toBe(400);
+  });
   it('raises ItemAssignmentUpdate itself and emails the new owner (built-in "Assignment changes")', async () => {
     await hub.ok('PUT', '/v1/items/T9', item('Raw', { ownerId: 'bob' }));
     const mails = await until(() => sink.to('bob@example.com').find((m) => m.raw.includes('Assignment changed')), 'the assignment email');

@@ -127,11 +127,12 @@ export class Definitions {
   }
 
   /**
-   * Check a preferences document's `notificationDefinitions` (NOTIFICATIONS §3): every key a definition
-   * shown in preferences; a `mandatory` one keeps at least one of its transports on.
+   * Check the choices of `ids` in a preferences document's `notificationDefinitions` (NOTIFICATIONS
+   * §3): each a definition shown in preferences; a `mandatory` one keeps at least one of its transports on.
    */
-  validatePreferences(prefs: UserPreferences): void {
-    for (const [id, choice] of Object.entries(prefs.notificationDefinitions ?? {})) {
+  validatePreferences(prefs: UserPreferences, ids: readonly string[]): void {
+    for (const id of ids) {
+      const choice = prefs.notificationDefinitions?.[id] ?? {};
       const d = this.byId.get(id);
       if (!d || d.agentPreferences.visible === 'no') throw new ProtocolError('invalid', `notificationDefinitions.${id}: no such definition in preferences`);
       if (d.agentPreferences.visible !== 'mandatory') continue;
