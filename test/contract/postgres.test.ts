@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { PostgresStore } from '../../server/adapters/postgres/postgres-store.js'
 import type { NewMessage } from '../../server/core/model.js';
 import type { Logger } from '../../server/core/ports/index.js';
 import { conversation } from '../support/records.js';
-import { postgresUrl } from '../support/services.js';
+import { freshPostgresDatabase, postgresUrl } from '../support/services.js';
 import { until } from '../support/until.js';
 import { describeDirectoryStore } from './directory-store.contract.js';
 import type { OpenedStore } from './factory.js';
@@ -19,23 +18,7 @@ const quiet: Logger = { info() {}, warn() {}, error() {} };
 
 const url = await postgresUrl();
 
-/** A fresh database of its own: its URL, and a drop that ends every connection to it first. */
-async function freshDatabase(): Promise<{ url: string; admin: pg.Client; drop(): Promise<void> }> {
-  const admin = new pg.Client({ connectionString: url! });
-  await admin.connect();
-  const name = `parley_contract_${randomBytes(6).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const dbUrl = new URL(url!);
-  dbUrl.pathname = `/${name}`;
-  return {
-    url: dbUrl.href,
-    admin,
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
+const freshDatabase = () => freshPostgresDatabase(url!);
 
 /**
  * A PostgresStore on a fresh database of its own (created here, dropped after), and a peer: a second

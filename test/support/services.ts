@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import pg from 'pg';
 
 /**
  * The outside services some suites run against (PostgreSQL, Redis). A suite asks for its service's URL:
@@ -47,4 +49,27 @@ async function reachable(name: string, url: string, defaultPort: number): Promis
   const line = '*'.repeat(72);
   console.warn(`\n${line}\n  SKIPPED: ${name} not reachable at ${where}\n  (set PARLEY_REQUIRE_SERVICES=1 to fail instead)\n${line}\n`);
   return null;
+}
+
+/**
+ * A new, empty database on the PostgreSQL server at `serverUrl` (for one test or one suite): its URL,
+ * and `drop()`, which ends every connection to it and removes it.
+ */
+export async function freshPostgresDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  const name = `parley_test_${randomBytes(6).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    drop: async () => {
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
 }
