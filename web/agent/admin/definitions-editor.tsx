@@ -263,7 +263,11 @@ export function DefinitionEditor({ api, choices, initial, id, builtIn, onSaved, 
   const set = (patch: Partial<Draft>) => {
     setD({ ...d, ...patch });
     const keys = Object.keys(patch);
-    if (issues.length) setIssues(issues.filter((i) => !keys.some((k) => i.path.replace(/^body\.?/, '').split('.')[0] === k)));
+    if (issues.length) {
+      const left = issues.filter((i) => !keys.some((k) => i.path.replace(/^body\.?/, '').split('.')[0] === k));
+      setIssues(left);
+      if (left.length === 0) setProblem(null);
+    }
   };
   const setFilter = (patch: Partial<DefinitionFilter>) => set({ filter: compact({ ...d.filter, ...patch }) });
   const setArticle = (patch: Partial<ArticleFilter>) => set({ articleFilter: compact({ ...d.articleFilter, ...patch }) });
