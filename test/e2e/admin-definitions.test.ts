@@ -67,7 +67,7 @@ describe('messaging center: notification definitions', () => {
     expect((await asked).status()).toBe(403);
     await p.locator('.me').waitFor();
     expect(await p.getByRole('link', { name: 'Admin' }).count()).toBe(0);
-    await p.evaluate(() => (location.hash = '/admin/definitions'));
+    await p.evaluate(() => (location.hash = '/admin'));
     await p.getByTestId('admin-denied').filter({ hasText: 'not allowed' }).waitFor();
     expect(await p.getByRole('table').count()).toBe(0);
     const res = await fetch(`${hub.url}/v1/notification-definitions`, { headers: { authorization: `Bearer ${plain}` } });
