@@ -134,6 +134,7 @@ export class PgEngine {
   private healthy = false;
   private probe: NodeJS.Timeout | null = null;
   private probing = false;
+  private closePromise: Promise<void> | null = null;
 
   private constructor(opts: PgEngineOptions) {
     this.log = opts.logger;
@@ -441,14 +442,21 @@ export class PgEngine {
   }
 
   /** Commit everything queued (participants give up everything they hold), then close the pool. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closePromise ??= this.shutdown();
+    return this.closePromise;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closingNow = true;
     for (const p of this.participants) p.closing();
     if (this.probe) clearInterval(this.probe);
     while (this.flushing) await this.flushing;
-    this.flushScheduled = false;
-    await this.flush();
+    // The last commit takes everything; a flush scheduled meanwhile finds it in flight and stands down.
+    const last = this.flush();
+    this.flushing = last;
+    await last;
+    this.flushing = null;
     this.closed = true;
     // Writes that arrived while the last commit ran are refused like any later one.
     const late = this.queue;
