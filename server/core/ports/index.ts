@@ -14,3 +14,4 @@ export type * from './events.js';
 export type * from './presence.js';
 export type * from './inbound.js';
 export { MalformedEmailError } from './inbound.js';
+export type * from './ownership.js';
