@@ -29,6 +29,12 @@ function publicParticipant(p: ParticipantRecord): Participant {
 }
 
 /** Keep the start time of relations that continue; new ones begin now. */
+/** Everything an item record holds, as one string: equal strings, equal records (a different key order only costs a write). */
+function itemState(i: ItemRecord): string {
+  const { followers, ...rest } = i;
+  return JSON.stringify([rest, [...followers]]);
+}
+
 function relations(ids: readonly string[] | undefined, old: Relations | undefined, now: number): Relations {
   const out: Relations = new Map();
   for (const id of ids ?? []) out.set(id, old?.get(id) ?? now);
@@ -237,6 +243,10 @@ export class HostDirectory {
         responsible: since(responsibleId, old?.responsibleId, old?.roleSince.responsible),
       },
     };
+    const { roleSince: _roleSince, followers, ...rest } = item;
+    const answer = { ...rest, followers: [...followers.keys()] };
+    // The same snapshot again (events carry one each, NOTIFICATIONS §2): nothing to write or tell.
+    if (old && itemState(old) === itemState(item)) return answer;
     const audience = old ? this.dir.itemAudience(old) : new Set<string>();
     await this.applyThenPersist(
       () => this.dir.setItem(item),
@@ -247,8 +257,7 @@ export class HostDirectory {
     this.events.publish('DirectoryChanged', { entity: 'item', id });
     this.events.publish('AudienceChanged', { participantIds: [...audience] });
     this.events.publish('ItemChanged', { item, previous: old ?? null });
-    const { roleSince: _roleSince, followers, ...rest } = item;
-    return { ...rest, followers: [...followers.keys()] };
+    return answer;
   }
 
   /** PUT /v1/queues/{name}: the group whose members may work on the queue's items. */
