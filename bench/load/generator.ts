@@ -1,11 +1,18 @@
 /**
  * The load generator: a process of its own that opens every client connection to one target, forms
- * conversations of one customer and three agents, and on command sends at a fixed aggregate rate,
- * timestamping each message (performance.now() of this process, which is also where it is
- * received). Commands arrive as JSON lines on stdin; results leave as JSON lines on stdout.
+ * conversations of one customer and three agents (or rooms of `group` members), and on command sends
+ * at a fixed aggregate rate, timestamping each message (performance.now() of this process, which is
+ * also where it is received). Commands arrive as JSON lines on stdin; results leave as JSON lines on
+ * stdout.
  *
- *   {cmd:'run', rate, durationMs, drainMs}  → {sent, expected, delivered, p50, p99, max, cpuMs, wallMs}
+ *   {cmd:'run', rate, durationMs, drainMs, bodyBytes?}
+ *     → {sent, expected, delivered, acked, p50, p99, max, cpuMs, wallMs}
  *   {cmd:'exit'}
+ *
+ * `bodyBytes` pads each message's body (the JSON {p, s, i} it carries, plus an `x` field) to that many
+ * bytes; 0 leaves it unpadded (about 45 bytes). No target's ack is awaited before the next send: the
+ * schedule is fixed. socketio-durable's acks (Socket.IO callbacks) are counted in `acked`; Parley's
+ * `ack` frames arrive and are ignored, as before.
  *
  * Every loop is bounded in count and time; it targets 127.0.0.1 only.
  */
@@ -15,25 +22,45 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 
 export interface GeneratorConfig {
-  target: 'parley' | 'socketio' | 'uws-raw';
+  target: 'parley' | 'socketio' | 'socketio-durable' | 'uws-raw';
   port: number;
   clients: number;
+  /**
+   * Members of each conversation or room, 4 by default (1 customer and 3 agents for Parley). Parley
+   * with 50 or more: internal item conversations, each followed by its `group` users, every one of
+   * them with access `mine` (so that nobody else sees them), created before anybody connects.
+   */
+  group?: number;
   /** Only connect (and authenticate); no conversations, no sending. */
   idle?: boolean;
   /** Parley only. */
   apiKey?: string;
+  /** Parley and socketio-durable. */
   jwtSecret?: string;
 }
 
 const config = JSON.parse(process.argv[2]!) as GeneratorConfig;
 const HOST = '127.0.0.1';
-const GROUP = 4;
+const GROUP = config.group ?? 4;
+/** Parley's rooms of 50 and more are item conversations of users (a direct one has at most 51 members). */
+const ITEM_ROOMS = config.target === 'parley' && GROUP >= 50;
 const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let phase = 0;
 let latencies: number[] = [];
 let delivered = 0;
+let acked = 0;
+let bodyBytes = 0;
+const PAD = 'x'.repeat(65536);
+
+/** The `x` that pads {p, s, i} to `bodyBytes` as JSON (`,"x":""` and the closing brace are 8 bytes). */
+const pad = (s: number, i: number) => PAD.slice(0, Math.max(0, bodyBytes - `{"p":${phase},"s":${s},"i":${i}`.length - 8));
+/** The message body every target carries: {p, s, i}, padded with `x` to `bodyBytes` when set. */
+function body(i: number): string {
+  const s = performance.now();
+  return bodyBytes > 0 ? `{"p":${phase},"s":${s},"i":${i},"x":"${pad(s, i)}"}` : `{"p":${phase},"s":${s},"i":${i}}`;
+}
 
 function received(selfIndex: number, senderIndex: number, p: number, s: number): void {
   if (p !== phase || senderIndex === selfIndex) return;
@@ -50,7 +77,7 @@ const secret = new TextEncoder().encode(config.jwtSecret ?? '');
 let convIds: string[] = [];
 
 async function parleyClient(i: number): Promise<Client> {
-  const kind = i % GROUP === 0 ? 'customer' : 'user';
+  const kind = !ITEM_ROOMS && i % GROUP === 0 ? 'customer' : 'user';
   const token = await new SignJWT({ kind, name: `Bench ${i}`, email: `b${i}@example.com` })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(`b${i}`)
@@ -77,8 +104,7 @@ async function parleyClient(i: number): Promise<Client> {
   let n = 0;
   return {
     send(conv, msgNo) {
-      const body = JSON.stringify({ p: phase, s: performance.now(), i });
-      ws.send(`{"t":"send","id":"s${++n}","conversationId":"${convIds[conv]}","clientMsgId":"${phase}-${msgNo}","body":${JSON.stringify(body)}}`);
+      ws.send(`{"t":"send","id":"s${++n}","conversationId":"${convIds[conv]}","clientMsgId":"${phase}-${msgNo}","body":${JSON.stringify(body(i))}}`);
     },
     close: () => ws.terminate(),
   };
@@ -97,7 +123,8 @@ async function uwsClient(i: number): Promise<Client> {
   if (!config.idle) ws.send(JSON.stringify({ t: 'join', rooms: [`r${Math.floor(i / GROUP)}`] }));
   return {
     send(conv) {
-      ws.send(JSON.stringify({ t: 'send', room: `r${conv}`, p: phase, s: performance.now(), i }));
+      // The body's fields inline, as before: {t, room, p, s, i, x?}.
+      ws.send(`{"t":"send","room":"r${conv}",${body(i).slice(1)}`);
     },
     close: () => ws.terminate(),
   };
@@ -113,7 +140,36 @@ async function socketioClient(i: number): Promise<Client> {
   if (!config.idle) socket.emit('join', [`r${Math.floor(i / GROUP)}`]);
   return {
     send(conv) {
-      socket.emit('send', { room: `r${conv}`, p: phase, s: performance.now(), i });
+      // The body's fields inline, as before: {room, p, s, i, x?}.
+      const s = performance.now();
+      socket.emit('send', bodyBytes > 0 ? { room: `r${conv}`, p: phase, s, i, x: pad(s, i) } : { room: `r${conv}`, p: phase, s, i });
+    },
+    close: () => socket.disconnect(),
+  };
+}
+
+async function socketioDurableClient(i: number): Promise<Client> {
+  const token = await new SignJWT({ name: `Bench ${i}` })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(`b${i}`)
+    .setExpirationTime('2h')
+    .sign(secret);
+  const socket: Socket = ioClient(`http://${HOST}:${config.port}`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  socket.on('message', (m: { body: string }) => {
+    const b = JSON.parse(m.body) as { p: number; s: number; i: number };
+    received(i, b.i, b.p, b.s);
+  });
+  if (!config.idle) socket.emit('join', [`r${Math.floor(i / GROUP)}`]);
+  const onAck = (a: { id?: number }) => {
+    if (typeof a?.id === 'number') acked++;
+  };
+  return {
+    send(conv, msgNo) {
+      socket.emit('send', { room: `r${conv}`, id: `${phase}-${msgNo}`, body: body(i) }, onAck);
     },
     close: () => socket.disconnect(),
   };
@@ -129,8 +185,26 @@ async function api(method: string, path: string, body: unknown): Promise<{ id: s
   return (await res.json()) as { id: string };
 }
 
-const make = config.target === 'parley' ? parleyClient : config.target === 'socketio' ? socketioClient : uwsClient;
+const make = { parley: parleyClient, socketio: socketioClient, 'socketio-durable': socketioDurableClient, 'uws-raw': uwsClient }[config.target];
 const clients: Client[] = [];
+const conversations = Math.floor(config.clients / GROUP);
+if (ITEM_ROOMS && !config.idle) {
+  // Users with access `mine`, then per room an item they all follow and its internal conversation.
+  for (let i = 0; i < config.clients; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, config.clients - i) }, async (_, k) => {
+        await api('PUT', `/v1/participants/b${i + k}`, { kind: 'user', name: `Bench ${i + k}`, email: `b${i + k}@example.com` });
+        await api('PATCH', `/v1/participants/b${i + k}/preferences`, { access: { viewConversations: 'mine' } });
+      }),
+    );
+  }
+  convIds = new Array(conversations);
+  for (let c = 0; c < conversations; c++) {
+    const followers = Array.from({ length: GROUP }, (_, k) => `b${c * GROUP + k}`);
+    await api('PUT', `/v1/items/bench-${c}`, { kind: 'ticket', title: `Bench room ${c}`, followers });
+    convIds[c] = (await api('POST', '/v1/conversations', { kind: 'item', itemId: `bench-${c}`, visibility: 'internal' })).id;
+  }
+}
 if (config.idle && config.target === 'parley') {
   // Idle sessions measure what a session costs, not what creating a participant costs: create them
   // first, then wait for the word to connect.
@@ -155,8 +229,7 @@ for (let i = 0; i < config.clients; i += 100) {
   clients.push(...wave);
   if (Date.now() - started > 300_000) throw new Error('connecting took too long');
 }
-const conversations = Math.floor(config.clients / GROUP);
-if (config.target === 'parley' && !config.idle) {
+if (config.target === 'parley' && !config.idle && !ITEM_ROOMS) {
   // One direct conversation per group, opened by its first agent with the customer and two agents.
   convIds = new Array(conversations);
   for (let k = 0; k < conversations; k += 25) {
@@ -176,6 +249,7 @@ async function run(rate: number, durationMs: number, drainMs: number) {
   phase++;
   latencies = [];
   delivered = 0;
+  acked = 0;
   let sent = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -203,6 +277,7 @@ async function run(rate: number, durationMs: number, drainMs: number) {
     sent,
     expected,
     delivered,
+    acked,
     sendWallMs,
     p50: pct(0.5),
     p99: pct(0.99),
@@ -214,8 +289,9 @@ async function run(rate: number, durationMs: number, drainMs: number) {
 
 const rl = createInterface({ input: process.stdin });
 for await (const line of rl) {
-  const cmd = JSON.parse(line) as { cmd: 'run'; rate: number; durationMs: number; drainMs: number } | { cmd: 'exit' };
+  const cmd = JSON.parse(line) as { cmd: 'run'; rate: number; durationMs: number; drainMs: number; bodyBytes?: number } | { cmd: 'exit' };
   if (cmd.cmd === 'exit') break;
+  bodyBytes = cmd.bodyBytes ?? 0;
   out(await run(cmd.rate, cmd.durationMs, cmd.drainMs));
 }
 for (const c of clients) c.close();
