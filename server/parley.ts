@@ -44,6 +44,7 @@ import { SystemEmails } from './core/system-emails/system-emails.js';
 import { registerCustomerRoutes, registerHostRoutes, registerOpsRoutes, registerUnsubscribeRoutes } from './transport/routes.js';
 import { registerStaticRoutes } from './transport/static.js';
 import { UwsTransport } from './transport/uws-transport.js';
+import { createCluster, type ClusterAdapters } from './cluster.js';
 
 export type ParleyMetrics = Metrics & EscalationMetrics & OutboxMetrics & NotificationMetrics & InboundMetrics;
 
@@ -128,19 +129,27 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   const prom = adapters.metrics ? null : new PromMetrics();
   const metrics: ParleyMetrics = adapters.metrics ?? prom!;
   const events = new InProcessEvents(logger);
+  // Several hubs share one database: a SQLite file in a data dir is one hub's.
+  if (config.redisUrl && !config.databaseUrl) {
+    throw new Error('invalid configuration:\n  PARLEY_REDIS_URL needs PARLEY_DATABASE_URL: hubs behind one load balancer share one PostgreSQL database');
+  }
   const store: Store = config.databaseUrl
     ? await PostgresStore.open({ url: config.databaseUrl, logger, metrics })
     : new SqliteStore({ file: join(config.dataDir, 'parley.db'), logger, metrics });
   const tokens = new JoseTokens({ secret: config.jwtSecret });
   const transport = adapters.bus ? null : new UwsTransport({ logger, maxFrameBytes: config.maxFrameBytes, maxBackpressureBytes: config.maxBackpressureBytes });
-  // One hub: the in-memory Bus, whose local delivery is the transport's topics (several hubs: issue 19).
-  const bus = adapters.bus ?? new MemoryBus((topic, frame) => transport!.deliver(topic, frame));
-  bus.onInbound((topic, frame) => transport?.deliver(topic, frame));
+  // Several hubs (PARLEY_REDIS_URL): frames, presence and the live hubs through Redis (server/cluster.ts).
+  const cluster: ClusterAdapters | null =
+    config.redisUrl && !adapters.bus ? await createCluster({ config, local: (topic, frame) => transport?.deliver(topic, frame), clock, logger, registry: prom?.registry ?? null }) : null;
+  // One hub: the in-memory Bus, whose local delivery is the transport's topics.
+  const bus = adapters.bus ?? cluster?.bus ?? new MemoryBus((topic, frame) => transport!.deliver(topic, frame));
+  if (!cluster) bus.onInbound((topic, frame) => transport?.deliver(topic, frame));
+  logger.info('engines', { store: config.databaseUrl ? 'postgresql' : 'sqlite', live: cluster ? 'redis' : 'memory', ...(cluster ? { hub: cluster.hubId } : {}) });
   const hub = new Hub({
     events,
     store,
     bus,
-    presence: adapters.presence ?? new MemoryPresence(),
+    presence: adapters.presence ?? cluster?.presence ?? new MemoryPresence(),
     clock,
     tokens,
     metrics,
@@ -155,6 +164,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     },
   });
   await hub.start();
+  cluster?.attach({ hub, events, store });
   // Signing and encryption keys (NOTIFICATIONS §3): read and checked now, so a broken file stops the start.
   const emailSecurity = await lazyEmailSecurity(config.emailSecurity);
   const directoryApi = new HostDirectory({ hub, events, store, clock, keys: emailSecurity });
@@ -301,7 +311,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     registerUnsubscribeRoutes(router, api, { frameAncestors: config.frameAncestors });
     registerCustomerRoutes(router, api, directoryApi, tokens);
     registerOpsRoutes(router, {
-      ready: () => store.isReady(),
+      ready: () => store.isReady() && (cluster?.isReady() ?? true),
       metrics: async () => (prom ? { text: await prom.registry.metrics(), contentType: prom.registry.contentType } : { text: '', contentType: 'text/plain' }),
     });
     registerStaticRoutes(transport.app, { root: join(dirname(fileURLToPath(import.meta.url)), '..', 'assets'), logger, frameAncestors: config.frameAncestors });
@@ -336,6 +346,8 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
       await smtp?.close();
       outbox.stop();
       await outboxComposer.close();
+      // Leaves the live set first: the other hubs take this one's timers at once.
+      await cluster?.close();
       await store.close();
       await mailer.close();
     },

@@ -40,13 +40,14 @@ export class Hub {
   private readonly messaging: MessagingUseCases;
   private readonly seenTyping: SeenTypingUseCases;
   private readonly reading: ReadingUseCases;
+  private readonly presence: PresenceUseCases;
   private readonly handlers: { [T in Exclude<ClientFrameType, 'hello'>]: Handler<T> };
 
   constructor(opts: HubOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     const ctx = (this.ctx = new HubContext(opts, this.directory, this.limits));
     const guard = (this.guard = new Guard(ctx));
-    const presence = new PresenceUseCases(ctx, guard);
+    const presence = (this.presence = new PresenceUseCases(ctx, guard));
     const conversations = (this.conversationUseCases = new ConversationUseCases(ctx, guard));
     this.sessionUseCases = new SessionUseCases(ctx, guard, presence, (s, frame) => this.receive(s, frame));
     this.messaging = new MessagingUseCases(ctx);
@@ -149,6 +150,15 @@ export class Hub {
   /** The socket closed (for any reason). */
   closed(s: Session): void {
     this.sessionUseCases.closed(s);
+  }
+
+  /**
+   * Another hub changed p's presence (a presence port shared by several hubs tells, or an entry of a
+   * hub that died lapsed): recompute it and tell this hub's sessions.
+   */
+  presenceChanged(participantId: string): void {
+    const p = this.directory.participants.get(participantId);
+    if (p) this.presence.update(p);
   }
 
   /** Close every session with 1001 (server going away). */

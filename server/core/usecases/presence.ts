@@ -114,22 +114,25 @@ export class PresenceUseCases {
   }
 
   /**
-   * To the other members of p's conversations (who may see them), through the bus, and to the sessions
-   * watching p that are not among them (a watch is a session's own state, kept by its hub).
+   * To the other members of p's conversations (who may see them) and to the sessions watching p that
+   * are not among them, on this hub only: every hub recomputes a participant's presence when any hub
+   * changes it (the presence port tells; `Hub.presenceChanged`) and tells its own sessions, so a frame
+   * reaches each session once, from its own hub.
    */
   private broadcast(p: ParticipantRecord): void {
-    const { directory, bus, metrics } = this.ctx;
+    const { directory, sessions } = this.ctx;
     const frame = encode({ t: 'presence', ...this.of(p.id) });
     const told = new Set<string>();
     for (const cid of directory.memberConversations(p)) {
       const c = directory.conversations.get(cid)!;
       for (const mId of directory.membersOf(c)) {
-        if (mId === p.id || told.has(mId) || !this.ctx.isOnline(mId)) continue;
+        if (mId === p.id || told.has(mId)) continue;
+        const local = sessions.get(mId);
+        if (!local) continue;
         const m = directory.participants.get(mId);
         if (!m || !directory.maySee(m, c)) continue;
         told.add(mId);
-        bus.publish(`p:${mId}`, frame);
-        metrics.frameOut('presence');
+        for (const s of local) this.ctx.sendEncoded(s, 'presence', frame);
       }
     }
     for (const s of this.watchers.get(p.id) ?? []) if (!told.has(s.participant!.id)) this.ctx.sendEncoded(s, 'presence', frame);
