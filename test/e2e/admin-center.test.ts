@@ -132,6 +132,7 @@ describe('messaging center: templates, broadcasts, outbox and inbox', () => {
     expect(await toggle.isChecked()).toBe(true);
     expect(await toggle.isDisabled()).toBe(true);
     expect(await page.getByTestId('locked-reason').textContent()).toContain('cannot be turned off');
+    await expect.poll(() => page.getByTestId('preview-subject').textContent()).not.toBe('');
     await page.screenshot({ path: join(SHOTS, 'admin-password-reset-locked-1280.png') });
     // The hub holds the line too, whatever a page sends.
     const t = await hub.ok('GET', '/v1/system-emails/templates/password_reset');

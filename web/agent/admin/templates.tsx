@@ -150,8 +150,9 @@ function SystemEditor({ api, kind }: { api: AdminApi; kind: SystemEmailKind }) {
   }, [api, kind]);
 
   const message: SystemMessage | undefined = tpl?.messages[lang];
-  const preview = useDebounced<RenderedPreview>(JSON.stringify([kind, lang, message]), () =>
-    message ? api.post<RenderedPreview>(`/v1/system-emails/templates/${kind}/preview`, { lang, template: message }) : Promise.reject(new Error('no texts in this language')),
+  // Nothing to render until the texts are loaded.
+  const preview = useDebounced<RenderedPreview | null>(JSON.stringify([kind, lang, message]), () =>
+    message ? api.post<RenderedPreview>(`/v1/system-emails/templates/${kind}/preview`, { lang, template: message }) : Promise.resolve(null),
   );
 
   if (!tpl) return <div class="tpl-editor" role="status">{status || 'Loading…'}</div>;
