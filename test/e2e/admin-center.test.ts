@@ -204,6 +204,7 @@ describe('messaging center: templates, broadcasts, outbox and inbox', () => {
     const confirm = page.getByTestId('broadcast-confirm');
     await confirm.waitFor();
     expect(await page.getByTestId('confirm-count').textContent()).toBe('5 people');
+    await page.screenshot({ path: join(SHOTS, 'admin-broadcast-confirm-1280.png'), fullPage: true });
     // Nothing goes out before the confirmation.
     expect(sink.received.filter((m) => m.mail.subject === 'Printer maintenance tonight')).toHaveLength(0);
     await confirm.getByRole('button', { name: 'Send to 5 people' }).click();

@@ -331,6 +331,7 @@ function EscalationEditor({ api }: { api: AdminApi }) {
         const used = (c.languages ?? []).map((l) => (l.split(/[-_]/)[0] ?? l).toLowerCase()).filter((l) => /^[a-z]{2,3}$/.test(l));
         setLangs((old) => [...new Set([...old, ...used])]);
       },
+      // Without the hub's list the built-in languages and "Add a language" remain: nothing to report.
       () => undefined,
     );
   }, [api]);
