@@ -221,8 +221,11 @@ export const emails = sqliteTable(
     deferred: text('deferred', { mode: 'json' }).$type<Record<string, unknown>>(),
   },
   (t) => [
-    index('emails_due_idx').on(t.status, t.nextAttemptAt),
-    index('emails_priority_due_idx').on(t.status, t.priority, t.nextAttemptAt),
+    /**
+     * The claim's order (SqliteOutbox.claimDue): walked in order from status = 'queued', it stops after
+     * LIMIT rows instead of sorting every queued row (an event storm queues tens of thousands).
+     */
+    index('emails_claim_idx').on(t.status, t.priority, t.nextAttemptAt, t.createdAt),
     index('emails_created_idx').on(t.createdAt),
     index('emails_thread_idx').on(t.conversationId, t.participantId, t.createdAt),
     /** Replies name the email they answer by its Message-ID (SPEC §8). */
