@@ -32,14 +32,24 @@ export interface Tx {
  * transaction is retried (a deadlock between hubs), so it must leave no trace in memory.
  */
 export interface Batcher<I, R> {
+  /**
+   * Batchers run in ascending `order` in every commit, whatever order their items arrived in, so the
+   * row locks of one hub's commit are taken in the same order as another's (messages lock
+   * conversations before watermarks are locked): two hubs' commits do not deadlock on them.
+   */
+  readonly order: number;
   run(tx: Tx, items: I[]): Promise<Array<R | Error>>;
 }
 
-/** Writes a repository keeps itself and hands to each commit without a promise (delivered rises). */
+/**
+ * Writes a repository keeps itself and hands to the engine without a promise (delivered rises): they
+ * are written in a transaction of their own right after a commit, so their row locks are never mixed
+ * with those of the writes that callers wait for.
+ */
 export interface CommitParticipant {
   /** Take what rides the next commit (`closing`: everything); resolves how many writes (0: none). */
   take(closing: boolean): number;
-  /** Write what was taken, inside the commit; may run again when the transaction is retried. */
+  /** Write what was taken, in its own transaction; may run again when that transaction is retried. */
   write(tx: Tx): Promise<void>;
   /** The commit succeeded. */
   committed(): void;
@@ -307,7 +317,10 @@ export class PgEngine {
     });
   }
 
-  /** Commit every queued write in one transaction, then settle their promises in issue order. */
+  /**
+   * Commit every queued write in one transaction, then settle their promises in issue order; then
+   * write what the participants took (delivered rises) in a transaction of their own.
+   */
   private async flush(): Promise<void> {
     this.lastFlushAt = performance.now();
     const queued = this.queue;
@@ -321,13 +334,19 @@ export class PgEngine {
     }
     if (queued.length === 0 && taken === 0) return;
     const started = process.hrtime.bigint();
+    if (queued.length) await this.commitQueued(queued);
+    if (parts.length) await this.commitParticipants(parts);
+    this.metrics?.commitBatch(queued.length + taken, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  private async commitQueued(queued: Queued[]): Promise<void> {
     const outcomes: Array<Outcome | undefined> = new Array(queued.length);
     // Writes whose own throw aborted the transaction: rejected with it, left out of the next try.
     const dropped = new Set<number>();
     let attempt = 0;
     for (;;) {
       try {
-        await this.transaction(queued, dropped, outcomes, parts);
+        await this.transaction((tx, client) => this.runQueued(tx, client, queued, dropped, outcomes));
         break;
       } catch (error) {
         if (error instanceof OpFailure) {
@@ -339,9 +358,7 @@ export class PgEngine {
           this.log.warn('commit retried', { error: String(error), attempt });
           continue;
         }
-        if (isConnectionError(error)) this.markUnhealthy(error);
-        else this.log.error('commit failed', { error: String(error), writes: queued.length });
-        for (const p of parts) p.failed();
+        this.noteFailure(error, queued.length);
         const failure = unavailable();
         for (let i = 0; i < queued.length; i++) {
           if (dropped.has(i)) queued[i]!.reject((outcomes[i] as { error: unknown }).error);
@@ -351,63 +368,87 @@ export class PgEngine {
       }
     }
     this.healthy = true;
-    this.metrics?.commitBatch(queued.length + taken, Number(process.hrtime.bigint() - started) / 1e9);
     for (let i = 0; i < queued.length; i++) {
       const o = outcomes[i]!;
       if (o.ok) queued[i]!.resolve(o.value as never);
       else queued[i]!.reject(o.error);
     }
+  }
+
+  private async commitParticipants(parts: CommitParticipant[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.transaction(async (tx) => {
+          for (const p of parts) await p.write(tx);
+        });
+        break;
+      } catch (error) {
+        if (isRetryable(error) && attempt < RETRIES) continue;
+        this.noteFailure(error, parts.length);
+        for (const p of parts) p.failed();
+        return;
+      }
+    }
+    this.healthy = true;
     for (const p of parts) p.committed();
   }
 
-  /** One try of a commit: plain writes in issue order, then each batcher's items, then the participants. */
-  private async transaction(queued: Queued[], dropped: Set<number>, outcomes: Array<Outcome | undefined>, parts: CommitParticipant[]): Promise<void> {
+  private noteFailure(error: unknown, writes: number): void {
+    if (isConnectionError(error)) this.markUnhealthy(error);
+    else this.log.error('commit failed', { error: String(error), writes });
+  }
+
+  /** Plain writes in issue order (each in a savepoint when it asked for one), then the batchers in their order. */
+  private async runQueued(tx: Tx, client: pg.PoolClient, queued: Queued[], dropped: Set<number>, outcomes: Array<Outcome | undefined>): Promise<void> {
+    const batches = new Map<Batcher<unknown, unknown>, number[]>();
+    for (let i = 0; i < queued.length; i++) {
+      if (dropped.has(i)) continue;
+      const q = queued[i]!;
+      if (q.kind === 'item') {
+        let idx = batches.get(q.batcher);
+        if (!idx) batches.set(q.batcher, (idx = []));
+        idx.push(i);
+        continue;
+      }
+      if (q.savepoint) {
+        await client.query('SAVEPOINT w');
+        try {
+          outcomes[i] = { ok: true, value: await q.run(tx) };
+          await client.query('RELEASE SAVEPOINT w');
+        } catch (error) {
+          if (isConnectionError(error) || isRetryable(error)) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT w');
+          outcomes[i] = { ok: false, error };
+        }
+        continue;
+      }
+      try {
+        outcomes[i] = { ok: true, value: await q.run(tx) };
+      } catch (error) {
+        if (isConnectionError(error) || isRetryable(error)) throw error;
+        throw new OpFailure(i, error);
+      }
+    }
+    for (const [batcher, idx] of [...batches].sort((a, b) => a[0].order - b[0].order)) {
+      const results = await batcher.run(
+        tx,
+        idx.map((i) => (queued[i] as QueuedItem).item),
+      );
+      idx.forEach((i, k) => {
+        const r = results[k];
+        outcomes[i] = r instanceof Error ? { ok: false, error: r } : { ok: true, value: r };
+      });
+    }
+  }
+
+  /** One transaction on a pooled connection; a connection that failed is destroyed, not pooled again. */
+  private async transaction(body: (tx: Tx, client: pg.PoolClient) => Promise<void>): Promise<void> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      const tx = txOn(client);
       await client.query('BEGIN');
       try {
-        const batches = new Map<Batcher<unknown, unknown>, number[]>();
-        for (let i = 0; i < queued.length; i++) {
-          if (dropped.has(i)) continue;
-          const q = queued[i]!;
-          if (q.kind === 'item') {
-            let idx = batches.get(q.batcher);
-            if (!idx) batches.set(q.batcher, (idx = []));
-            idx.push(i);
-            continue;
-          }
-          if (q.savepoint) {
-            await client.query('SAVEPOINT w');
-            try {
-              outcomes[i] = { ok: true, value: await q.run(tx) };
-              await client.query('RELEASE SAVEPOINT w');
-            } catch (error) {
-              if (isConnectionError(error) || isRetryable(error)) throw error;
-              await client.query('ROLLBACK TO SAVEPOINT w');
-              outcomes[i] = { ok: false, error };
-            }
-            continue;
-          }
-          try {
-            outcomes[i] = { ok: true, value: await q.run(tx) };
-          } catch (error) {
-            if (isConnectionError(error) || isRetryable(error)) throw error;
-            throw new OpFailure(i, error);
-          }
-        }
-        for (const [batcher, idx] of batches) {
-          const results = await batcher.run(
-            tx,
-            idx.map((i) => (queued[i] as QueuedItem).item),
-          );
-          idx.forEach((i, k) => {
-            const r = results[k];
-            outcomes[i] = r instanceof Error ? { ok: false, error: r } : { ok: true, value: r };
-          });
-        }
-        for (const p of parts) await p.write(tx);
+        await body(txOn(client), client);
         await client.query('COMMIT');
       } catch (error) {
         if (isConnectionError(error)) broken = error as Error;
@@ -415,7 +456,6 @@ export class PgEngine {
         throw error;
       }
     } finally {
-      // A connection that failed is destroyed, not returned to the pool.
       client.release(broken);
     }
   }

@@ -46,7 +46,7 @@ interface Append {
  */
 const BUMP = `
   WITH v AS (SELECT * FROM unnest($1::text[], $2::int[]) AS v(id, n)),
-       l AS MATERIALIZED (SELECT c.id FROM conversations c JOIN v ON v.id = c.id ORDER BY c.id FOR UPDATE OF c)
+       l AS MATERIALIZED (SELECT c.id FROM conversations c JOIN v ON v.id = c.id ORDER BY c.id FOR NO KEY UPDATE OF c)
   UPDATE conversations c SET last_seq = c.last_seq + v.n FROM v, l WHERE c.id = v.id AND l.id = c.id
   RETURNING c.id, c.last_seq`;
 const SET_LAST = 'UPDATE conversations c SET last_seq = v.s FROM unnest($1::text[], $2::int[]) AS v(id, s) WHERE c.id = v.id';
@@ -77,6 +77,9 @@ const keyOf = (m: NewMessage) => `${m.conversationId}\u0000${m.senderId}\u0000${
  * gap. Within one batch a repeat is found in memory and never reaches the database.
  */
 export class PgMessages implements MessageStore, Batcher<Append, AppendResult> {
+  /** Conversation rows are locked first in every commit (see Batcher.order). */
+  readonly order = 1;
+
   constructor(private readonly engine: PgEngine) {}
 
   appendMessage(m: NewMessage, joinAt?: number): Promise<AppendResult> {

@@ -1,4 +1,4 @@
-import { ProtocolError, type Message } from '../../../protocol/index.js';
+import type { Message } from '../../../protocol/index.js';
 import type { NewEmailRow, ReceiptTimes, WatermarkRow, WatermarkStore } from '../../core/ports/index.js';
 import { toRuns } from '../sqlite/watermarks.js';
 import type { Batcher, CommitParticipant, PgEngine, Tx } from './engine.js';
@@ -20,8 +20,14 @@ interface Rise {
   at: number;
 }
 
-const byPair = (a: Rise, b: Rise) =>
+/** A write of the watermark batcher: a seen rise, or an escalation's compare-and-set. */
+type WatermarkWrite = { kind: 'seen'; rise: Rise } | { kind: 'emailed'; row: NewEmailRow; expect: { seenUpTo: number; emailedUpTo: number } };
+
+type Pair = Pick<Rise, 'participantId' | 'conversationId'>;
+
+const byPair = (a: Pair, b: Pair) =>
   a.participantId < b.participantId ? -1 : a.participantId > b.participantId ? 1 : a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : 0;
+const pairKey = (r: Pair) => `${r.participantId}\u0000${r.conversationId}`;
 
 /**
  * Seen rises: raise (never lower) seen, and delivered with it; RETURNING names the pairs that rose.
@@ -45,6 +51,19 @@ const LOG = `
   INSERT INTO watermark_rises (conversation_id, up_to, participant_id, at, kind)
   SELECT c, u, p, a, $5 FROM unnest($1::text[], $2::text[], $3::int[], $4::int8[]) AS v(p, c, u, a)
   ON CONFLICT DO NOTHING`;
+/**
+ * Lock a commit's watermark rows in (participant, conversation) order before an escalation writes one
+ * of them: first create the missing ones (all zero: what a missing row means), then lock them all.
+ * Every watermark lock of a commit is then taken in one global order, so two hubs' commits never
+ * deadlock on watermarks (delivered rises, written behind, go in a transaction of their own).
+ */
+const ENSURE = `
+  INSERT INTO watermarks (participant_id, conversation_id)
+  SELECT * FROM unnest($1::text[], $2::text[]) AS v(p, c) ORDER BY p, c
+  ON CONFLICT (participant_id, conversation_id) DO NOTHING`;
+const LOCK = `
+  SELECT 1 FROM watermarks w JOIN unnest($1::text[], $2::text[]) AS v(p, c) ON w.participant_id = v.p AND w.conversation_id = v.c
+  ORDER BY w.participant_id, w.conversation_id FOR NO KEY UPDATE OF w`;
 const CAS_EMAILED = `
   UPDATE watermarks SET emailed_up_to = $1, emailed_at = $2, email_id = $3
   WHERE participant_id = $4 AND conversation_id = $5 AND emailed_up_to = $6 AND seen_up_to = $7`;
@@ -68,7 +87,9 @@ const params = (rows: readonly Rise[]) => [rows.map((r) => r.participantId), row
  * emailed rise is commitEscalation's compare-and-set, which writes the outbox row in the same commit.
  * Every rise is "set to the greater" in one statement, so racing hubs never lower a watermark.
  */
-export class PgWatermarks implements WatermarkStore, Batcher<Rise, boolean>, CommitParticipant {
+export class PgWatermarks implements WatermarkStore, Batcher<WatermarkWrite, boolean>, CommitParticipant {
+  /** Watermark rows are locked after conversation rows in every commit (see Batcher.order). */
+  readonly order = 2;
   /** Delivered rises waiting for their window, by conversation then participant. */
   readonly delivered = new Map<string, Map<string, Rise>>();
   private deliveredTimer: NodeJS.Timeout | null = null;
@@ -85,24 +106,54 @@ export class PgWatermarks implements WatermarkStore, Batcher<Rise, boolean>, Com
   // ─── Seen ────────────────────────────────────────────────────────────────────────────────────────
 
   raiseSeen(participantId: string, conversationId: string, upTo: number, at: number): Promise<boolean> {
-    return this.engine.batch<Rise, boolean>(this, { participantId, conversationId, upTo, at });
+    return this.engine.batch<WatermarkWrite, boolean>(this, { kind: 'seen', rise: { participantId, conversationId, upTo, at } });
   }
 
-  /** Batcher: every seen rise of a commit, coalesced per pair (highest upTo, first time); each caller learns whether its pair rose. */
-  async run(tx: Tx, items: Rise[]): Promise<Array<boolean | Error>> {
+  /**
+   * Batcher: every watermark write of a commit. Escalations first, in issue order (each a compare-and-
+   * set), then the seen rises, coalesced per pair (highest upTo, first time) into one upsert in pair
+   * order; each seen caller learns whether its pair rose.
+   */
+  async run(tx: Tx, items: WatermarkWrite[]): Promise<Array<boolean | Error>> {
     const pairs = new Map<string, Rise>();
-    for (const r of items) {
-      const k = `${r.participantId}\u0000${r.conversationId}`;
+    const escalations: Array<Extract<WatermarkWrite, { kind: 'emailed' }>> = [];
+    for (const w of items) {
+      if (w.kind === 'emailed') {
+        escalations.push(w);
+        continue;
+      }
+      const k = pairKey(w.rise);
       const p = pairs.get(k);
-      if (!p) pairs.set(k, { ...r });
-      else if (r.upTo > p.upTo) p.upTo = r.upTo;
+      if (!p) pairs.set(k, { ...w.rise });
+      else if (w.rise.upTo > p.upTo) p.upTo = w.rise.upTo;
     }
-    const rows = [...pairs.values()].sort(byPair);
-    const returned = await tx.query<{ participant_id: string; conversation_id: string }>(SEEN, params(rows), 'pg_wm_seen');
-    const rose = new Set(returned.map((x) => `${x.participant_id}\u0000${x.conversation_id}`));
-    const logged = rows.filter((r) => rose.has(`${r.participantId}\u0000${r.conversationId}`));
-    if (logged.length) await tx.run(LOG, [...params(logged), 'seen'], 'pg_wm_log');
-    return items.map((r) => rose.has(`${r.participantId}\u0000${r.conversationId}`));
+    const emailed = new Map<WatermarkWrite, boolean>();
+    if (escalations.length) {
+      const keys = new Map<string, Pair>([...pairs].map(([k, r]) => [k, r]));
+      for (const e of escalations) keys.set(pairKey(e.row), e.row);
+      if (keys.size > 1) {
+        const sorted = [...keys.values()].sort(byPair);
+        const cols = [sorted.map((r) => r.participantId), sorted.map((r) => r.conversationId)];
+        await tx.run(ENSURE, cols, 'pg_wm_ensure');
+        await tx.query(LOCK, cols, 'pg_wm_lock');
+      }
+      const queued: NewEmailRow[] = [];
+      for (const e of escalations) {
+        const ok = await this.compareAndSetEmailed(tx, e.row, e.expect);
+        emailed.set(e, ok);
+        if (ok) queued.push(e.row);
+      }
+      await this.outbox.insert(tx, queued);
+    }
+    let rose = new Set<string>();
+    if (pairs.size) {
+      const rows = [...pairs.values()].sort(byPair);
+      const returned = await tx.query<{ participant_id: string; conversation_id: string }>(SEEN, params(rows), 'pg_wm_seen');
+      rose = new Set(returned.map((x) => pairKey({ participantId: x.participant_id, conversationId: x.conversation_id })));
+      const logged = rows.filter((r) => rose.has(pairKey(r)));
+      if (logged.length) await tx.run(LOG, [...params(logged), 'seen'], 'pg_wm_log');
+    }
+    return items.map((w) => (w.kind === 'emailed' ? emailed.get(w)! : rose.has(pairKey(w.rise))));
   }
 
   // ─── Delivered (written behind) ──────────────────────────────────────────────────────────────────
@@ -242,23 +293,26 @@ export class PgWatermarks implements WatermarkStore, Batcher<Rise, boolean>, Com
   // ─── Emailed: the escalation's compare-and-set ───────────────────────────────────────────────────
 
   commitEscalation(row: NewEmailRow, expect: { seenUpTo: number; emailedUpTo: number }): Promise<boolean> {
-    if (this.engine.isClosed) return Promise.reject(new ProtocolError('unavailable', 'storage is closed'));
-    return this.engine.enqueue(async (tx) => {
-      // The UPDATE waits for a racing writer's commit on the row and then re-checks its WHERE on the
-      // committed values (READ COMMITTED), so of racing commits on one expectation one matches.
-      const updated = await tx.run(CAS_EMAILED, [row.upTo, row.createdAt, row.id, row.participantId, row.conversationId, expect.emailedUpTo, expect.seenUpTo], 'pg_wm_cas');
-      if (updated === 0) {
-        if (expect.emailedUpTo !== 0 || expect.seenUpTo !== 0) return false;
-        const inserted = await tx.run(INSERT_EMAILED, [row.participantId, row.conversationId, row.upTo, row.createdAt, row.id], 'pg_wm_insert_emailed');
-        if (inserted === 0) return false;
-      }
-      await tx.run(
-        LOG_EMAILED,
-        [row.conversationId, row.upTo, row.participantId, row.createdAt, row.id, JSON.stringify(toRuns(row.heldSeqs)), JSON.stringify(toRuns(row.summarizedSeqs))],
-        'pg_wm_log_emailed',
-      );
-      await this.outbox.insert(tx, [row]);
-      return true;
-    });
+    return this.engine.batch<WatermarkWrite, boolean>(this, { kind: 'emailed', row, expect });
+  }
+
+  /**
+   * Raise the emailed watermark only if (seen, emailed) are still what the caller read, and log the
+   * rise. The UPDATE waits for a racing writer's commit on the row and then re-checks its WHERE on the
+   * committed values (READ COMMITTED), so of racing commits on one expectation one matches.
+   */
+  private async compareAndSetEmailed(tx: Tx, row: NewEmailRow, expect: { seenUpTo: number; emailedUpTo: number }): Promise<boolean> {
+    const updated = await tx.run(CAS_EMAILED, [row.upTo, row.createdAt, row.id, row.participantId, row.conversationId, expect.emailedUpTo, expect.seenUpTo], 'pg_wm_cas');
+    if (updated === 0) {
+      if (expect.emailedUpTo !== 0 || expect.seenUpTo !== 0) return false;
+      const inserted = await tx.run(INSERT_EMAILED, [row.participantId, row.conversationId, row.upTo, row.createdAt, row.id], 'pg_wm_insert_emailed');
+      if (inserted === 0) return false;
+    }
+    await tx.run(
+      LOG_EMAILED,
+      [row.conversationId, row.upTo, row.participantId, row.createdAt, row.id, JSON.stringify(toRuns(row.heldSeqs)), JSON.stringify(toRuns(row.summarizedSeqs))],
+      'pg_wm_log_emailed',
+    );
+    return true;
   }
 }
