@@ -126,6 +126,46 @@ if (url) {
       expect((await peer!.loadDirectory()).conversations[0]!.lastSeq).toBe(4);
     });
 
+    it('keeps seqs gapless and repeats resolved to one message with three hubs writing at once, without a deadlock between them', async () => {
+      const db = await freshDatabase();
+      cleanup.push(db.drop);
+      const retried: unknown[] = [];
+      const logger: Logger = { info() {}, warn: (m, f) => retried.push([m, f]), error: (m, f) => retried.push([m, f]) };
+      const hubs = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ url: db.url, logger })));
+      cleanup.push(async () => void (await Promise.all(hubs.map((h) => h.close()))));
+      for (let c = 0; c < 6; c++) await hubs[0]!.createConversation(conversation({ id: `C${c}` }));
+      // 1,500 appends of 500 distinct messages (each sent three times, by three hubs), with seen rises,
+      // delivered marks and escalations on the same watermarks in between.
+      const appends: Array<Promise<{ message: { id: string; conversationId: string; clientMsgId: string }; duplicate: boolean }>> = [];
+      const others: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 1_500; i++) {
+        const hub = hubs[i % 3]!;
+        const k = i % 500;
+        const c = `C${k % 6}`;
+        const p = `p${k % 7}`;
+        appends.push(hub.appendMessage(msg(`m${k}`, { conversationId: c, senderId: p, createdAt: 1_000 + k }), 500));
+        if (i % 3 === 0) others.push(hub.raiseSeen(p, c, i % 40, 2_000 + i));
+        if (i % 5 === 0) hub.recordDelivered(c, [p, `p${(k + 1) % 7}`], i % 50, 3_000 + i);
+        if (i % 11 === 0) others.push(hub.commitEscalation({ id: `E${i}`, kind: 'escalation', participantId: p, conversationId: c, toAddress: 'a@b', subject: 's', messageIdHeader: `<E${i}@parley>`, messageIds: [], upTo: 1, heldSeqs: [1], summarizedSeqs: [], raw: 'r', createdAt: 5 }, { seenUpTo: 0, emailedUpTo: 0 }));
+        if (i % 60 === 0) await new Promise((r) => setImmediate(r));
+      }
+      const results = await Promise.all(appends);
+      await Promise.all(others);
+      const idOf = new Map<string, string>();
+      for (const r of results) {
+        const key = `${r.message.conversationId}/${r.message.clientMsgId}`;
+        expect(idOf.get(key) ?? r.message.id).toBe(r.message.id);
+        idOf.set(key, r.message.id);
+      }
+      expect(idOf.size).toBe(500);
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(500);
+      for (let c = 0; c < 6; c++) {
+        const page = await hubs[1]!.listMessages(`C${c}`, { limit: 200 });
+        expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: page.messages.length }, (_, i) => i + 1));
+      }
+      expect(retried).toEqual([]);
+    });
+
     it('rejects an append to a conversation it does not have (not_found) or with a NUL in its body (invalid), and commits the rest of its batch', async () => {
       const { store, close } = await postgres();
       cleanup.push(close);
