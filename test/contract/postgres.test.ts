@@ -1,11 +1,10 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../server/adapters/postgres/postgres-store.js';
 import type { NewMessage } from '../../server/core/model.js';
 import type { Logger } from '../../server/core/ports/index.js';
 import { conversation } from '../support/records.js';
-import { freshPostgresDatabase, postgresUrl } from '../support/services.js';
+import { freshPostgresDatabase, postgresUrl, TcpRelay } from '../support/services.js';
 import { until } from '../support/until.js';
 import { describeDirectoryStore } from './directory-store.contract.js';
 import type { OpenedStore } from './factory.js';
@@ -37,43 +36,6 @@ async function postgres(): Promise<OpenedStore<PostgresStore>> {
       await db.drop();
     },
   };
-}
-
-/**
- * A TCP relay in front of PostgreSQL: the store connects through it, and the test cuts it (every
- * connection dropped, new ones refused) and restores it on the same port — the server unreachable
- * and back, without touching the server other suites use.
- */
-class Relay {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async start(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const s of this.sockets) s.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 }
 
 const msg = (clientMsgId: string, over: Partial<NewMessage> = {}): NewMessage => ({
@@ -183,7 +145,7 @@ if (url) {
       const db = await freshDatabase();
       cleanup.push(db.drop);
       const target = new URL(db.url);
-      const relay = new Relay({ host: target.hostname, port: Number(target.port || 5432) });
+      const relay = new TcpRelay({ host: target.hostname, port: Number(target.port || 5432) });
       await relay.start();
       cleanup.push(() => relay.cut());
       const through = new URL(db.url);

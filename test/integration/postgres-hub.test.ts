@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHub } from '../support/hub.js';
-import { freshPostgresDatabase, postgresUrl } from '../support/services.js';
+import { freshPostgresDatabase, postgresUrl, TcpRelay } from '../support/services.js';
+import { until } from '../support/until.js';
 
 /**
  * The real hub (the `npm start` entry) with PARLEY_DATABASE_URL: its store is PostgreSQL, not SQLite
- * in the data dir. hello, send (with a repeat), history, and a restart that keeps every message.
+ * in the data dir. hello, send (with a repeat), history, and a restart that keeps every message; and
+ * while PostgreSQL is unreachable, /readyz is 503 and a send gets `unavailable`, never an ack, until it
+ * is back (SPEC §9).
  */
 
 const server = await postgresUrl();
@@ -79,6 +82,50 @@ if (server) {
       const bobAgain = await hub.connect('pg-bob');
       const after = await bobAgain.request({ t: 'history', conversationId: conv.id }, 'history');
       expect(after.t === 'history' && after.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+    });
+  });
+
+  describe('a hub on PostgreSQL while PostgreSQL is unreachable', () => {
+    let db: { url: string; drop(): Promise<void> };
+    let relay: TcpRelay;
+    let hub: TestHub;
+
+    beforeAll(async () => {
+      db = await freshPostgresDatabase(server);
+      const target = new URL(db.url);
+      relay = new TcpRelay({ host: target.hostname, port: Number(target.port || 5432) });
+      await relay.start();
+      const through = new URL(db.url);
+      through.port = String(relay.port);
+      hub = await TestHub.start({ env: { PARLEY_DATABASE_URL: through.href } });
+    });
+    afterAll(async () => {
+      await hub?.stop();
+      await relay?.cut();
+      await db?.drop();
+    });
+
+    it('is not ready and answers a send with unavailable, then acks it once PostgreSQL is back', async () => {
+      await hub.user('out-alice');
+      await hub.user('out-bob');
+      const conv = await hub.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'out-alice', members: ['out-bob'] });
+      const alice = await hub.connect('out-alice');
+      expect(await alice.request({ t: 'send', conversationId: conv.id, clientMsgId: 'o-1', body: 'before' }, 'ack')).toMatchObject({ t: 'ack', seq: 1 });
+
+      await relay.cut();
+      const refused = await alice.request({ t: 'send', conversationId: conv.id, clientMsgId: 'o-2', body: 'during' }, 'ack');
+      expect(refused).toMatchObject({ t: 'error', code: 'unavailable' });
+      expect((await fetch(hub.url + '/readyz')).status).toBe(503);
+
+      await relay.start();
+      await until(async () => (await fetch(hub.url + '/readyz')).status === 200, '/readyz to be 200 again');
+      // The refused send took no seq: sent again, it is stored once, next in line.
+      expect(await alice.request({ t: 'send', conversationId: conv.id, clientMsgId: 'o-2', body: 'during' }, 'ack')).toMatchObject({ t: 'ack', seq: 2, duplicate: false });
+      const page = await hub.ok<{ messages: Msg[] }>('GET', `/v1/conversations/${conv.id}/messages?after=0&limit=10`);
+      expect(page.messages.map((m) => [m.seq, m.clientMsgId])).toEqual([
+        [1, 'o-1'],
+        [2, 'o-2'],
+      ]);
     });
   });
 } else {

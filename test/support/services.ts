@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 
 /**
@@ -72,4 +72,42 @@ export async function freshPostgresDatabase(serverUrl: string): Promise<{ url: s
       }
     },
   };
+}
+
+/**
+ * A TCP relay in front of a service: a store or hub connects through it, and a test cuts it (every
+ * connection dropped, new ones refused) and starts it again on the same port — the service unreachable
+ * and back, without touching the server other suites use.
+ */
+export class TcpRelay {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  /** The relay's port (0 until the first start; kept across cuts). */
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async start(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
