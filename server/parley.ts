@@ -8,9 +8,10 @@ import { HostApi } from './core/host-api.js';
 import { HostDirectory } from './core/host-directory.js';
 import { Hub } from './core/hub.js';
 import { DEFAULT_RETRY, OutboxWorker, type OutboxMetrics } from './core/outbox/outbox-worker.js';
-import type { Bus, Clock, EventBus, Logger, Mailer, Metrics, PresenceStore, Store } from './core/ports/index.js';
+import type { Bus, Clock, EventBus, Logger, Mailer, Metrics, PresenceStore, Store, TimerOwnership } from './core/ports/index.js';
 import { MemoryBus } from './adapters/memory/bus.js';
 import { MemoryPresence } from './adapters/memory/presence.js';
+import { SingleHubOwnership } from './adapters/memory/ownership.js';
 import { FileMailer } from './adapters/email/file-mailer.js';
 import { ThreadedComposer } from './adapters/email/composer-thread.js';
 import { LiquidComposer } from './adapters/email/liquid-composer.js';
@@ -91,6 +92,12 @@ export interface ParleyAdapters {
   presence?: PresenceStore;
   /** Sends the outbox worker makes at once (default 16). */
   outboxConcurrency?: number;
+  /**
+   * Which timers this hub keeps (DESIGN §8). Default: every one (one hub). Given (several hubs), each
+   * timer kind also looks in the store every PARLEY_NODE_TTL_MS for work of its own that another hub
+   * committed (server/README.md "Timers across hubs").
+   */
+  ownership?: TimerOwnership;
 }
 
 export interface Parley {
@@ -198,7 +205,11 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     ...(adapters.outboxConcurrency ? { concurrency: adapters.outboxConcurrency } : {}),
   });
   events.subscribe('EmailCommitted', () => outbox.kick());
+  const ownership = adapters.ownership ?? new SingleHubOwnership();
+  const timerRescanMs = adapters.ownership ? config.nodeTtlMs : undefined;
   const escalation = new Escalation({
+    ownership,
+    ...(timerRescanMs !== undefined ? { rescanMs: timerRescanMs } : {}),
     events,
     store,
     clock,

@@ -1,12 +1,12 @@
 import type { EmailStatus, Message, Receipt } from '../../../protocol/index.js';
 import type { ConversationRecord, ParticipantRecord } from '../model.js';
-import type { Clock, EventBus, Logger } from '../ports/index.js';
+import type { Clock, EventBus, Logger, TimerOwnership } from '../ports/index.js';
 import { EscalationEmailBuilder, type EscalationEmailOptions } from './escalation-email.js';
 import { EscalationScheduler, type EscalationMetrics } from './escalation-scheduler.js';
 
 export { EMAIL_MAX_MESSAGES, EMAIL_MAX_TEXT_BYTES, heldCount, utf8Bytes } from './caps.js';
 export { DEFAULT_CUSTOMER_LINK_TTL_MS, EscalationEmailBuilder, type EmailOutcome, type EscalationEmailOptions } from './escalation-email.js';
-export { EscalationScheduler, type EscalationMetrics, type EscalationSchedulerOptions } from './escalation-scheduler.js';
+export { EscalationScheduler, escalationKey, type EscalationMetrics, type EscalationSchedulerOptions } from './escalation-scheduler.js';
 
 export interface EscalationOptions extends Omit<EscalationEmailOptions, 'events' | 'metrics' | 'clock'> {
   /** Escalation listens for MessageCommitted and Seen, and publishes EmailCommitted. */
@@ -14,6 +14,10 @@ export interface EscalationOptions extends Omit<EscalationEmailOptions, 'events'
   clock: Clock;
   logger: Logger;
   metrics: EscalationMetrics;
+  /** Which (participant, conversation) timers this hub keeps (several hubs). Default: all. */
+  ownership?: TimerOwnership;
+  /** Several hubs: how often to look for messages committed on other hubs (EscalationSchedulerOptions). */
+  rescanMs?: number;
 }
 
 /**

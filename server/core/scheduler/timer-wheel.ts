@@ -111,6 +111,14 @@ export class TimerWheel<K> {
     return this.nodes.index.has(key);
   }
 
+  /**
+   * The keys of the pending timers, as a copy (so cancelling while iterating is safe): for a hub
+   * dropping the timers it no longer owns. O(pending).
+   */
+  keys(): K[] {
+    return [...this.nodes.index.keys()];
+  }
+
   /** The due time of `key`'s pending timer, or undefined. */
   dueAt(key: K): number | undefined {
     const i = this.nodes.index.get(key);
