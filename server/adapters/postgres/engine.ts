@@ -186,7 +186,7 @@ export class PgEngine {
         client.release();
       }
     } catch (error) {
-      await engine.pool.end().catch(() => {});
+      await engine.pool.end().catch((e: unknown) => opts.logger.warn('closing the pool after a failed start failed', { error: String(e) }));
       throw error;
     }
     engine.opened = true;
