@@ -209,7 +209,7 @@ export function registerOpsRoutes(router: HttpRouter, ops: { ready: () => boolea
     method: 'get',
     pattern: '/readyz',
     auth: false,
-    handle: () => (ops.ready() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { error: { code: 'unavailable', message: 'storage is not ready' } } }),
+    handle: () => (ops.ready() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { error: { code: 'unavailable', message: 'storage or Redis is not reachable' } } }),
   });
   router.add({
     method: 'get',

@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerFrame } from '../../protocol/index.js';
+import type { TestClient } from '../support/client.js';
+import { TestCluster, clusterServices } from '../support/cluster.js';
+import type { TestHub } from '../support/hub.js';
+import { until } from '../support/until.js';
+import { expectNoViolations, expectType, helloWith, signToken } from '../support/ws.js';
+
+/**
+ * Several hubs as one (SPEC §9): three real hub processes on one PostgreSQL database and one Redis,
+ * clients spread over them, behave as one hub — every frame reaches its recipients whichever hub
+ * they are on, seqs stay gapless and a repeat is stored once whichever hub it reaches.
+ */
+
+const services = await clusterServices();
+const GRACE_MS = 200;
+
+type Msg = { id: string; seq: number; body: string };
+
+const presenceOf = (id: string, state: string) => (f: ServerFrame) => f.t === 'presence' && f.participantId === id && f.state === state;
+
+/** Until every hub knows the participant (host writes on one hub reach the others' directories). */
+async function knownEverywhere(hubs: TestHub[], path: string): Promise<void> {
+  for (const h of hubs) await until(async () => (await h.api('GET', path)).status === 200, `${path} on every hub`);
+}
+
+if (services) {
+  describe('three hubs as one', () => {
+    let cluster: TestCluster;
+    let a: TestHub, b: TestHub, c: TestHub;
+
+    beforeAll(async () => {
+      cluster = await TestCluster.start(3, services, { env: { PARLEY_PRESENCE_GRACE_MS: String(GRACE_MS), PARLEY_RATE_SEND_BURST: '1000' } });
+      [a, b, c] = cluster.hubs as [TestHub, TestHub, TestHub];
+      // Host writes spread over the hubs: each hub learns the others' through invalidations.
+      await a.user('ann', { name: 'Ann' });
+      await b.user('ben', { name: 'Ben' });
+      await c.user('cal', { name: 'Cal' });
+      await a.customer('cora', { name: 'Cora' });
+      for (const id of ['ann', 'ben', 'cal', 'cora']) await knownEverywhere(cluster.hubs, `/v1/participants/${id}`);
+    }, 120_000);
+    afterAll(async () => {
+      await cluster?.stop();
+    });
+
+    it('every hub is ready and in the live set', async () => {
+      for (const h of cluster.hubs) expect((await fetch(h.url + '/readyz')).status).toBe(200);
+      await until(async () => (await cluster.liveHubs()).length === 3, 'three live hubs');
+      const metrics = await (await fetch(a.url + '/metrics')).text();
+      expect(metrics).toContain('parley_redis_dropped_total');
+    });
+
+    it('messages, notify, seen receipts and typing reach a member on another hub', async () => {
+      const conv = await b.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'ann', members: ['ben'] });
+      await knownEverywhere(cluster.hubs, `/v1/conversations/${conv.id}`);
+      const ann = await a.connect('ann');
+      const ben = await c.connect('ben');
+
+      const ack = expectType(await ann.request({ t: 'send', conversationId: conv.id, clientMsgId: 'x-1', body: 'hello from hub a' }, 'ack'), 'ack');
+      expect(ack.seq).toBe(1);
+      const message = expectType(await ben.next('message'), 'message');
+      expect(message.message).toMatchObject({ conversationId: conv.id, seq: 1, senderId: 'ann', body: 'hello from hub a' });
+      const notify = expectType(await ben.next('notify'), 'notify');
+      expect(notify).toMatchObject({ conversationId: conv.id, messageId: ack.messageId });
+
+      ben.send({ t: 'seen', conversationId: conv.id, upTo: 1 });
+      const seen = expectType(await ann.next((f) => f.t === 'receipt' && f.kind === 'seen'), 'receipt');
+      expect(seen).toMatchObject({ conversationId: conv.id, participantId: 'ben', upTo: 1 });
+
+      ben.send({ t: 'typing', conversationId: conv.id });
+      expect(await ann.next('typing')).toMatchObject({ conversationId: conv.id, participantId: 'ben' });
+
+      // The receipt as any hub tells it: seen by ben.
+      const receipts = await b.ok<{ recipients: Array<{ participantId: string; seenAt: number | null }> }>('GET', `/v1/messages/${ack.messageId}/receipts`);
+      expect(receipts.recipients.find((r) => r.participantId === 'ben')?.seenAt).toEqual(expect.any(Number));
+      expectNoViolations(ann, ben);
+    });
+
+    it('presence and who: a session on one hub is seen active from the others, and offline when it closes', async () => {
+      const watcher = await a.connect('ann');
+      const who = expectType(await watcher.request({ t: 'who', participantIds: ['cal'], watch: true }, 'who'), 'who');
+      expect(who.presence[0]).toMatchObject({ participantId: 'cal', state: 'offline' });
+      const cal = await b.connect('cal');
+      await watcher.next(presenceOf('cal', 'active'));
+      const other = await c.connect('ben');
+      await until(async () => {
+        const w = expectType(await other.request({ t: 'who', participantIds: ['cal'] }, 'who'), 'who');
+        return w.presence[0]?.state === 'active';
+      }, 'cal active as the third hub sees it');
+      cal.send({ t: 'presence', state: 'away' });
+      await watcher.next(presenceOf('cal', 'away'));
+      cal.close();
+      await watcher.next(presenceOf('cal', 'offline'));
+      expectNoViolations(watcher, other);
+    });
+
+    it('presence frames reach members of a shared conversation once, whichever hub they are on', async () => {
+      const conv = await c.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'cal', members: ['ben'] });
+      await knownEverywhere(cluster.hubs, `/v1/conversations/${conv.id}`);
+      const ben = await a.connect('ben');
+      const cal = await b.connect('cal');
+      await ben.next(presenceOf('cal', 'active'));
+      cal.send({ t: 'presence', state: 'away' });
+      await ben.next(presenceOf('cal', 'away'));
+      await ben.sync();
+      await cal.sync();
+      await ben.sync();
+      expect(ben.queued('presence').filter((f) => f.participantId === 'cal')).toEqual([]);
+    });
+
+    it('a conversation created on one hub is pushed, listed and writable on the others', async () => {
+      const cal = await a.connect('cal');
+      const ann = await c.connect('ann');
+      const conv = await b.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'cal', members: ['ann'], subject: 'Across hubs' });
+      const pushed = expectType(await ann.next((f) => f.t === 'conversation' && f.conversation.id === conv.id), 'conversation');
+      expect(pushed.conversation).toMatchObject({ subject: 'Across hubs' });
+      await until(async () => {
+        const list = expectType(await cal.request({ t: 'conversations' }, 'conversations'), 'conversations');
+        return list.conversations.some((x) => x.id === conv.id);
+      }, 'the conversation listed on hub a');
+      const ack = expectType(await cal.request({ t: 'send', conversationId: conv.id, clientMsgId: 'new-1', body: 'first' }, 'ack'), 'ack');
+      expect(ack.seq).toBe(1);
+      expect(expectType(await ann.next('message'), 'message').message).toMatchObject({ conversationId: conv.id, body: 'first' });
+      expectNoViolations(cal, ann);
+    });
+
+    it('an item written on one hub changes what sessions on another hub see (a customer, then messages)', async () => {
+      await a.ok('PUT', '/v1/items/it-1', { kind: 'ticket', title: 'Printer' });
+      const conv = await a.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'item', itemId: 'it-1', visibility: 'external' });
+      await knownEverywhere(cluster.hubs, `/v1/conversations/${conv.id}`);
+      const cora = await c.connect('cora');
+      expect(expectType(await cora.request({ t: 'history', conversationId: conv.id }, 'history'), 'error')).toMatchObject({ code: 'not_found' });
+      // Cora becomes the item's customer through hub b: her session on hub c may now see its conversation.
+      await b.ok('PUT', '/v1/items/it-1', { kind: 'ticket', title: 'Printer', customerId: 'cora' });
+      await until(async () => (await cora.request({ t: 'history', conversationId: conv.id }, 'history')).t === 'history', 'cora may read the item conversation on hub c');
+      const ann = await a.connect('ann');
+      await ann.request({ t: 'send', conversationId: conv.id, clientMsgId: 'it-m1', body: 'about the printer' }, 'ack');
+      expect(expectType(await cora.next('message'), 'message').message).toMatchObject({ conversationId: conv.id, body: 'about the printer' });
+      expectNoViolations(ann, cora);
+    });
+
+    it('a customer who said hello on one hub is known to the others', async () => {
+      const { first } = await helloWith(b, await signToken('walk-in', { kind: 'customer', name: 'Walk In' }));
+      expect(first.t).toBe('welcome');
+      await knownEverywhere(cluster.hubs, '/v1/participants/walk-in');
+    });
+
+    it('notifications from one hub reach a user on another', async () => {
+      const cal = await c.connect('cal');
+      const post = await a.ok<{ id: string }>('POST', '/v1/broadcasts', { subject: 'Maintenance', body: 'Tonight at ten.', contentType: 'text/plain', users: ['cal'], web: true });
+      const frame = expectType(await cal.next('notification'), 'notification');
+      expect(frame.notification).toMatchObject({ broadcastId: post.id, subject: 'Maintenance' });
+      const page = expectType(await cal.request({ t: 'notifications' }, 'notifications'), 'notifications');
+      expect(page.notifications.map((n) => n.broadcastId)).toContain(post.id);
+    });
+
+    it('three hubs sending into one conversation at once give seqs 1..n without gaps, the same history on every hub', async () => {
+      const conv = await a.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'ann', members: ['ben', 'cal'] });
+      await knownEverywhere(cluster.hubs, `/v1/conversations/${conv.id}`);
+      const senders: Array<[TestClient, string]> = [
+        [await a.connect('ann'), 'ann'],
+        [await b.connect('ben'), 'ben'],
+        [await c.connect('cal'), 'cal'],
+      ];
+      const PER = 30;
+      const acks = await Promise.all(
+        senders.flatMap(([client, who]) =>
+          Array.from({ length: PER }, async (_, i) => expectType(await client.request({ t: 'send', conversationId: conv.id, clientMsgId: `${who}-${i}`, body: `${who} ${i}` }, 'ack', 15_000), 'ack')),
+        ),
+      );
+      const seqs = acks.map((x) => x.seq).sort((x, y) => x - y);
+      expect(seqs).toEqual(Array.from({ length: 3 * PER }, (_, i) => i + 1));
+      for (const h of cluster.hubs) {
+        const page = await h.ok<{ messages: Msg[] }>('GET', `/v1/conversations/${conv.id}/messages?limit=100`);
+        expect(page.messages.map((m) => m.seq)).toEqual(seqs);
+      }
+      // Each sender's messages carry ascending seqs in the order it sent them.
+      for (const [, who] of senders) {
+        const own = acks.filter((_, i) => Math.floor(i / PER) === senders.findIndex(([, w]) => w === who)).map((x) => x.seq);
+        expect(own).toEqual([...own].sort((x, y) => x - y));
+      }
+    });
+
+    it('one clientMsgId sent to two hubs at once is stored once', async () => {
+      const conv = await c.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'ann', members: ['ben'] });
+      await knownEverywhere(cluster.hubs, `/v1/conversations/${conv.id}`);
+      const onA = await a.connect('ann');
+      const onB = await b.connect('ann');
+      for (let round = 0; round < 5; round++) {
+        const frame = { t: 'send', conversationId: conv.id, clientMsgId: `twice-${round}`, body: `once ${round}` };
+        const [x, y] = await Promise.all([onA.request(frame, 'ack'), onB.request(frame, 'ack')]);
+        const [ax, ay] = [expectType(x, 'ack'), expectType(y, 'ack')];
+        expect(ax.messageId).toBe(ay.messageId);
+        expect(ax.seq).toBe(ay.seq);
+        expect([ax.duplicate, ay.duplicate].sort()).toEqual([false, true]);
+      }
+      const page = await a.ok<{ messages: Msg[] }>('GET', `/v1/conversations/${conv.id}/messages?limit=100`);
+      expect(page.messages.map((m) => [m.seq, m.body])).toEqual(Array.from({ length: 5 }, (_, i) => [i + 1, `once ${i}`]));
+    });
+  });
+}

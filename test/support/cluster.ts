@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { createClient } from 'redis';
+import { TestHub } from './hub.js';
+import { freshPostgresDatabase, postgresUrl, redisUrl } from './services.js';
+
+/** The outside services several hubs need, or null (after a loud banner) when either is unreachable. */
+export async function clusterServices(): Promise<{ postgres: string; redis: string } | null> {
+  const [postgres, redis] = await Promise.all([postgresUrl(), redisUrl()]);
+  return postgres && redis ? { postgres, redis } : null;
+}
+
+export interface ClusterOptions {
+  /** Environment for every hub (on top of the database, Redis and prefix). */
+  env?: Record<string, string>;
+}
+
+/**
+ * N real hub processes (the `npm start` entry, each on port 0 with its own data dir) behind no load
+ * balancer: one fresh PostgreSQL database made for this cluster and dropped by `stop()`, one Redis
+ * with a prefix of its own (so test files never see each other's hubs, frames or presence).
+ */
+export class TestCluster {
+  readonly hubs: TestHub[] = [];
+
+  private constructor(
+    readonly db: { url: string; drop(): Promise<void> },
+    readonly redisUrl: string,
+    readonly prefix: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(n: number, services: { postgres: string; redis: string }, opts: ClusterOptions = {}): Promise<TestCluster> {
+    const db = await freshPostgresDatabase(services.postgres);
+    const prefix = `parley-test-${randomBytes(5).toString('hex')}:`;
+    const cluster = new TestCluster(db, services.redis, prefix, {
+      PARLEY_DATABASE_URL: db.url,
+      PARLEY_REDIS_URL: services.redis,
+      PARLEY_REDIS_PREFIX: prefix,
+      ...opts.env,
+    });
+    try {
+      // The first one migrates the new database; the others start together.
+      await cluster.add();
+      await Promise.all(Array.from({ length: n - 1 }, () => cluster.add()));
+    } catch (e) {
+      await cluster.stop();
+      throw e;
+    }
+    return cluster;
+  }
+
+  /** Start one more hub on the same database and Redis. */
+  async add(env: Record<string, string> = {}): Promise<TestHub> {
+    const hub = await TestHub.start({ env: { ...this.env, ...env } });
+    this.hubs.push(hub);
+    return hub;
+  }
+
+  /** Ids of the live hubs as Redis holds them (keys `<prefix>node:<id>`). */
+  async liveHubs(): Promise<string[]> {
+    const client = createClient({ url: this.redisUrl });
+    await client.connect();
+    try {
+      const keys: string[] = [];
+      for await (const batch of client.scanIterator({ MATCH: `${this.prefix}node:*`, COUNT: 100 })) keys.push(...batch);
+      return keys.map((k) => k.slice(`${this.prefix}node:`.length)).sort();
+    } finally {
+      await client.close();
+    }
+  }
+
+  /** Stop every hub, drop the database and every Redis key of this cluster's prefix. */
+  async stop(): Promise<void> {
+    await Promise.all(this.hubs.map((h) => h.stop()));
+    await this.db.drop().catch(() => undefined);
+    const client = createClient({ url: this.redisUrl });
+    try {
+      await client.connect();
+      for await (const batch of client.scanIterator({ MATCH: `${this.prefix}*`, COUNT: 1000 })) if (batch.length) await client.del(batch);
+      await client.close();
+    } catch {
+      client.destroy();
+    }
+  }
+}
