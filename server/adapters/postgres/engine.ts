@@ -102,7 +102,8 @@ const TYPES = {
  * connections): `unavailable`, and the store is not ready until a statement succeeds again. Everything
  * else (a constraint a write reports, a bug) is the write's own error.
  */
-export function isConnectionError(e: unknown): boolean {
+export function isConnectionError(error: unknown): boolean {
+  const e = driverError(error);
   if (e instanceof ProtocolError || !(e instanceof Error)) return false;
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
@@ -113,8 +114,14 @@ export function isConnectionError(e: unknown): boolean {
   return /connection|terminated|timeout|not queryable|ended/i.test(e.message);
 }
 
+/** The driver's error under drizzle's wrapper (DrizzleQueryError keeps it as `cause`). */
+function driverError(e: unknown): unknown {
+  return e instanceof Error && !('code' in e) && e.cause instanceof Error ? e.cause : e;
+}
+
 /** A deadlock with another writer, or a serialisation failure: the transaction is worth trying again. */
-function isRetryable(e: unknown): boolean {
+function isRetryable(error: unknown): boolean {
+  const e = driverError(error);
   const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
   return code === '40P01' || code === '40001';
 }
@@ -262,9 +269,8 @@ export class PgEngine {
   }
 
   private mapError(error: unknown): unknown {
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-    if (isConnectionError(cause)) {
-      this.markUnhealthy(cause);
+    if (isConnectionError(error)) {
+      this.markUnhealthy(driverError(error));
       return unavailable();
     }
     return error;
