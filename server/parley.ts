@@ -205,8 +205,9 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     ...(adapters.outboxConcurrency ? { concurrency: adapters.outboxConcurrency } : {}),
   });
   events.subscribe('EmailCommitted', () => outbox.kick());
-  const ownership = adapters.ownership ?? new SingleHubOwnership();
-  const timerRescanMs = adapters.ownership ? config.nodeTtlMs : undefined;
+  // Several hubs: a timer key is the hub's that rendezvous hashing over the live hubs picks (server/cluster.ts).
+  const ownership = adapters.ownership ?? cluster?.ownership ?? new SingleHubOwnership();
+  const timerRescanMs = adapters.ownership || cluster ? config.nodeTtlMs : undefined;
   const escalation = new Escalation({
     ownership,
     ...(timerRescanMs !== undefined ? { rescanMs: timerRescanMs } : {}),
@@ -230,7 +231,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   hub.setEmailStatus(escalation);
   await escalation.start();
   const definitions = new Definitions(store, clock);
-  const unseenTimers = new UnseenTimers({ store, clock, events, logger });
+  const unseenTimers = new UnseenTimers({ store, clock, events, logger, ownership, ...(timerRescanMs !== undefined ? { rescanMs: timerRescanMs } : {}) });
   const deliverer = new Deliverer({
     directory: hub.directory,
     mailDomain: addressOf(config.mailFrom).split('@')[1] ?? 'localhost',
