@@ -128,6 +128,61 @@ if (url) {
       expect(retried).toEqual([]);
     });
 
+    it('keeps email in, broadcasts, appointments and templates as the ports say, with two hubs racing where it matters', async () => {
+      const { store, peer, close } = await postgres();
+      cleanup.push(close);
+      const hubs = [store, peer!];
+      // Inbound: insert-if-absent by Message-ID, raw bytes kept exactly (8-bit, a NUL included).
+      const raw = Uint8Array.from([0, 1, 2, 0xff, 0xfe, 13, 10]);
+      const row = { id: 'I1', messageId: 'm@x', from: 'a@x', to: ['b@y'], subject: 's', receivedAt: 10, status: 'posted' as const, reason: null, conversationId: 'C1', postedMessageId: null };
+      const recorded = await Promise.all(hubs.map((h, i) => h.recordInbound({ ...row, id: `I${i + 1}` }, raw)));
+      expect(recorded.filter(Boolean)).toHaveLength(1);
+      const stored = (await store.inboundByMessageId('m@x'))!;
+      expect(Buffer.from((await peer!.getInboundRaw(stored.id))!)).toEqual(Buffer.from(raw));
+      expect(await store.countInboundFrom('a@x', 0)).toBe(1);
+      // Reply addresses: get-or-create, one rid per pair whoever asks first.
+      const rids = await Promise.all(hubs.map((h, i) => h.replyRid('C1', 'bob', `rid${i}`, 10)));
+      expect(rids[0]).toBe(rids[1]);
+      expect(await peer!.replyTarget(rids[0]!)).toEqual({ conversationId: 'C1', participantId: 'bob' });
+      await store.markBounced('Bob@Example.com', '5.1.1', 10);
+      expect(await peer!.bouncedAddresses()).toEqual(['bob@example.com']);
+
+      // Broadcasts: one commit with its emails and web notifications; an id reused is a conflict.
+      const email = (id: string) => ({ id, kind: 'broadcast' as const, participantId: 'bob', conversationId: 'B1', toAddress: 'bob@x', subject: 's', messageIdHeader: `<${id}@p>`, messageIds: [], upTo: 0, heldSeqs: [], summarizedSeqs: [], raw: 'r', createdAt: 10 });
+      const web = { id: 'n1', participantId: 'bob', definitionId: null, eventId: null, broadcastId: 'B1', subject: 's', body: 'b', itemId: null, appointmentId: null, createdAt: 10, seenAt: null };
+      await store.commitBroadcast({ id: 'B1', subject: 's', recipients: 2, skipped: 1, createdAt: 10, outbox: [email('BE1'), email('BE2')], notifications: [web] });
+      await expect(peer!.commitBroadcast({ id: 'B1', subject: 's', recipients: 1, skipped: 0, createdAt: 11, outbox: [email('BE3')], notifications: [] })).rejects.toMatchObject({ code: 'conflict' });
+      await peer!.markEmail('BE1', { status: 'sent', at: 20 });
+      expect(await store.getBroadcast('B1')).toEqual({ id: 'B1', recipients: 2, queued: 1, sent: 1, failed: 0, skipped: 1 });
+      expect((await store.listNotifications('bob', undefined, 10)).notifications.map((n) => n.broadcastId)).toEqual(['B1']);
+      expect(await store.getBroadcast('nope')).toBeNull();
+
+      // Appointments: a reminder fires once across hubs; moving it makes it pending again.
+      await store.putCalendar({ id: 'cal', name: 'Team', color: null, groupId: 'g' });
+      const appointment = { id: 'A1', calendarId: 'cal', title: 't', description: null, location: null, startAt: 100, endAt: 200, allDay: false, recurring: false, resourceIds: ['r1'], reminderAt: 50 };
+      await store.putAppointment(appointment);
+      const fired = await Promise.all([...hubs, ...hubs].map((h) => h.markReminded('A1', 50, 60)));
+      expect(fired.filter(Boolean)).toHaveLength(1);
+      await peer!.putAppointment({ ...appointment, title: 'renamed' });
+      expect((await store.loadAppointments()).appointments[0]).toMatchObject({ title: 'renamed', reminderAt: 50, remindedAt: 60 });
+      await peer!.putAppointment({ ...appointment, reminderAt: 70 });
+      expect((await store.loadAppointments()).appointments[0]).toMatchObject({ reminderAt: 70, remindedAt: null, allDay: false, resourceIds: ['r1'] });
+      expect((await store.loadAppointments()).calendars).toEqual([{ id: 'cal', name: 'Team', color: null, groupId: 'g' }]);
+      expect(await store.deleteAppointment('A1')).toBe(true);
+      expect(await peer!.deleteAppointment('A1')).toBe(false);
+
+      // Templates: last writer wins; a prefix is a prefix, not a pattern.
+      await store.putTemplate('escalation.de', { subject: 'a' }, 1);
+      await peer!.putTemplate('escalation.de', { subject: 'b' }, 2);
+      await store.putTemplate('escalation%', { subject: 'c' }, 3);
+      expect(await store.getTemplate('escalation.de')).toEqual({ kind: 'escalation.de', doc: { subject: 'b' }, updatedAt: 2 });
+      expect((await peer!.listTemplates('escalation.')).map((t) => t.kind)).toEqual(['escalation.de']);
+      expect((await peer!.listTemplates('escalation%')).map((t) => t.kind)).toEqual(['escalation%']);
+      expect(await store.getTemplate('welcome')).toBeNull();
+      await peer!.queueSystemEmail({ ...email('S1'), kind: 'notification', conversationId: '' });
+      expect((await store.claimDue(1_000, 1, 1_000)).map((r) => [r.id, r.kind])).toEqual([['S1', 'system']]);
+    });
+
     it('rejects an append to a conversation it does not have (not_found) or with a NUL in its body (invalid), and commits the rest of its batch', async () => {
       const { store, close } = await postgres();
       cleanup.push(close);
