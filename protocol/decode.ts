@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { CLIENT_FRAME_SCHEMAS, type ClientFrame } from './frames.js';
+import { decodeHotFrame } from './hot-frames.js';
 import { illFormedPath, isWellFormed } from './text.js';
 
 /** The outcome of decoding one client text frame. */
@@ -30,6 +31,13 @@ export function decodeClientFrame(text: string): DecodeResult {
   const obj = raw as Record<string, unknown>;
   const id = obj.id;
   const re = typeof id === 'string' && id.length >= 1 && id.length <= 64 && isWellFormed(id) ? id : undefined;
+  // send, seen and typing checked by hand first (hot-frames.ts); anything it does not accept, the schema judges.
+  const hot = decodeHotFrame(obj);
+  if (hot) {
+    const bad = illFormedPath(text, obj);
+    if (bad !== null) return withRe({ ok: false, code: 'invalid', message: `${bad}: not well-formed Unicode (a lone surrogate)` }, re);
+    return { ok: true, frame: hot };
+  }
   const t = obj.t;
   const schema = typeof t === 'string' && Object.hasOwn(CLIENT_FRAME_SCHEMAS, t) ? CLIENT_FRAME_SCHEMAS[t as keyof typeof CLIENT_FRAME_SCHEMAS] : undefined;
   if (!schema) return withRe({ ok: false, code: 'bad_frame', message: typeof t === 'string' ? `unknown frame type "${t.slice(0, 32)}"` : 'missing frame type t' }, re);
