@@ -1,11 +1,18 @@
 /**
- * npm run bench — Parley beside Socket.IO and a raw uWebSockets.js hub, same load generator, same
- * run, interleaved (A B C, A B C, …), medians in a Markdown table, also written to
- * bench/results/latest.md. `npm run bench:quick` is a one-minute smoke version (CI runs it; it
- * asserts nothing).
+ * npm run bench — Parley beside Socket.IO, a durable Socket.IO + SQLite app and a raw uWebSockets.js
+ * hub, same load generator, same run, interleaved (A B C D, A B C D, …), medians in a Markdown table,
+ * also written to bench/results/latest.md. `npm run bench:quick` is a smoke version (CI runs it; it
+ * asserts nothing, and its figures are not comparable with the full run's).
  *
- * Scenarios: (1) a fixed rate; (2) saturation, ×1.5 a step until p99 > 50 ms or < 95 % delivered;
- * (3) idle authenticated sessions; (4) the store, hub-without-sockets and timer benchmarks.
+ * Scenarios: (1) a fixed rate, and the same with 214-byte and 4 KB bodies; (2) saturation, ×1.5 a
+ * step until p99 > 50 ms or < 95 % delivered; (3) idle authenticated sessions; (4) how cost grows:
+ * rooms of 4, 50 and 500 members, 2,000 and 20,000 clients, 214-byte and 4 KB bodies, Parley beside
+ * raw uWS and bare Socket.IO (full run only); (5) the store, hub-without-sockets and timer benchmarks;
+ * then the targets, each measured against its goal.
+ *
+ * Flags: --quick, --reps N, --only parley,socketio,… (narrows the run; the report lists every
+ * target), --skip-micro (no section 5), --skip-curves (no section 4), --curves (section 4 in quick mode
+ * too, at its scale: to try the curves out), --many N (the many-clients point, default 20,000).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -15,26 +22,60 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, reps: { type: 'string' }, only: { type: 'string' }, 'skip-micro': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    only: { type: 'string' },
+    'skip-micro': { type: 'boolean', default: false },
+    'skip-curves': { type: 'boolean', default: false },
+    curves: { type: 'boolean', default: false },
+    many: { type: 'string' },
+  },
+});
 const QUICK = values.quick;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DIST = join(ROOT, 'dist');
-const TARGETS = ['parley', 'socketio', 'uws-raw'] as const;
+const TARGETS = ['parley', 'socketio', 'socketio-durable', 'uws-raw'] as const;
 type Target = (typeof TARGETS)[number];
+/** The curves compare Parley with the transport alone (raw uWS) and with bare Socket.IO. */
+const CURVE_TARGETS: readonly Target[] = ['parley', 'socketio', 'uws-raw'];
 const S = QUICK
   ? { reps: 1, clients: 400, rate: 600, durationMs: 2000, satSteps: 3, satMs: 1500, idle: 1000, drainMs: 1000 }
   : { reps: 3, clients: 2000, rate: 3000, durationMs: 8000, satSteps: 10, satMs: 4000, idle: 10000, drainMs: 2000 };
 if (values.reps) S.reps = Number(values.reps);
+const GROUP = 4;
+/** The fixed rate's deliveries per second; the room curve holds it for every room size. */
+const DELIVERIES_PER_S = S.rate * (GROUP - 1);
+const BODIES = [214, 4096] as const;
+const ROOMS = [50, 500] as const;
+const MANY_CLIENTS = values.many ? Number(values.many) : 20_000;
+/** Descriptors a process needs beside its sockets (files, pipes, the event loop's own). */
+const FD_SPARE = 1024;
+const CURVES = (!QUICK || values.curves) && !values['skip-curves'];
 const API_KEY = 'bench-api-key-0123456789';
 const JWT_SECRET = 'bench-jwt-secret-0123456789-0123456789';
 const CLK_TCK = 100;
-// A hang stops the run; the quick run (CI) now holds the notify and inbound scenarios too.
-const WATCHDOG_MS = QUICK ? 600_000 : 3_600_000;
+// A hang stops the run; the quick run (CI) holds the notify and inbound scenarios too. The full run's
+// curves (20,000 clients a target and repetition) add about 15 minutes.
+const WATCHDOG_MS = QUICK ? 600_000 : 5_400_000;
 
 setTimeout(() => {
   console.error('bench: watchdog fired');
   process.exit(1);
 }, WATCHDOG_MS).unref();
+
+/**
+ * Raises the open-files limit to `want` where the hard limit allows (or the shell may raise the hard
+ * limit, as root), else to the hard limit; then runs the command.
+ */
+const ULIMIT = (want: number) =>
+  `h="$(ulimit -Hn)"; if [ "$h" != unlimited ] && [ "$h" -lt ${want} ]; then ulimit -Hn ${want} 2>/dev/null; fi; ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
+/** The open-files limit a server or generator started with ULIMIT(want) gets. */
+function openFilesLimit(want: number): number {
+  const out = execFileSync('bash', ['-c', ULIMIT(want), 'bash', '-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  return out === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(out);
+}
 
 interface Server {
   proc: ChildProcess;
@@ -42,10 +83,10 @@ interface Server {
   dataDir?: string;
 }
 
-function startServer(target: Target): Promise<Server> {
+function startServer(target: Target, clients: number): Promise<Server> {
   const entry = target === 'parley' ? join(DIST, 'server', 'main.js') : join(DIST, 'bench', 'peers', `${target}.js`);
-  const dataDir = target === 'parley' ? mkdtempSync(join(tmpdir(), 'parley-bench-')) : undefined;
-  const proc = spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, entry], {
+  const dataDir = target === 'parley' || target === 'socketio-durable' ? mkdtempSync(join(tmpdir(), `${target}-bench-`)) : undefined;
+  const proc = spawn('bash', ['-c', ULIMIT(clients + FD_SPARE), process.execPath, entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -97,15 +138,28 @@ async function heapBytes(target: Target, port: number): Promise<number> {
   return Number(await (await fetch(`http://127.0.0.1:${port}/heap`)).text());
 }
 
+/** What one generator `run` answers. */
+interface RunReply {
+  sent: number;
+  expected: number;
+  delivered: number;
+  acked: number;
+  sendWallMs: number;
+  p50: number;
+  p99: number;
+  max: number;
+  cpuMs: number;
+  wallMs: number;
+}
 interface Gen {
   proc: ChildProcess;
   lines: Interface;
   next(): Promise<any>;
   send(o: object): void;
 }
-function startGenerator(target: Target, port: number, clients: number, idle = false): Gen {
-  const cfg = { target, port, clients, idle, apiKey: API_KEY, jwtSecret: JWT_SECRET };
-  const proc = spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, join(DIST, 'bench', 'load', 'generator.js'), JSON.stringify(cfg)], {
+function startGenerator(target: Target, port: number, clients: number, idle = false, group = GROUP): Gen {
+  const cfg = { target, port, clients, idle, group, apiKey: API_KEY, jwtSecret: JWT_SECRET };
+  const proc = spawn('bash', ['-c', ULIMIT(clients + FD_SPARE), process.execPath, join(DIST, 'bench', 'load', 'generator.js'), JSON.stringify(cfg)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: proc.stdout! });
@@ -128,6 +182,7 @@ function startGenerator(target: Target, port: number, clients: number, idle = fa
   };
 }
 async function stopGenerator(g: Gen): Promise<void> {
+  if (g.proc.exitCode !== null) return;
   g.send({ cmd: 'exit' });
   await new Promise((r) => {
     const t = setTimeout(() => g.proc.kill('SIGKILL'), 10_000);
@@ -138,7 +193,12 @@ async function stopGenerator(g: Gen): Promise<void> {
   });
 }
 
+/** One run at a fixed rate, as measured from both sides. */
 interface Fixed {
+  rate: number;
+  sent: number;
+  /** Sends acked (socketio-durable's callbacks; 0 where the generator does not count them). */
+  acked: number;
   deliveriesPerS: number;
   delivered: number;
   expected: number;
@@ -146,6 +206,9 @@ interface Fixed {
   p99: number;
   max: number;
   cpuUsPerDelivery: number;
+  /** The server's CPU over the run's wall time, 1 = one core. */
+  serverCpu: number;
+  generatorCpu: number;
   rssMb: number;
 }
 interface Saturation {
@@ -156,33 +219,48 @@ interface Idle {
   rssPerConnKb: number;
   heapPerConnKb: number;
 }
-const results: Record<Target, { fixed: Fixed[]; sat: Saturation[]; idle: Idle[] }> = {
-  parley: { fixed: [], sat: [], idle: [] },
-  socketio: { fixed: [], sat: [], idle: [] },
-  'uws-raw': { fixed: [], sat: [], idle: [] },
-};
+interface TargetResults {
+  /** One per repetition, in order; a repetition's ratios are taken between its own entries. */
+  fixed: Fixed[];
+  sat: Saturation[];
+  idle: Idle[];
+  /** Curve points by key (`body:214`, `room:500`, `clients:20000`), one per repetition. */
+  points: Record<string, Fixed[]>;
+}
+const results = Object.fromEntries(TARGETS.map((t) => [t, { fixed: [], sat: [], idle: [], points: {} }])) as unknown as Record<Target, TargetResults>;
+const addPoint = (t: Target, key: string, f: Fixed) => (results[t].points[key] ??= []).push(f);
+
+async function fixedRun(gen: Gen, pid: number, rate: number, bodyBytes = 0): Promise<Fixed> {
+  const c0 = cpuMs(pid);
+  gen.send({ cmd: 'run', rate, durationMs: S.durationMs, drainMs: S.drainMs, bodyBytes });
+  const r = (await gen.next()) as RunReply;
+  const c1 = cpuMs(pid);
+  return {
+    rate,
+    sent: r.sent,
+    acked: r.acked,
+    deliveriesPerS: r.delivered / (r.sendWallMs / 1000),
+    delivered: r.delivered,
+    expected: r.expected,
+    p50: r.p50,
+    p99: r.p99,
+    max: r.max,
+    cpuUsPerDelivery: ((c1 - c0) * 1000) / Math.max(1, r.delivered),
+    serverCpu: (c1 - c0) / r.wallMs,
+    generatorCpu: r.cpuMs / r.wallMs,
+    rssMb: rssBytes(pid) / 1048576,
+  };
+}
 
 async function loadScenarios(target: Target): Promise<void> {
-  const server = await startServer(target);
+  const server = await startServer(target, S.clients);
   const pid = server.proc.pid!;
   const gen = startGenerator(target, server.port, S.clients);
   try {
     await gen.next(); // ready
-    // (1) the fixed rate
-    const c0 = cpuMs(pid);
-    gen.send({ cmd: 'run', rate: S.rate, durationMs: S.durationMs, drainMs: S.drainMs });
-    const r = await gen.next();
-    const c1 = cpuMs(pid);
-    results[target].fixed.push({
-      deliveriesPerS: r.delivered / (r.sendWallMs / 1000),
-      delivered: r.delivered,
-      expected: r.expected,
-      p50: r.p50,
-      p99: r.p99,
-      max: r.max,
-      cpuUsPerDelivery: ((c1 - c0) * 1000) / Math.max(1, r.delivered),
-      rssMb: rssBytes(pid) / 1048576,
-    });
+    // (1) the fixed rate, then (full run, curve targets) the same with larger bodies
+    results[target].fixed.push(await fixedRun(gen, pid, S.rate));
+    if (CURVES && CURVE_TARGETS.includes(target)) for (const b of BODIES) addPoint(target, `body:${b}`, await fixedRun(gen, pid, S.rate, b));
     // (2) saturation
     let best = 0;
     let limit = `not reached by ${S.satSteps} steps`;
@@ -190,7 +268,7 @@ async function loadScenarios(target: Target): Promise<void> {
     for (let step = 0; step < S.satSteps; step++, rate *= 1.5) {
       const s0 = cpuMs(pid);
       gen.send({ cmd: 'run', rate, durationMs: S.satMs, drainMs: S.drainMs });
-      const x = await gen.next();
+      const x = (await gen.next()) as RunReply;
       const serverCpu = (cpuMs(pid) - s0) / x.wallMs;
       const genCpu = x.cpuMs / x.wallMs;
       const ok = x.p99 <= 50 && x.delivered >= 0.95 * x.expected;
@@ -207,8 +285,31 @@ async function loadScenarios(target: Target): Promise<void> {
   }
 }
 
+/** One curve point in a session of its own: `clients` clients in rooms of `group`, one fixed-rate run. */
+async function curvePoint(target: Target, key: string, clients: number, group: number, rate: number): Promise<void> {
+  const server = await startServer(target, clients);
+  const pid = server.proc.pid!;
+  const gen = startGenerator(target, server.port, clients, false, group);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const ready = (await Promise.race([
+      gen.next(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${target} ${key}: not ready in 10 minutes`)), 600_000);
+      }),
+    ])) as { clients: number; connectMs: number };
+    clearTimeout(timer);
+    console.error(`  ${target} ${key}: ${ready.clients} clients ready in ${(ready.connectMs / 1000).toFixed(1)} s`);
+    addPoint(target, key, await fixedRun(gen, pid, rate));
+  } finally {
+    clearTimeout(timer);
+    if (gen.proc.exitCode === null) await stopGenerator(gen);
+    await stopServer(server);
+  }
+}
+
 async function idleScenario(target: Target): Promise<void> {
-  const server = await startServer(target);
+  const server = await startServer(target, S.idle);
   const pid = server.proc.pid!;
   try {
     const gen = startGenerator(target, server.port, S.idle, true);
@@ -235,28 +336,64 @@ const median = (xs: number[]) => {
 const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : '—');
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '—');
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '—');
+const pct = (n: number) => (Number.isFinite(n) ? `${n >= 0 ? '+' : '−'}${Math.abs(Math.round(n * 100))} %` : '—');
 
 /** `--only parley,uws-raw` narrows the run (for profiling); the report still lists every target. */
 const RUN = TARGETS.filter((t) => !values.only || values.only.split(',').includes(t));
+const RUN_CURVES = CURVE_TARGETS.filter((t) => RUN.includes(t));
+
+// The many-clients point: as many as the open-files limit allows on both sides, up to 20,000.
+const fdLimit = openFilesLimit(MANY_CLIENTS + FD_SPARE);
+const manyClients = Math.min(MANY_CLIENTS, Math.floor((fdLimit - FD_SPARE) / GROUP) * GROUP);
+const manyNote =
+  manyClients < MANY_CLIENTS ? `${manyClients.toLocaleString('en')} clients, not ${MANY_CLIENTS.toLocaleString('en')}: the open-files limit here is ${fdLimit.toLocaleString('en')} and each side needs one descriptor per client plus ${FD_SPARE} spare` : '';
+const curveSessions: Array<{ key: string; clients: number; group: number; rate: number }> = [
+  ...ROOMS.map((g) => ({ key: `room:${g}`, clients: Math.max(S.clients, g), group: g, rate: DELIVERIES_PER_S / (g - 1) })),
+  ...(manyClients > S.clients ? [{ key: `clients:${manyClients}`, clients: manyClients, group: GROUP, rate: S.rate }] : []),
+];
+
+const curveFailures: string[] = [];
+const t0 = Date.now();
 for (let rep = 0; rep < S.reps; rep++) {
   for (const t of RUN) {
-    console.error(`rep ${rep + 1}/${S.reps}: ${t} (fixed rate, saturation)`);
+    console.error(`rep ${rep + 1}/${S.reps}: ${t} (fixed rate${CURVES && CURVE_TARGETS.includes(t) ? ', bodies' : ''}, saturation)`);
     await loadScenarios(t);
   }
   for (const t of RUN) {
     console.error(`rep ${rep + 1}/${S.reps}: ${t} (idle)`);
     await idleScenario(t);
   }
+  if (!CURVES) continue;
+  for (const c of curveSessions) {
+    for (const t of RUN_CURVES) {
+      console.error(`rep ${rep + 1}/${S.reps}: ${t} (curve ${c.key}: ${c.clients} clients, rooms of ${c.group}, ${c.rate.toFixed(1)} messages/s)`);
+      // A point that fails (a limit of this machine) is reported as missing; the run goes on.
+      await curvePoint(t, c.key, c.clients, c.group, c.rate).catch((e: Error) => {
+        console.error(`  ${t} ${c.key} failed: ${e.message}`);
+        curveFailures.push(`${t} ${c.key} (repetition ${rep + 1}): ${e.message}`);
+      });
+    }
+  }
 }
+const socketMinutes = (Date.now() - t0) / 60000;
 
 const lines: string[] = [];
 const say = (s = '') => lines.push(s);
+const NOT_COMPARABLE =
+  '**Quick mode: these figures are not comparable with the full run** (`npm run bench`: 2,000 clients, 9,000 deliveries/s, 8 s runs, 3 repetitions); they prove that every target and scenario still runs, and the targets below are measured only for show.';
 say(`# Parley beside its peers${QUICK ? ' (quick smoke run)' : ''}`);
 say();
+if (QUICK) {
+  say(NOT_COMPARABLE);
+  say();
+}
 say(`${new Date().toISOString().slice(0, 10)}, ${S.reps} interleaved repetition(s), medians. Node ${process.version}, loopback, one load-generator process.`);
 say(`Conversations of 1 customer + 3 agents; every message goes to the 3 other members.`);
+say(
+  'Targets: `parley` the real hub; `socketio` bare Socket.IO 4 rooms (no auth, no storage); `socketio-durable` Socket.IO + better-sqlite3 (JWT at connection, one prepared insert and commit per message, ack after it, then the broadcast); `uws-raw` a bare uWebSockets.js relay, the ceiling.',
+);
 say();
-say(`## 1. Fixed rate: ${S.clients.toLocaleString('en')} clients, ${S.rate.toLocaleString('en')} messages/s (${(S.rate * 3).toLocaleString('en')} deliveries/s) for ${S.durationMs / 1000} s`);
+say(`## 1. Fixed rate: ${S.clients.toLocaleString('en')} clients, ${S.rate.toLocaleString('en')} messages/s (${DELIVERIES_PER_S.toLocaleString('en')} deliveries/s) for ${S.durationMs / 1000} s`);
 say();
 say('| target | deliveries/s | delivered | p50 ms | p99 ms | max ms | server CPU µs / delivery | server RSS MB |');
 say('|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -267,6 +404,13 @@ for (const t of TARGETS) {
   );
 }
 say();
+{
+  const d = results['socketio-durable'].fixed;
+  if (d.length) {
+    say(`socketio-durable acked ${d.map((v) => `${f0(v.acked)} of ${f0(v.sent)}`).join(', ')} sends (its Socket.IO callbacks, after the insert).`);
+    say();
+  }
+}
 say('## 2. Saturation: ×1.5 a step until p99 > 50 ms or < 95 % delivered');
 say();
 say('| target | highest passing deliveries/s | what stopped it (median run) |');
@@ -286,41 +430,227 @@ for (const t of TARGETS) {
   say(`| ${t} | ${f2(median(x.map((v) => v.rssPerConnKb)))} | ${f2(median(x.map((v) => v.heapPerConnKb)))} |`);
 }
 say();
-const p = (t: Target) => ({ cpu: median(results[t].fixed.map((v) => v.cpuUsPerDelivery)), sat: median(results[t].sat.map((v) => v.bestDeliveriesPerS)), rss: median(results[t].idle.map((v) => v.rssPerConnKb)), p99: median(results[t].fixed.map((v) => v.p99)) });
-const [P, IO, RAW] = [p('parley'), p('socketio'), p('uws-raw')];
+
+// ---- (4) How cost grows ------------------------------------------------------------------------------
+
+interface CurvePointSpec {
+  label: string;
+  /** Where its runs are: the fixed-rate run (`fixed`) or a curve point's key. */
+  key: string;
+  clients: number;
+  rate: number;
+}
+/** A point's runs for one target (the fixed-rate run is every curve's first point). */
+const runsOf = (t: Target, key: string): Fixed[] => (key === 'fixed' ? results[t].fixed : (results[t].points[key] ?? []));
+/** The median over repetitions of a ratio taken within each repetition. */
+function ratioByRep(a: Fixed[], b: Fixed[], f: (x: Fixed) => number): { median: number; runs: number[] } {
+  const runs: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) runs.push(f(a[i]!) / f(b[i]!));
+  return { median: median(runs), runs };
+}
+const cost = (x: Fixed) => x.cpuUsPerDelivery;
+
+/** Prints a curve's table and where Parley's curve bends, and why, from the measured numbers alone. */
+function curve(title: string, what: string, points: CurvePointSpec[], scalesWith: string): void {
+  say(`### ${title}`);
+  say();
+  say(`| ${what} | messages/s | target | deliveries/s | delivered | p99 ms | server CPU µs / delivery | vs uws-raw (same run) | server CPU | generator CPU | server RSS MB |`);
+  say('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const p of points) {
+    for (const t of CURVE_TARGETS) {
+      const x = runsOf(t, p.key);
+      const vsRaw = ratioByRep(x, runsOf('uws-raw', p.key), cost).median;
+      say(
+        `| ${p.label} | ${f0(p.rate)} | ${t} | ${f0(median(x.map((v) => v.deliveriesPerS)))} | ${f1(median(x.map((v) => (100 * v.delivered) / v.expected)))} % | ${f2(median(x.map((v) => v.p99)))} | ${f1(median(x.map(cost)))} | ${t === 'uws-raw' ? '1.00×' : `${f2(vsRaw)}×`} | ${f0(100 * median(x.map((v) => v.serverCpu)))} % | ${f0(100 * median(x.map((v) => v.generatorCpu)))} % | ${f0(median(x.map((v) => v.rssMb)))} |`,
+      );
+    }
+  }
+  say();
+  const costs = (t: Target) => points.map((p) => median(runsOf(t, p.key).map(cost)));
+  const P = costs('parley');
+  const steps = points.slice(1).map((_, k) => ({ k, rise: P[k + 1]! / P[k]! - 1 })).filter((s) => Number.isFinite(s.rise));
+  if (!steps.length) {
+    say('Where it bends: not measured (a point is missing).');
+    say();
+    return;
+  }
+  const top = steps.reduce((a, b) => (b.rise > a.rise ? b : a));
+  const [a, b] = [points[top.k]!, points[top.k + 1]!];
+  const dP = P[top.k + 1]! - P[top.k]!;
+  const peer = (t: Target) => {
+    const c = costs(t);
+    return { d: c[top.k + 1]! - c[top.k]!, rise: c[top.k + 1]! / c[top.k]! - 1 };
+  };
+  const raw = peer('uws-raw');
+  const io = peer('socketio');
+  const atB = runsOf('parley', b.key);
+  const busy = median(atB.map((v) => v.serverCpu));
+  const deliveredB = median(atB.map((v) => v.delivered / v.expected));
+  const genBusy = median(atB.map((v) => v.generatorCpu));
+  const parts: string[] = [];
+  if (top.rise <= 0) {
+    parts.push(
+      `No bend: Parley's cost per delivery falls or holds at every step; the least fall is between ${a.label} and ${b.label} (${f1(P[top.k]!)} → ${f1(P[top.k + 1]!)} µs, ${pct(top.rise)}).`,
+    );
+  } else {
+    parts.push(
+      `Parley's curve bends between ${a.label} and ${b.label}: cost per delivery ${f1(P[top.k]!)} → ${f1(P[top.k + 1]!)} µs (${pct(top.rise)}), the largest rise of its ${steps.length} step(s); over the same step raw uWS ${pct(raw.rise)} (${f1(raw.d)} µs), bare Socket.IO ${pct(io.rise)} (${f1(io.d)} µs).`,
+    );
+    if (busy >= 0.9 || deliveredB < 0.95) {
+      parts.push(`Why: at ${b.label} Parley's server is at its limit (${f0(100 * busy)} % of a core, ${f1(100 * deliveredB)} % delivered), so it queues and its per-delivery cost includes the backlog.`);
+    } else if (genBusy >= 0.9) {
+      parts.push(`Why, in part: at ${b.label} the load generator runs at ${f0(100 * genBusy)} % of a core, so latencies and batching there are the generator's as much as the server's.`);
+    } else if (Number.isFinite(raw.d) && raw.d >= 0.7 * dP) {
+      parts.push(`Why: raw uWS rises by ${f1(raw.d)} of Parley's ${f1(dP)} µs over the same step, so the rise is the socket and kernel work every server pays (${scalesWith}), not Parley's own.`);
+    } else {
+      parts.push(
+        `Why: raw uWS rises by only ${f1(raw.d)} of Parley's ${f1(dP)} µs over the same step, so ${f1(dP - (Number.isFinite(raw.d) ? Math.max(0, raw.d) : 0))} µs per delivery is Parley's own work growing with ${scalesWith}.`,
+      );
+    }
+  }
+  say(`Where it bends: ${parts.join(' ')}`);
+  say();
+}
+
+const roomPoints: CurvePointSpec[] = [
+  { label: '4 members', key: 'fixed', clients: S.clients, rate: S.rate },
+  ...ROOMS.map((g) => ({ label: `${g} members`, key: `room:${g}`, clients: Math.max(S.clients, g), rate: DELIVERIES_PER_S / (g - 1) })),
+];
+const clientPoints: CurvePointSpec[] = [
+  { label: `${S.clients.toLocaleString('en')} clients`, key: 'fixed', clients: S.clients, rate: S.rate },
+  ...(manyClients > S.clients ? [{ label: `${manyClients.toLocaleString('en')} clients`, key: `clients:${manyClients}`, clients: manyClients, rate: S.rate }] : []),
+];
+const bodyPoints: CurvePointSpec[] = [
+  { label: '≈45 B (fixed rate)', key: 'fixed', clients: S.clients, rate: S.rate },
+  ...BODIES.map((b) => ({ label: b >= 1024 ? `${b / 1024} KB` : `${b} B`, key: `body:${b}`, clients: S.clients, rate: S.rate })),
+];
+
+say('## 4. How cost grows');
+say();
+if (!CURVES) {
+  say(QUICK ? 'Skipped in quick mode (`npm run bench` measures them).' : 'Skipped (`--skip-curves`).');
+  say();
+} else {
+  say(
+    `Each point is a fixed-rate run of ${S.durationMs / 1000} s beside raw uWS and bare Socket.IO in the same repetition; "vs uws-raw" is the median of each repetition's own ratio. The bend is the step where Parley's cost per delivery rises most.`,
+  );
+  say();
+  curve(
+    `Rooms: members per conversation at ${DELIVERIES_PER_S.toLocaleString('en')} deliveries/s, ${S.clients.toLocaleString('en')} clients`,
+    'room',
+    roomPoints,
+    'the number of recipients of each message',
+  );
+  say(
+    "Parley's rooms of 4 are direct conversations of 1 customer and 3 agents; its rooms of 50 and 500 are internal item conversations followed by their users (a direct one holds at most 51), every user with access `mine`. The peers' rooms are rooms of the same size.",
+  );
+  say();
+  curve(`Connected clients at ${S.rate.toLocaleString('en')} messages/s, rooms of 4`, 'clients', clientPoints, 'the number of sessions');
+  if (manyNote) {
+    say(`The many-clients point ran with ${manyNote}.`);
+    say();
+  }
+  curve(`Body size at ${S.rate.toLocaleString('en')} messages/s, ${S.clients.toLocaleString('en')} clients, rooms of 4`, 'body', bodyPoints, 'the bytes of each frame');
+  if (curveFailures.length) {
+    say(`Points that failed (shown as —): ${curveFailures.join('; ')}.`);
+    say();
+  }
+}
+say(`(the socket scenarios took ${socketMinutes.toFixed(1)} min)`);
+say();
+
+// ---- (5) The store, the hub without sockets, timers, notifications, inbound ---------------------------
+
+let hubProcessUs = NaN;
+if (!values['skip-micro']) {
+  say('## 5. Store, the hub without sockets, and timers');
+  say();
+  const store = execFileSync(process.execPath, [join(DIST, 'bench', 'store.js'), ...(QUICK ? ['--messages', '20000', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  say(store.trim());
+  say();
+  const hubOnly = execFileSync(process.execPath, [join(DIST, 'bench', 'hub.js'), ...(QUICK ? ['--clients', '400', '--rate', '600', '--seconds', '2', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  say(hubOnly.trim());
+  say();
+  hubProcessUs = wholeProcessUs(hubOnly);
+  const timers = execFileSync(process.execPath, ['--expose-gc', join(DIST, 'bench', 'timers.js'), ...(QUICK ? ['--timers', '100000', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  say(timers.trim());
+  say();
+  const notify = execFileSync(process.execPath, [join(DIST, 'bench', 'notify.js'), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  say(notify.trim());
+  say();
+  const inbound = execFileSync(process.execPath, [join(DIST, 'bench', 'inbound.js'), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  say(inbound.trim());
+  say();
+}
+
+/** bench:hub's "whole process" column (µs per message) from its table. */
+function wholeProcessUs(table: string): number {
+  const rows = table.split('\n').filter((l) => l.startsWith('|'));
+  const header = rows.find((l) => l.includes('whole process'));
+  const row = rows.find((l) => /^\|\s*[\d,]+\s*\|/.test(l));
+  if (!header || !row) return NaN;
+  const col = header.split('|').findIndex((c) => c.includes('whole process'));
+  return Number(row.split('|')[col]!.replace(/[*,\s]/g, ''));
+}
+
+// ---- Targets --------------------------------------------------------------------------------------------
+
 say('## Targets');
 say();
-say('| target | measured | goal |');
-say('|---|---:|---:|');
-say(`| server CPU per delivery vs uws-raw | ${f2(P.cpu / RAW.cpu)}× | ≤ 1.5× |`);
-say(`| server CPU per delivery vs Socket.IO | ${f2(P.cpu / IO.cpu)}× | ≤ 0.5× |`);
-say(`| p99 at the fixed rate | ${f2(P.p99)} ms | ≤ 5 ms |`);
-say(`| sustainable deliveries/s vs uws-raw | ${f2(P.sat / RAW.sat)}× | ≥ 0.8× |`);
-say(`| sustainable deliveries/s vs Socket.IO | ${f2(P.sat / IO.sat)}× | ≥ 2× |`);
-say(`| idle RSS per session | ${f2(P.rss)} KB | ≤ 3 KB |`);
-say();
-if (values['skip-micro']) {
-  process.stdout.write('\n' + lines.join('\n') + '\n');
-  process.exit(0);
+if (QUICK) {
+  say(NOT_COMPARABLE);
+  say();
 }
-say('## 4. Store, the hub without sockets, and timers');
+say('Medians of the interleaved repetitions; each ratio is taken within one repetition (both figures from the same run), its runs beside.');
 say();
-const store = execFileSync(process.execPath, [join(DIST, 'bench', 'store.js'), ...(QUICK ? ['--messages', '20000', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-say(store.trim());
+say('| target | measured | runs | goal | |');
+say('|---|---:|---|---:|---|');
+const runsText = (xs: number[], f: (n: number) => string) => (xs.length ? xs.map(f).join(' · ') : '');
+function row(name: string, m: number, runs: number[], goal: string, ok: (v: number) => boolean, unit: string, f: (n: number) => string = f2): void {
+  const verdict = Number.isFinite(m) ? (ok(m) ? 'met' : '**not met**') : 'not measured';
+  say(`| ${name} | ${Number.isFinite(m) ? `${f(m)}${unit}` : '—'} | ${runsText(runs, f)} | ${goal} | ${verdict} |`);
+}
+const P = results.parley;
+const byRep = (peer: Target, f: (x: Fixed) => number) => ratioByRep(P.fixed, results[peer].fixed, f);
+const satByRep = (peer: Target) => {
+  const runs: number[] = [];
+  for (let i = 0; i < Math.min(P.sat.length, results[peer].sat.length); i++) runs.push(P.sat[i]!.bestDeliveriesPerS / results[peer].sat[i]!.bestDeliveriesPerS);
+  return { median: median(runs), runs };
+};
+const r1 = byRep('socketio', cost);
+row('server CPU per delivery vs bare Socket.IO', r1.median, r1.runs, '≤ 1.0×', (v) => v <= 1.0, '×');
+const r2 = byRep('socketio-durable', cost);
+row('server CPU per delivery vs socketio-durable', r2.median, r2.runs, '≤ 0.7×', (v) => v <= 0.7, '×');
+const r3 = byRep('uws-raw', cost);
+row('server CPU per delivery vs raw uWS', r3.median, r3.runs, '≤ 2.5×', (v) => v <= 2.5, '×');
+row("hub's own CPU per message, whole process (bench:hub)", hubProcessUs, [], '≤ 30 µs', (v) => v <= 30, ' µs', f1);
+const r5 = byRep('socketio', (x) => x.p99);
+row("p99 at the fixed rate vs bare Socket.IO's p99", r5.median, r5.runs, '≤ 1.0×', (v) => v <= 1.0, '×');
+const r6 = satByRep('socketio');
+row('highest passing deliveries/s vs bare Socket.IO', r6.median, r6.runs, '≥ 1.0×', (v) => v >= 1.0, '×');
+const r7 = satByRep('socketio-durable');
+row('highest passing deliveries/s vs socketio-durable', r7.median, r7.runs, '≥ 1.5×', (v) => v >= 1.5, '×');
+const idleRuns = P.idle.map((v) => v.rssPerConnKb);
+row('idle RSS per session', median(idleRuns), idleRuns, '≤ 2 KB', (v) => v <= 2, ' KB');
+if (CURVES) {
+  const room = ratioByRep(runsOf('parley', 'room:500'), runsOf('uws-raw', 'room:500'), cost);
+  row('rooms of 500: CPU per delivery vs raw uWS', room.median, room.runs, '≤ 1.5×', (v) => v <= 1.5, '×');
+  const manyKey = `clients:${manyClients}`;
+  const flat = ratioByRep(runsOf('parley', manyKey), P.fixed, cost);
+  row(
+    `${manyClients.toLocaleString('en')} vs ${S.clients.toLocaleString('en')} clients: CPU per delivery${manyNote ? ' (open-files limit)' : ''}`,
+    flat.median,
+    flat.runs,
+    '0.8–1.2×',
+    (v) => v >= 0.8 && v <= 1.2,
+    '×',
+  );
+}
 say();
-const hubOnly = execFileSync(process.execPath, [join(DIST, 'bench', 'hub.js'), ...(QUICK ? ['--clients', '400', '--rate', '600', '--seconds', '2', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-say(hubOnly.trim());
-say();
-const timers = execFileSync(process.execPath, ['--expose-gc', join(DIST, 'bench', 'timers.js'), ...(QUICK ? ['--timers', '100000', '--runs', '1'] : ['--runs', '3'])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-say(timers.trim());
-say();
-const notify = execFileSync(process.execPath, [join(DIST, 'bench', 'notify.js'), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-say(notify.trim());
-say();
-const inbound = execFileSync(process.execPath, [join(DIST, 'bench', 'inbound.js'), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-say(inbound.trim());
 
 const report = lines.join('\n') + '\n';
 process.stdout.write('\n' + report);
+// A narrowed run (--only, --skip-micro) does not replace the results file.
+if (values.only || values['skip-micro']) process.exit(0);
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench', 'results', QUICK ? 'quick.md' : 'latest.md'), report);
