@@ -90,3 +90,19 @@ export const EscalationTemplateSchema = z.strictObject({
   html: wellFormed(MAX_HTML_TEMPLATE_CHARS).min(1),
 });
 export type EscalationTemplate = z.infer<typeof EscalationTemplateSchema>;
+
+/** Who a sample escalation email is written to: an agent (a `user`) or a `customer`. */
+export const EscalationRecipientSchema = z.enum(['user', 'customer']);
+export type EscalationRecipient = z.infer<typeof EscalationRecipientSchema>;
+
+/**
+ * `POST /v1/templates/escalation/{lang}/preview`: renders `template` (unsaved texts; else the stored or
+ * built-in texts of `lang`) with the hub's composer over a sample conversation written to a sample
+ * recipient of kind `as` (default `user`) in `lang`: 200 {@link RenderedPreview}. A template that
+ * fails to parse or render is 400 `invalid` with the reason.
+ */
+export const EscalationTemplatePreviewSchema = z.strictObject({
+  template: EscalationTemplateSchema.optional(),
+  as: EscalationRecipientSchema.optional(),
+});
+export type EscalationTemplatePreview = z.infer<typeof EscalationTemplatePreviewSchema>;

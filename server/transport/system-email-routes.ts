@@ -1,4 +1,4 @@
-import { EscalationTemplateSchema, ProtocolError, SystemEmailKindSchema, SystemEmailPostSchema, SystemTemplatePreviewSchema, SystemTemplateSchema, TemplateLanguageSchema } from '../../protocol/index.js';
+import { EscalationTemplatePreviewSchema, EscalationTemplateSchema, ProtocolError, SystemEmailKindSchema, SystemEmailPostSchema, SystemTemplatePreviewSchema, SystemTemplateSchema, TemplateLanguageSchema } from '../../protocol/index.js';
 import type { SystemEmails } from '../core/system-emails/system-emails.js';
 import type { HttpRouter } from './http.js';
 
@@ -66,5 +66,13 @@ export function registerSystemEmailRoutes(router: HttpRouter, deps: { systemEmai
     admin: true,
     body: EscalationTemplateSchema,
     handle: async ({ params, body }) => ({ status: 200, body: await systemEmails.putEscalationTemplate(langOf(params[0]), body) }),
+  });
+  router.add({
+    method: 'post',
+    pattern: '/v1/templates/escalation/:lang/preview',
+    auth: true,
+    admin: true,
+    body: EscalationTemplatePreviewSchema,
+    handle: async ({ params, body }) => ({ status: 200, body: await systemEmails.previewEscalation(langOf(params[0]), body) }),
   });
 }

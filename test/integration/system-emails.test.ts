@@ -133,6 +133,69 @@ describe('system emails and editable templates (NOTIFICATIONS §8)', () => {
     expect(mail!.mail.text).toContain('Start here: HTTPS://A.EXAMPLE/IN');
   });
 
+  it('previews the escalation email with the hub composer over a sample conversation: stored texts, unsaved texts, an agent or a customer', async () => {
+    const url = (lang: string) => `/v1/templates/escalation/${lang}/preview`;
+    // The built-in German texts, to the sample agent: the sample customer's messages, the preferences link.
+    const de = await hub.ok('POST', url('de'), {});
+    expect(de.subject).toMatch(/^\[.+\] The engine stops at column 7$/);
+    expect(de.text).toContain('Hallo Ada Lovelace,');
+    expect(de.text).toContain('Sie haben 3 ungelesene Nachrichten in „The engine stops at column 7“');
+    expect(de.text).toContain('Charles Babbage — ');
+    expect(de.text).toContain('It grinds when I turn the crank.');
+    expect(de.text).toContain('https://app.example.com/app/#/preferences');
+    expect(de.html).toContain('<strong>The engine stops at column 7</strong>');
+    expect(de.html).not.toContain('{{');
+    // To the sample customer: the agents' messages and the unsubscribe link instead.
+    const customer = await hub.ok('POST', url('de'), { as: 'customer' });
+    expect(customer.text).toContain('Hallo Charles Babbage,');
+    expect(customer.text).toContain('Ada Lovelace — ');
+    expect(customer.text).toContain('Keine solchen E-Mails mehr: https://app.example.com/u/sample-token');
+    expect(customer.text).not.toContain('/app/#/preferences');
+
+    // Stored texts of a language without a file are what it renders.
+    const fr = { subject: 'Non lu : {{ conversation.subject }}', text: 'Bonjour {{ to.name }} ({{ total }})', html: '<p>Bonjour {{ to.name }}</p>' };
+    await hub.ok('PUT', '/v1/templates/escalation/fr', fr);
+    expect(await hub.ok('POST', url('fr'), {})).toEqual({ subject: 'Non lu : The engine stops at column 7', text: 'Bonjour Ada Lovelace (3)', html: '<p>Bonjour Ada Lovelace</p>' });
+
+    // Unsaved texts, rendered over the sample data (HTML escaped as in the sent email); nothing is stored.
+    const mine = {
+      subject: '{{ conversation.subject | upcase }}',
+      text: '{% for m in messages %}{{ forloop.index }}. {{ m.senderName }}: {{ m.lines | join: " / " }}\n{% endfor %}',
+      html: '<ul>{% for m in messages %}<li>{{ m.senderName }}: {{ m.lines.first }}</li>{% endfor %}</ul><a href="{{ unsubscribeUrl }}">stop</a> {{ "<b>" }}',
+    };
+    const own = await hub.ok('POST', url('en'), { template: mine, as: 'customer' });
+    expect(own).toEqual({
+      subject: 'THE ENGINE STOPS AT COLUMN 7',
+      text: '1. Ada Lovelace: Thank you, we are looking into it.\n2. Grace Hopper: The workshop can come on Tuesday. / Please leave the crank where it is until then.\n',
+      html: '<ul><li>Ada Lovelace: Thank you, we are looking into it.</li><li>Grace Hopper: The workshop can come on Tuesday.</li></ul><a href="https://app.example.com/u/sample-token">stop</a> &lt;b&gt;',
+    });
+    expect((await hub.ok('GET', '/v1/templates/escalation/en')).subject).not.toBe(mine.subject);
+
+    // A template that does not parse, or does not render, is 400 with the reason.
+    const unparsed = await hub.api('POST', url('en'), { template: { ...mine, html: '{% for m in messages %}' } });
+    expect(unparsed.status).toBe(400);
+    expect(unparsed.body.error.code).toBe('invalid');
+    expect(unparsed.body.error.message).toMatch(/^template error: html: .*for/);
+    const unrendered = await hub.api('POST', url('en'), { template: { ...mine, text: '{{ to.name | nosuchfilter }}' } });
+    expect(unrendered.status).toBe(400);
+    expect(unrendered.body.error.message).toMatch(/template error: text: .*nosuchfilter/);
+    const deep = await hub.api('POST', url('en'), { template: { ...mine, text: '{% for i in (1..100000) %}{% for j in (1..100000) %}x{% endfor %}{% endfor %}' } });
+    expect(deep.status).toBe(400);
+    expect(deep.body.error.message).toMatch(/^template error: text: /);
+
+    // Strict bodies, language codes, admin only.
+    expect((await hub.api('POST', url('en'), { as: 'bot' })).status).toBe(400);
+    expect((await hub.api('POST', url('en'), { template: mine, extra: 1 })).status).toBe(400);
+    expect((await hub.api('POST', url('en'), { template: { subject: 'only a subject' } })).status).toBe(400);
+    expect((await hub.api('POST', url('english!'), {})).status).toBe(400);
+    await hub.user('preview-admin');
+    await hub.user('preview-plain');
+    const admin = (await hub.ok('POST', '/v1/tokens', { sub: 'preview-admin', admin: true })).token as string;
+    const plain = (await hub.ok('POST', '/v1/tokens', { sub: 'preview-plain' })).token as string;
+    expect((await hub.api('POST', url('de'), {}, { authorization: `Bearer ${admin}` })).status).toBe(200);
+    expect((await hub.api('POST', url('de'), {}, { authorization: `Bearer ${plain}` })).status).toBe(403);
+  });
+
   it('uses an edited escalation template for the next escalation email', async () => {
     const builtin = await hub.ok('GET', '/v1/templates/escalation/en');
     expect(builtin.subject).toContain('{{');

@@ -196,17 +196,33 @@ export class LiquidComposer implements EmailComposer, EmailTemplateEditor {
     for (const [p, t] of parsed) this.overrides.set(`escalation/${l}.${p}`, t);
   }
 
-  private async escalation(e: EscalationEmail): Promise<ComposedEmail> {
+  renderEscalation(e: EscalationEmail, texts: EscalationTexts): RenderedEmail {
+    const { data } = this.escalationData(e);
+    const part = (p: Part): string => {
+      try {
+        return this.engine(p).parseAndRenderSync(texts[p], data) as string;
+      } catch (err) {
+        throw new Error(`${p}: ${reason(err)}`);
+      }
+    };
+    return { subject: escalationSubject(part('subject')), text: part('text'), html: part('html') };
+  }
+
+  /**
+   * What escalation templates see (EMAIL.md's escalation template data), for the email sent and for
+   * previews alike, and the language whose texts render it: an admin's texts for a language without
+   * a file (`fr`) are used too, else the file of the recipient's language, else English.
+   */
+  private escalationData(e: EscalationEmail): { data: object; pick: string } {
     const lang = (e.to.locale.split('-')[0] ?? 'en').toLowerCase();
     const locale: Locale = (LOCALES as readonly string[]).includes(lang) ? (lang as Locale) : 'en';
     const format = timeFormat(e.to.locale, e.to.timezone);
-    const conversation = { ...e.conversation, subject: oneLine(e.conversation.subject) };
     // Templates see user text only in safe forms: names and the subject on one line, and `body`
     // indented line by line (plain text); HTML escapes all of it on output and joins `lines`.
     const data = {
       site: this.site,
       to: { name: oneLine(e.to.name) },
-      conversation,
+      conversation: { ...e.conversation, subject: oneLine(e.conversation.subject) },
       /** Messages shown; `leftOut` earlier ones are only counted; `total` is both. */
       count: e.messages.length,
       leftOut: e.leftOut,
@@ -220,16 +236,19 @@ export class LiquidComposer implements EmailComposer, EmailTemplateEditor {
         return { senderName: oneLine(m.senderName), time: format.format(m.createdAt), body: indentBody(m.body), clipped, lines: bodyLines(m.body) };
       }),
     };
-    // An admin's texts for a language without a file (`fr`) are used too.
-    const pick = this.overrides.has(`escalation/${lang}.subject`) ? lang : locale;
-    const subject = oneLine(this.render('escalation', pick, 'subject', data).out.replace(/\s+/g, ' '));
+    return { data, pick: this.overrides.has(`escalation/${lang}.subject`) ? lang : locale };
+  }
+
+  private async escalation(e: EscalationEmail): Promise<ComposedEmail> {
+    const { data, pick } = this.escalationData(e);
+    const subject = escalationSubject(this.render('escalation', pick, 'subject', data).out);
     const text = this.render('escalation', pick, 'text', data);
     const html = this.render('escalation', pick, 'html', data);
 
     const messageId = emailMessageId(e.emailId, this.domain);
     const root = threadRootId(e.conversation.id, e.to.id, this.domain);
     const previous = e.previousMessageIds.slice(-20);
-    const listId = `${quoted(conversation.subject)} <c.${e.conversation.id}.${this.domain}>`;
+    const listId = `${quoted(e.conversation.subject)} <c.${e.conversation.id}.${this.domain}>`;
     const headers: Record<string, string | { prepared: true; value: string }> = {
       'Auto-Submitted': 'auto-generated',
       'X-Auto-Response-Suppress': 'All',
@@ -396,6 +415,11 @@ function withMarker(html: string): string {
   const line = `<p style="color:#888888">${REPLY_MARKER}</p>`;
   const body = /<body[^>]*>/i.exec(html);
   return body ? html.slice(0, body.index + body[0].length) + line + html.slice(body.index + body[0].length) : line + html;
+}
+
+/** A rendered subject on one line, its runs of whitespace made one space. */
+function escalationSubject(rendered: string): string {
+  return oneLine(rendered.replace(/\s+/g, ' '));
 }
 
 function escapeHtml(s: string): string {

@@ -155,6 +155,11 @@ export interface EmailTemplateEditor {
   builtinSystemTexts(kind: SystemKind): Record<string, SystemTexts>;
   /** The built-in escalation texts in `lang` (its file, else English). */
   builtinEscalationTexts(lang: string): EscalationTexts;
+  /**
+   * Renders the escalation email's subject, text and HTML parts from `texts` over `e`'s data (the data
+   * the sent email's templates see), with no fallback; throws Error with the reason when a part fails.
+   */
+  renderEscalation(e: EscalationEmail, texts: EscalationTexts): RenderedEmail;
   /** Use `texts` for escalation emails in `lang` instead of the built-in file (null: back to the file). They must have passed `check`. */
   setEscalationTexts(lang: string, texts: EscalationTexts | null): void;
 }

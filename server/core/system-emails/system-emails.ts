@@ -2,7 +2,9 @@ import { nanoid } from 'nanoid';
 import {
   ProtocolError,
   SystemTemplateSchema,
+  type EscalationRecipient,
   type EscalationTemplate,
+  type EscalationTemplatePreview,
   type RenderedPreview,
   type SystemEmailAnswer,
   type SystemEmailKind,
@@ -12,7 +14,7 @@ import {
 } from '../../../protocol/index.js';
 import type { ParticipantRecord } from '../model.js';
 import { outboxRow } from '../outbox/outbox-row.js';
-import type { Clock, EmailComposer, EmailTemplateEditor, EventBus, Logger, SystemEmail, SystemTexts, TemplateStore } from '../ports/index.js';
+import type { Clock, EmailComposer, EmailTemplateEditor, EscalationEmail, EventBus, Logger, SystemEmail, SystemTexts, TemplateStore } from '../ports/index.js';
 import { chooseLanguage } from '../notifications/language.js';
 
 /** Stored kind of a language's escalation texts. */
@@ -29,6 +31,50 @@ export const SAMPLE_VARIABLES: Record<string, string> = {
   newEmail: 'ada.new@example.com',
   confirmUrl: 'https://app.example.com/confirm/sample-token',
 };
+
+/** The sample escalation email's people: the recipient of each kind, and who wrote to them. */
+const SAMPLE_CUSTOMER = { id: 'sample-customer', name: 'Charles Babbage', email: 'charles@example.com' } as const;
+const SAMPLE_COLLEAGUE = 'Grace Hopper';
+const SAMPLE_SUBJECT = 'The engine stops at column 7';
+
+/**
+ * A sample escalation email to an agent (`user`) or a `customer` in `lang`: a conversation with a few
+ * messages from the other side written in the minutes before `now`, and example.com links.
+ */
+export function sampleEscalationEmail(as: EscalationRecipient, lang: string, now: number): EscalationEmail {
+  const customer = as === 'customer';
+  const to = customer ? SAMPLE_CUSTOMER : SAMPLE_PARTICIPANT;
+  const written: Array<[string, 'user' | 'customer', string]> = customer
+    ? [
+        [SAMPLE_PARTICIPANT.name, 'user', 'Thank you, we are looking into it.'],
+        [SAMPLE_COLLEAGUE, 'user', 'The workshop can come on Tuesday.\nPlease leave the crank where it is until then.'],
+      ]
+    : [
+        [SAMPLE_CUSTOMER.name, 'customer', 'The engine stopped at column 7 this morning.'],
+        [SAMPLE_CUSTOMER.name, 'customer', 'It grinds when I turn the crank.\nShould I keep turning?'],
+        [SAMPLE_COLLEAGUE, 'user', 'I have asked the workshop to look at it.'],
+      ];
+  return {
+    emailId: 'preview',
+    createdAt: now,
+    to: { ...to, kind: as, locale: lang, timezone: 'UTC' },
+    conversation: { id: 'sample', subject: SAMPLE_SUBJECT, url: customer ? 'https://app.example.com/c/sample-link' : 'https://app.example.com/app/#/c/sample' },
+    messages: written.map(([senderName, senderKind, body], i) => ({
+      id: `sample-${i + 1}`,
+      seq: i + 1,
+      senderName,
+      senderKind,
+      body,
+      format: 'text' as const,
+      createdAt: now - (written.length - i) * 2 * 60_000,
+    })),
+    leftOut: 0,
+    previousMessageIds: [],
+    unsubscribeUrl: customer ? 'https://app.example.com/u/sample-token' : null,
+    preferencesUrl: customer ? null : 'https://app.example.com/app/#/preferences',
+    replyTo: null,
+  };
+}
 
 /**
  * The language of a template a recipient reads: the locale, its shorter forms, PARLEY_DEFAULT_LOCALE
@@ -166,6 +212,24 @@ export class SystemEmails {
     await this.o.store.putTemplate(ESCALATION_PREFIX + l, { ...t }, this.o.clock.now());
     this.o.editor.setEscalationTexts(l, t);
     return t;
+  }
+
+  /**
+   * The escalation email in `lang` rendered by the composer over a sample conversation to a sample
+   * agent or customer: `body.template` (unsaved texts) or the stored, else built-in, texts of `lang`.
+   * A template that fails to parse or render is 400 `invalid` with the reason.
+   */
+  async previewEscalation(lang: string, body: EscalationTemplatePreview): Promise<RenderedPreview> {
+    const texts = body.template ?? (await this.escalationTemplate(lang));
+    for (const part of ['subject', 'text', 'html'] as const) {
+      const reason = this.o.editor.check(texts[part], part);
+      if (reason) throw new ProtocolError('invalid', `template error: ${part}: ${reason}`);
+    }
+    try {
+      return this.o.editor.renderEscalation(sampleEscalationEmail(body.as ?? 'user', lang, this.o.clock.now()), texts);
+    } catch (e) {
+      throw new ProtocolError('invalid', `template error: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500)}`);
+    }
   }
 
   /** The rendered sample, or the reason it failed. */
