@@ -88,6 +88,10 @@ const COMMIT_INTERVAL_MS = 1;
 const RETRIES = 5;
 /** How often the health probe runs (isReady()); a failed statement marks the store unhealthy at once. */
 const PROBE_INTERVAL_MS = 2_000;
+/** How long opening a connection may take before the write or read fails as `unavailable`. */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** How long one statement may take on a pooled connection (migrations run on a connection of their own, without it). */
+const STATEMENT_TIMEOUT_MS = 30_000;
 /** Key of the advisory lock held while migrating ('parley' in ASCII), so hubs starting together migrate once. */
 export const MIGRATION_LOCK_KEY = 0x7061726c6579;
 
@@ -159,9 +163,13 @@ export class PgEngine {
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize ?? 8,
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       idleTimeoutMillis: 30_000,
+      // A server that stops answering (a network partition, not a refused connection) fails a statement
+      // after this long instead of holding the commit, and every write queued behind it, forever.
+      query_timeout: STATEMENT_TIMEOUT_MS,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       types: TYPES,
     });
     // An idle connection's error (the server restarted) must not crash the process: the pool drops
@@ -181,7 +189,10 @@ export class PgEngine {
   static async open(opts: PgEngineOptions): Promise<PgEngine> {
     const engine = new PgEngine(opts);
     try {
-      const client = await engine.pool.connect();
+      // Migrations on a connection of their own: an index built on a large table may take minutes.
+      const client = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types: TYPES });
+      client.on('error', (error) => opts.logger.warn('PostgreSQL connection lost while migrating', { error: String(error) }));
+      await client.connect();
       try {
         await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
         try {
@@ -190,7 +201,7 @@ export class PgEngine {
           await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
         }
       } finally {
-        client.release();
+        await client.end();
       }
     } catch (error) {
       await engine.pool.end().catch((e: unknown) => opts.logger.warn('closing the pool after a failed start failed', { error: String(e) }));

@@ -22,7 +22,7 @@ export function migrationsDir(): string {
  * lock (engine.ts), so that hubs starting together migrate once; refuse a database migrated by a newer
  * Parley. drizzle keeps what it applied in `drizzle.__drizzle_migrations`.
  */
-export async function applyMigrations(client: pg.PoolClient): Promise<void> {
+export async function applyMigrations(client: pg.Client): Promise<void> {
   const folder = migrationsDir();
   const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ when: number; tag: string }> };
   const newestKnown = Math.max(...journal.entries.map((e) => e.when));
