@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rendezvous } from '../../server/core/scheduler/rendezvous.js';
+import type { TestClient } from '../support/client.js';
+import { TestCluster, clusterServices } from '../support/cluster.js';
+import type { TestHub } from '../support/hub.js';
+import { SmtpSink } from '../support/smtp-sink.js';
+import { until } from '../support/until.js';
+
+/**
+ * Several hubs when one dies (SPEC §9, DESIGN §8): three hubs under load, one killed with -9. Every
+ * acked message is stored; every escalation email that falls due is sent exactly once — those whose
+ * timers the dead hub kept included, taken over by the survivors once its key in Redis lapses.
+ */
+
+const services = await clusterServices();
+const RECIPIENTS = 12;
+const PER_CONVERSATION = 15;
+
+/** A hub's id, as it logged it at start (`engines`). */
+function hubIdOf(hub: TestHub): string {
+  const m = /"msg":"engines"[^\n]*"hub":"([^"]+)"/.exec(hub.output);
+  if (!m) throw new Error(`no hub id in the log:\n${hub.output}`);
+  return m[1]!;
+}
+
+if (services) {
+  describe('three hubs, one killed under load', () => {
+    let sink: SmtpSink;
+    let cluster: TestCluster;
+
+    beforeAll(async () => {
+      sink = await SmtpSink.start();
+      cluster = await TestCluster.start(3, services, {
+        env: {
+          PARLEY_SMTP_URL: sink.url,
+          PARLEY_ESCALATION_DELAY_MS: '3000',
+          PARLEY_NODE_TTL_MS: '3000',
+          PARLEY_OUTBOX_RETRY_BASE_MS: '200',
+          PARLEY_RATE_SEND_PER_S: '10000',
+          PARLEY_RATE_SEND_BURST: '10000',
+        },
+      });
+    }, 120_000);
+    afterAll(async () => {
+      await cluster?.stop();
+      await sink?.stop();
+    });
+
+    it('keeps every acked message and sends every due email exactly once, the dead hub’s timers taken over', async () => {
+      const [first] = cluster.hubs as [TestHub, TestHub, TestHub];
+      await first.user('sender', { name: 'Sender' });
+      const convs: Array<{ id: string; recipient: string }> = [];
+      for (let i = 0; i < RECIPIENTS; i++) {
+        const recipient = `rcpt-${i}`;
+        await first.user(recipient, { name: `Recipient ${i}` });
+        const conv = await first.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'sender', members: [recipient] });
+        convs.push({ id: conv.id, recipient });
+      }
+      for (const h of cluster.hubs) for (const c of convs) await until(async () => (await h.api('GET', `/v1/conversations/${c.id}`)).status === 200, 'every conversation on every hub');
+      await until(async () => (await cluster.liveHubs()).length === 3, 'three live hubs');
+
+      // The hub to kill: the one that keeps the most recipients' timers.
+      const ids = cluster.hubs.map(hubIdOf);
+      const owned = ids.map((id) => convs.filter((c) => rendezvous(`esc:${c.id}:${c.recipient}`, ids) === id).length);
+      const victim = owned.indexOf(Math.max(...owned));
+      expect(owned[victim]).toBeGreaterThan(0);
+
+      // The sender on every hub; every conversation gets messages through all three.
+      const clients: TestClient[] = [];
+      for (const h of cluster.hubs) clients.push(await h.connect('sender'));
+      const acked = new Map<string, { seq: number; messageId: string; conversationId: string }>();
+      for (const client of clients) {
+        client.ws.on('message', (data) => {
+          const f = JSON.parse(data.toString()) as { t: string; re?: string; seq?: number; messageId?: string; conversationId?: string };
+          if (f.t === 'ack' && f.re) acked.set(f.re, { seq: f.seq!, messageId: f.messageId!, conversationId: f.conversationId! });
+        });
+      }
+      for (let i = 0; i < PER_CONVERSATION; i++) {
+        convs.forEach((c, k) => {
+          const client = clients[(i + k) % clients.length]!;
+          client.send({ t: 'send', id: `${c.id}-${i}`, conversationId: c.id, clientMsgId: `m-${i}`, body: `message ${c.recipient} ${i}` });
+        });
+      }
+      // Kill the victim while sends are still being acked.
+      await until(() => acked.size >= (RECIPIENTS * PER_CONVERSATION) / 3, 'a third of the acks');
+      await cluster.hubs[victim]!.crash();
+      const survivors = cluster.hubs.filter((_, i) => i !== victim);
+      // Which hub a send went to, by its request id `<conversation>-<i>`.
+      const sentBy = (re: string): number => {
+        const dash = re.lastIndexOf('-');
+        return (Number(re.slice(dash + 1)) + convs.findIndex((c) => c.id === re.slice(0, dash))) % clients.length;
+      };
+      const survivorSends = convs.length * PER_CONVERSATION - convs.reduce((n, _, k) => n + [...Array(PER_CONVERSATION).keys()].filter((i) => (i + k) % clients.length === victim).length, 0);
+      await until(() => [...acked.keys()].filter((re) => sentBy(re) !== victim).length >= survivorSends, 'every survivor’s ack');
+
+      // Every acked message is stored, as acked.
+      const stored = new Map<string, Array<{ id: string; seq: number; body: string }>>();
+      for (const c of convs) {
+        const page = await survivors[0]!.ok<{ messages: Array<{ id: string; seq: number; body: string }> }>('GET', `/v1/conversations/${c.id}/messages?after=0&limit=100`);
+        expect(page.messages.map((m) => m.seq)).toEqual(page.messages.map((_, i) => i + 1));
+        stored.set(c.id, page.messages);
+      }
+      for (const a of acked.values()) expect(stored.get(a.conversationId)!.find((m) => m.seq === a.seq)?.id).toBe(a.messageId);
+
+      // Every stored message reaches its recipient in exactly one email, the victim's timers included.
+      const emailsOf = (recipient: string) => sink.to(`${recipient}@example.com`).map((m) => m.mail.text ?? '');
+      // `message rcpt-1 1` is a prefix of `message rcpt-1 10`: whole lines only.
+      const lineOf = (body: string) => new RegExp(`^\\s*${body}\\s*$`, 'm');
+      const covered = () =>
+        convs.every((c) => {
+          const texts = emailsOf(c.recipient);
+          return stored.get(c.id)!.every((m) => texts.some((t) => lineOf(m.body).test(t)));
+        });
+      await until(covered, 'every stored message emailed', 60_000);
+      const rows = await until(async () => {
+        const list = await survivors[0]!.ok<{ emails: Array<{ status: string }> }>('GET', '/v1/emails?limit=1000');
+        return list.emails.every((e) => e.status === 'sent') && list.emails;
+      }, 'every queued email sent');
+      expect(sink.received).toHaveLength(rows.length);
+      for (const c of convs) {
+        const texts = emailsOf(c.recipient);
+        for (const m of stored.get(c.id)!) {
+          expect(texts.filter((t) => lineOf(m.body).test(t)), `${m.body} in one email`).toHaveLength(1);
+        }
+      }
+    }, 120_000);
+  });
+}
