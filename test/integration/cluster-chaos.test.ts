@@ -4,7 +4,9 @@ import type { TestClient } from '../support/client.js';
 import { TestCluster, clusterServices } from '../support/cluster.js';
 import type { TestHub } from '../support/hub.js';
 import { SmtpSink } from '../support/smtp-sink.js';
+import { TcpRelay } from '../support/services.js';
 import { until } from '../support/until.js';
+import { expectType } from '../support/ws.js';
 
 /**
  * Several hubs when one dies (SPEC §9, DESIGN §8): three hubs under load, one killed with -9. Every
@@ -124,5 +126,56 @@ if (services) {
         }
       }
     }, 120_000);
+  });
+
+  describe('one hub cut off from Redis', () => {
+    let cluster: TestCluster;
+    let relay: TcpRelay;
+
+    beforeAll(async () => {
+      const u = new URL(services.redis);
+      relay = new TcpRelay({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) });
+      await relay.start();
+      cluster = await TestCluster.start(1, services);
+      // The second hub reaches Redis through the relay the test cuts.
+      await cluster.add({ PARLEY_REDIS_URL: `redis://127.0.0.1:${relay.port}` });
+    }, 120_000);
+    afterAll(async () => {
+      await cluster?.stop();
+      await relay?.cut();
+    });
+
+    it('is not ready while cut off, still stores and acks sends, and is ready and carrying frames again by itself', async () => {
+      const [direct, relayed] = cluster.hubs as [TestHub, TestHub];
+      await direct.user('cut-ann');
+      await direct.user('cut-ben');
+      const conv = await direct.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'cut-ann', members: ['cut-ben'] });
+      await until(async () => (await relayed.api('GET', `/v1/conversations/${conv.id}`)).status === 200, 'the conversation on the relayed hub');
+      const ann = await direct.connect('cut-ann');
+      const ben = await relayed.connect('cut-ben');
+      expect((await fetch(relayed.url + '/readyz')).status).toBe(200);
+
+      await relay.cut();
+      const down = await until(async () => {
+        const r = await fetch(relayed.url + '/readyz');
+        return r.status === 503 && ((await r.json()) as { error: { code: string } });
+      }, '/readyz 503 on the hub cut off');
+      expect(down.error.code).toBe('unavailable');
+      expect((await fetch(direct.url + '/readyz')).status).toBe(200);
+      // PostgreSQL is still there: a send on the cut-off hub is stored and acked.
+      const ack = expectType(await ben.request({ t: 'send', conversationId: conv.id, clientMsgId: 'while-cut', body: 'written while cut off' }, 'ack'), 'ack');
+      expect(ack.seq).toBe(1);
+
+      await relay.start();
+      await until(async () => (await fetch(relayed.url + '/readyz')).status === 200, '/readyz 200 again');
+      // Frames cross again: the relayed hub subscribed its topics anew.
+      await until(async () => {
+        const r = expectType(await ann.request({ t: 'send', conversationId: conv.id, clientMsgId: `after-${Date.now()}`, body: 'after the cut' }, 'ack'), 'ack');
+        const got = await ben.next((f) => f.t === 'message' && f.message.seq === r.seq, 1000).catch(() => null);
+        return got !== null;
+      }, 'a message from the other hub delivered after the cut');
+      const history = await direct.ok<{ messages: Array<{ body: string }> }>('GET', `/v1/conversations/${conv.id}/messages`);
+      expect(history.messages[0]?.body).toBe('written while cut off');
+    }, 60_000);
   });
 }
