@@ -451,7 +451,7 @@ function ratioByRep(a: Fixed[], b: Fixed[], f: (x: Fixed) => number): { median: 
 const cost = (x: Fixed) => x.cpuUsPerDelivery;
 
 /** Prints a curve's table and where Parley's curve bends, and why, from the measured numbers alone. */
-function curve(title: string, what: string, points: CurvePointSpec[], scalesWith: string): void {
+function curve(title: string, what: string, points: CurvePointSpec[], scalesWith: string, fallWhy: string): void {
   say(`### ${title}`);
   say();
   say(`| ${what} | messages/s | target | deliveries/s | delivered | p99 ms | server CPU µs / delivery | vs uws-raw (same run) | server CPU | generator CPU | server RSS MB |`);
@@ -461,7 +461,7 @@ function curve(title: string, what: string, points: CurvePointSpec[], scalesWith
       const x = runsOf(t, p.key);
       const vsRaw = ratioByRep(x, runsOf('uws-raw', p.key), cost).median;
       say(
-        `| ${p.label} | ${f0(p.rate)} | ${t} | ${f0(median(x.map((v) => v.deliveriesPerS)))} | ${f1(median(x.map((v) => (100 * v.delivered) / v.expected)))} % | ${f2(median(x.map((v) => v.p99)))} | ${f1(median(x.map(cost)))} | ${t === 'uws-raw' ? '1.00×' : `${f2(vsRaw)}×`} | ${f0(100 * median(x.map((v) => v.serverCpu)))} % | ${f0(100 * median(x.map((v) => v.generatorCpu)))} % | ${f0(median(x.map((v) => v.rssMb)))} |`,
+        `| ${p.label} | ${f0(p.rate)} | ${t} | ${f0(median(x.map((v) => v.deliveriesPerS)))} | ${f1(median(x.map((v) => (100 * v.delivered) / v.expected)))} % | ${f2(median(x.map((v) => v.p99)))} | ${f1(median(x.map(cost)))} | ${t === 'uws-raw' ? '1.00×' : Number.isFinite(vsRaw) ? `${f2(vsRaw)}×` : '—'} | ${f0(100 * median(x.map((v) => v.serverCpu)))} % | ${f0(100 * median(x.map((v) => v.generatorCpu)))} % | ${f0(median(x.map((v) => v.rssMb)))} |`,
       );
     }
   }
@@ -490,7 +490,7 @@ function curve(title: string, what: string, points: CurvePointSpec[], scalesWith
   const parts: string[] = [];
   if (top.rise <= 0) {
     parts.push(
-      `No bend: Parley's cost per delivery falls or holds at every step; the least fall is between ${a.label} and ${b.label} (${f1(P[top.k]!)} → ${f1(P[top.k + 1]!)} µs, ${pct(top.rise)}).`,
+      `No bend: Parley's cost per delivery falls or holds at every step; the least fall is between ${a.label} and ${b.label} (${f1(P[top.k]!)} → ${f1(P[top.k + 1]!)} µs, ${pct(top.rise)}). Why: ${fallWhy}; raw uWS over the same step ${pct(raw.rise)}, bare Socket.IO ${pct(io.rise)}.`,
     );
   } else {
     parts.push(
@@ -500,11 +500,13 @@ function curve(title: string, what: string, points: CurvePointSpec[], scalesWith
       parts.push(`Why: at ${b.label} Parley's server is at its limit (${f0(100 * busy)} % of a core, ${f1(100 * deliveredB)} % delivered), so it queues and its per-delivery cost includes the backlog.`);
     } else if (genBusy >= 0.9) {
       parts.push(`Why, in part: at ${b.label} the load generator runs at ${f0(100 * genBusy)} % of a core, so latencies and batching there are the generator's as much as the server's.`);
-    } else if (Number.isFinite(raw.d) && raw.d >= 0.7 * dP) {
+    } else if (!Number.isFinite(raw.d)) {
+      parts.push('Why: raw uWS did not run here (`--only`), so the rise cannot be split between the socket work every server pays and Parley\'s own.');
+    } else if (raw.d >= 0.7 * dP) {
       parts.push(`Why: raw uWS rises by ${f1(raw.d)} of Parley's ${f1(dP)} µs over the same step, so the rise is the socket and kernel work every server pays (${scalesWith}), not Parley's own.`);
     } else {
       parts.push(
-        `Why: raw uWS rises by only ${f1(raw.d)} of Parley's ${f1(dP)} µs over the same step, so ${f1(dP - (Number.isFinite(raw.d) ? Math.max(0, raw.d) : 0))} µs per delivery is Parley's own work growing with ${scalesWith}.`,
+        `Why: raw uWS rises by only ${f1(raw.d)} of Parley's ${f1(dP)} µs over the same step, so ${f1(dP - Math.max(0, raw.d))} µs per delivery is Parley's own work growing with ${scalesWith}.`,
       );
     }
   }
@@ -540,17 +542,30 @@ if (!CURVES) {
     'room',
     roomPoints,
     'the number of recipients of each message',
+    "the work done once per message (the send's frame, its insert and commit, its ack) is shared by more deliveries",
   );
   say(
     "Parley's rooms of 4 are direct conversations of 1 customer and 3 agents; its rooms of 50 and 500 are internal item conversations followed by their users (a direct one holds at most 51), every user with access `mine`. The peers' rooms are rooms of the same size.",
   );
   say();
-  curve(`Connected clients at ${S.rate.toLocaleString('en')} messages/s, rooms of 4`, 'clients', clientPoints, 'the number of sessions');
+  curve(
+    `Connected clients at ${S.rate.toLocaleString('en')} messages/s, rooms of 4`,
+    'clients',
+    clientPoints,
+    'the number of sessions',
+    'the same messages reach the same number of recipients; only the number of idle sessions beside them grew',
+  );
   if (manyNote) {
     say(`The many-clients point ran with ${manyNote}.`);
     say();
   }
-  curve(`Body size at ${S.rate.toLocaleString('en')} messages/s, ${S.clients.toLocaleString('en')} clients, rooms of 4`, 'body', bodyPoints, 'the bytes of each frame');
+  curve(
+    `Body size at ${S.rate.toLocaleString('en')} messages/s, ${S.clients.toLocaleString('en')} clients, rooms of 4`,
+    'body',
+    bodyPoints,
+    'the bytes of each frame',
+    'the per-frame and per-message work outweighs the per-byte work at these sizes',
+  );
   if (curveFailures.length) {
     say(`Points that failed (shown as —): ${curveFailures.join('; ')}.`);
     say();
