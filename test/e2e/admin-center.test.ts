@@ -139,36 +139,47 @@ describe('messaging center: templates, broadcasts, outbox and inbox', () => {
     expect((await hub.api('PUT', '/v1/system-emails/templates/password_reset', { ...t, enabled: false })).status).toBe(409);
   });
 
-  it('edits the escalation email per language beside a sample render, or the texts as written when this page cannot render them', async () => {
+  it('edits the escalation email per language beside the preview the hub renders as one types, with the reason when a template breaks', async () => {
     await visit('/admin/templates');
     await page.locator('.tpl-kinds [data-kind="escalation"]').click();
     const editor = page.getByTestId('escalation-template');
     await editor.getByLabel('Subject').waitFor();
     await expect.poll(() => editor.getByLabel('Subject').inputValue()).toContain('{{ conversation.subject }}');
-    // The built-in English texts, rendered over the sample conversation.
+    // The built-in English texts, rendered by the hub over its sample conversation to a sample agent.
     const subject = page.getByTestId('preview-subject');
-    await expect.poll(() => subject.textContent()).toBe('[Parley] #1001 Printer smokes when printing in colour');
-    expect(await page.getByTestId('preview-text').textContent()).toContain('Carol Diaz');
-    expect(await page.getByTestId('preview-note').textContent()).toContain('Rendered in this page with sample data');
+    const text = page.getByTestId('preview-text');
+    await expect.poll(() => subject.textContent()).toMatch(/^\[.+\] The engine stops at column 7$/);
+    expect(await text.textContent()).toContain('Charles Babbage');
+    expect(await text.textContent()).toContain('https://app.example.com/app/#/preferences');
+    expect(await page.getByTestId('preview-note').textContent()).toContain('Rendered by the hub');
 
+    // The preview follows the texts as they are typed, unsaved.
     await editor.locator('[data-lang="de"]').click();
     await expect.poll(() => editor.getByLabel('Text part').inputValue()).toContain('{{');
     await editor.getByLabel('Subject').fill('[{{ site }}] Ungelesen: {{ conversation.subject | upcase }}');
-    await expect.poll(() => subject.textContent()).toBe('[Parley] Ungelesen: #1001 PRINTER SMOKES WHEN PRINTING IN COLOUR');
-    // A customer's email says how to stop them; an agent's points to the preferences.
+    await expect.poll(() => subject.textContent()).toMatch(/^\[.+\] Ungelesen: THE ENGINE STOPS AT COLUMN 7$/);
+    await editor.getByLabel('Text part').fill('Hallo {{ to.name }}!\n{% for m in messages %}{{ forloop.index }}. {{ m.senderName }}\n{% endfor %}Stop: {{ unsubscribeUrl }}');
+    await expect.poll(() => text.textContent()).toBe('Hallo Ada Lovelace!\n1. Charles Babbage\n2. Charles Babbage\n3. Grace Hopper\nStop: ');
+    // A customer's email: the agents wrote, and it says how to stop them.
     await page.getByLabel('Sample recipient').selectOption('customer');
-    await expect.poll(() => page.getByTestId('preview-text').textContent()).toContain('/u/sample');
+    await expect.poll(() => text.textContent()).toBe('Hallo Charles Babbage!\n1. Ada Lovelace\n2. Grace Hopper\nStop: https://app.example.com/u/sample-token');
+    // The HTML part as the hub rendered it, shown without scripts, styles or images.
     await page.getByRole('button', { name: 'HTML', exact: true }).click();
-    await expect.poll(() => page.getByTestId('preview-html').textContent()).toContain('Carol Diaz');
+    await expect.poll(() => page.getByTestId('preview-html').textContent()).toContain('Ada Lovelace');
+    expect(await page.getByTestId('preview-html').textContent()).toContain('Keine solchen E-Mails mehr');
     expect(await page.getByTestId('preview-html').locator('script, style, img').count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'admin-escalation-template-1280.png') });
     await noSeriousAxe('admin escalation template');
 
-    // Liquid this page does not know: shown as written, and said so.
-    await editor.getByLabel('Subject').fill("{% cycle 'a', 'b' %} {{ conversation.subject }}");
-    await expect.poll(() => page.getByTestId('preview-note').textContent()).toContain('Shown as written');
-    expect(await subject.textContent()).toBe("{% cycle 'a', 'b' %} {{ conversation.subject }}");
+    // A broken template: the hub's reason, and the last good preview stays.
+    await editor.getByLabel('Subject').fill('{{ conversation.subject | nosuchfilter }}');
+    await expect.poll(() => page.getByTestId('preview-error').textContent()).toMatch(/template error: subject: .*nosuchfilter/);
+    expect(await subject.textContent()).toMatch(/Ungelesen: THE ENGINE STOPS AT COLUMN 7$/);
+    await editor.getByLabel('Subject').fill('{{ conversation.subject | downcase }}');
+    await expect.poll(() => page.getByTestId('preview-error').count()).toBe(0);
+    expect(await subject.textContent()).toBe('the engine stops at column 7');
 
+    await editor.getByLabel('Text part').fill((await hub.ok<{ text: string }>('GET', '/v1/templates/escalation/de')).text);
     await editor.getByLabel('Subject').fill('[{{ site }}] Ungelesen: {{ conversation.subject }}');
     await editor.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByTestId('template-status').textContent()).toBe('Saved');

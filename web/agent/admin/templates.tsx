@@ -1,13 +1,12 @@
 import { Fragment, type ComponentChildren } from 'preact';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EscalationTemplate, RenderedPreview, SystemEmailKind, SystemMessage, SystemTemplate } from '../../../protocol/index.js';
 import { AdminError, type AdminApi } from './api.js';
-import { htmlFragment, renderSample, sampleData } from './escalation-preview.js';
 
 /**
  * The messaging center's templates (NOTIFICATIONS §8): the system emails (welcome, invitation,
  * password reset, email change) with their switch, texts per language and a live preview rendered by
- * the hub, and the escalation email's texts per language.
+ * the hub, and the escalation email's texts per language, with a live preview the hub renders too.
  */
 
 const SYSTEM_KINDS: Array<[SystemEmailKind, string, string, string[]]> = [
@@ -412,7 +411,7 @@ function EscalationEditor({ api }: { api: AdminApi }) {
               </span>
             </div>
           </form>
-          <EscalationPreview tpl={tpl} lang={lang} />
+          <EscalationPreview api={api} tpl={tpl} lang={lang} />
         </div>
       )}
     </div>
@@ -420,43 +419,33 @@ function EscalationEditor({ api }: { api: AdminApi }) {
 }
 
 /**
- * The escalation email rendered here over sample data (the hub has no preview for it), or, when its
- * texts use Liquid this page does not render, the texts as written; the note says which.
+ * The escalation email as the hub renders it (its composer, the texts on screen, unsaved or not) over a
+ * sample conversation to a sample agent or customer, debounced as the system emails' preview is. A
+ * template that fails says why, and the last good render stays.
  */
-function EscalationPreview({ tpl, lang }: { tpl: EscalationTemplate; lang: string }) {
+function EscalationPreview({ api, tpl, lang }: { api: AdminApi; tpl: EscalationTemplate; lang: string }) {
   const [recipient, setRecipient] = useState<'user' | 'customer'>('user');
   const [part, setPart] = useState<'text' | 'html'>('text');
-  const rendered = useMemo(() => {
-    const data = sampleData({ recipient, lang });
-    try {
-      return {
-        subject: renderSample(tpl.subject, data).replace(/\s+/g, ' ').trim(),
-        text: renderSample(tpl.text, data),
-        html: renderSample(tpl.html, data, true),
-        problem: null,
-      };
-    } catch (e) {
-      return { subject: tpl.subject, text: tpl.text, html: null, problem: e instanceof Error ? e.message : String(e) };
-    }
-  }, [tpl, lang, recipient]);
+  const preview = useDebounced<RenderedPreview>(JSON.stringify([lang, recipient, tpl]), () =>
+    api.post<RenderedPreview>(`/v1/templates/escalation/${encodeURIComponent(lang)}/preview`, { template: tpl, as: recipient }),
+  );
+  const html = preview.value?.html;
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    el.replaceChildren(rendered.html === null ? document.createTextNode('') : htmlFragment(rendered.html));
-  }, [rendered.html, part]);
+    box.current?.replaceChildren(html === undefined ? document.createTextNode('') : htmlFragment(html));
+  }, [html, part]);
   const note =
-    rendered.problem === null
-      ? 'Rendered in this page with sample data (Carol Diaz wrote twice in a sample conversation); the hub renders the real email with the same texts when it sends one.'
-      : `Shown as written, tags unrendered: this page cannot render ${rendered.problem} (the hub can). Saving checks the Liquid syntax.`;
+    recipient === 'customer'
+      ? 'Rendered by the hub with a sample conversation: Ada Lovelace and Grace Hopper wrote to a sample customer, Charles Babbage; the links are samples.'
+      : 'Rendered by the hub with a sample conversation: Charles Babbage (a customer) and Grace Hopper wrote to a sample agent, Ada Lovelace; the links are samples.';
   return (
     <Preview
-      subject={rendered.subject}
-      text={rendered.text}
-      error=""
-      busy={false}
+      subject={preview.value?.subject}
+      text={preview.value?.text}
+      error={preview.error}
+      busy={preview.busy}
       note={note}
-      bodyNode={part === 'html' && rendered.html !== null ? <div class="tpl-html" ref={box} data-testid="preview-html" /> : undefined}
+      bodyNode={part === 'html' ? <div class="tpl-html" ref={box} data-testid="preview-html" /> : undefined}
     >
       <div class="tpl-sample">
         <label>
@@ -466,17 +455,54 @@ function EscalationPreview({ tpl, lang }: { tpl: EscalationTemplate; lang: strin
             <option value="customer">a customer</option>
           </select>
         </label>
-        {rendered.html !== null && (
-          <div class="tpl-tabs" role="group" aria-label="Part">
-            <button type="button" aria-pressed={part === 'text'} class={part === 'text' ? 'active' : ''} onClick={() => setPart('text')}>
-              Text
-            </button>
-            <button type="button" aria-pressed={part === 'html'} class={part === 'html' ? 'active' : ''} onClick={() => setPart('html')}>
-              HTML
-            </button>
-          </div>
-        )}
+        <div class="tpl-tabs" role="group" aria-label="Part">
+          <button type="button" aria-pressed={part === 'text'} class={part === 'text' ? 'active' : ''} onClick={() => setPart('text')}>
+            Text
+          </button>
+          <button type="button" aria-pressed={part === 'html'} class={part === 'html' ? 'active' : ''} onClick={() => setPart('html')}>
+            HTML
+          </button>
+        </div>
       </div>
     </Preview>
   );
+}
+
+const KEEP = new Set(['P', 'DIV', 'SPAN', 'STRONG', 'B', 'EM', 'I', 'U', 'A', 'BR', 'HR', 'UL', 'OL', 'LI', 'H1', 'H2', 'H3', 'H4', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TD', 'TH', 'BLOCKQUOTE', 'PRE', 'CODE', 'SMALL']);
+const DROP = new Set(['SCRIPT', 'STYLE', 'TITLE', 'HEAD', 'IFRAME', 'OBJECT', 'EMBED', 'FORM', 'TEMPLATE']);
+
+/**
+ * A rendered HTML part as this page can show it: parsed inertly, only plain formatting elements kept
+ * (no scripts, forms, images or frames), links opening elsewhere, and inline styles applied through
+ * the CSS object model (the page's security policy refuses style attributes in markup, and a frame's
+ * srcdoc document would inherit that policy).
+ */
+function htmlFragment(html: string): DocumentFragment {
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  const out = document.createDocumentFragment();
+  const copy = (from: Node, to: Node) => {
+    for (const child of Array.from(from.childNodes)) {
+      if (child.nodeType === Node.TEXT_NODE) to.appendChild(document.createTextNode(child.textContent ?? ''));
+      if (child.nodeType !== Node.ELEMENT_NODE) continue;
+      const el = child as Element;
+      if (DROP.has(el.tagName)) continue;
+      if (!KEEP.has(el.tagName)) {
+        copy(el, to);
+        continue;
+      }
+      const made = document.createElement(el.tagName.toLowerCase());
+      const style = el.getAttribute('style');
+      if (style) made.style.cssText = style;
+      if (el.tagName === 'A') {
+        const href = el.getAttribute('href') ?? '';
+        if (/^(https?:|mailto:)/i.test(href)) (made as HTMLAnchorElement).href = href;
+        (made as HTMLAnchorElement).target = '_blank';
+        (made as HTMLAnchorElement).rel = 'noopener noreferrer';
+      }
+      copy(el, made);
+      to.appendChild(made);
+    }
+  };
+  copy(doc.body, out);
+  return out;
 }
