@@ -259,7 +259,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     postToItem: (itemId, visibility, botId, body, clientMsgId) => api.postToItem(itemId, visibility, botId, body, clientMsgId),
   });
   await notifier.start();
-  const appointments = new Appointments({ store, notifier, definitions, clock, logger, recoveryMs: config.escalationRecoveryMs });
+  const appointments = new Appointments({ store, notifier, definitions, clock, logger, recoveryMs: config.escalationRecoveryMs, ownership, ...(timerRescanMs !== undefined ? { rescanMs: timerRescanMs } : {}) });
   await appointments.start();
   directoryApi.notificationPreferences = { validate: (p, ids) => definitions.validatePreferences(p, ids), view: (stored) => definitions.preferencesOf(stored) };
   events.subscribe('OutboxQueued', () => outbox.kick());
