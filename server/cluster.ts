@@ -167,6 +167,9 @@ class ClusterSync {
     // Entries of a hub that died lapse without anybody telling: look again at a third of their life.
     this.presenceTimer = setInterval(() => this.recheckPresence(), Math.max(1000, Math.floor(o.presenceTtlMs / 3)));
     this.presenceTimer.unref();
+    // Sessions other hubs had open before this one started (read while Redis was being joined).
+    const now = o.clock.now();
+    for (const id of o.hub.directory.participants.keys()) if (redis.presence.online(id, now)) this.presenceChanged(id);
   }
 
   stop(): void {

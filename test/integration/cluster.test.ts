@@ -94,6 +94,17 @@ if (services) {
       expectNoViolations(watcher, other);
     });
 
+    it('a hub started later knows who is online on the others', async () => {
+      const ben = await b.connect('ben');
+      await until(async () => expectType(await ben.request({ t: 'who', participantIds: ['ben'] }, 'who'), 'who').presence[0]?.state === 'active', 'ben active on his own hub');
+      const late = await cluster.add();
+      await until(async () => (await late.api('GET', '/v1/participants/ben')).status === 200, 'ben known to the new hub');
+      const ann = await late.connect('ann');
+      const who = expectType(await ann.request({ t: 'who', participantIds: ['ben'] }, 'who'), 'who');
+      expect(who.presence[0]).toMatchObject({ participantId: 'ben', state: 'active' });
+      ben.close();
+    });
+
     it('presence frames reach members of a shared conversation once, whichever hub they are on', async () => {
       const conv = await c.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'cal', members: ['ben'] });
       await knownEverywhere(cluster.hubs, `/v1/conversations/${conv.id}`);
