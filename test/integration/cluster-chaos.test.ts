@@ -67,6 +67,17 @@ if (services) {
       const victim = owned.indexOf(Math.max(...owned));
       expect(owned[victim]).toBeGreaterThan(0);
 
+      // A participant whose only session is on the victim, watched from another hub.
+      await first.user('lone');
+      await first.user('watcher');
+      const watcherHub = cluster.hubs[(victim + 1) % cluster.hubs.length]!;
+      await cluster.hubs[victim]!.connect('lone');
+      const watcher = await watcherHub.connect('watcher');
+      await until(async () => {
+        const who = await watcher.request({ t: 'who', participantIds: ['lone'], watch: true }, 'who');
+        return who.t === 'who' && who.presence[0]?.state === 'active';
+      }, 'lone active as another hub sees it');
+
       // The sender on every hub; every conversation gets messages through all three.
       const clients: TestClient[] = [];
       for (const h of cluster.hubs) clients.push(await h.connect('sender'));
@@ -87,6 +98,8 @@ if (services) {
       await until(() => acked.size >= (RECIPIENTS * PER_CONVERSATION) / 3, 'a third of the acks');
       await cluster.hubs[victim]!.crash();
       const survivors = cluster.hubs.filter((_, i) => i !== victim);
+      // Nobody tells that lone left: the other hubs see the victim's entries lapse.
+      await watcher.next((f) => f.t === 'presence' && f.participantId === 'lone' && f.state === 'offline', 30_000);
       // Which hub a send went to, by its request id `<conversation>-<i>`.
       const sentBy = (re: string): number => {
         const dash = re.lastIndexOf('-');
