@@ -300,6 +300,11 @@ async function curvePoint(target: Target, key: string, clients: number, group: n
     ])) as { clients: number; connectMs: number };
     clearTimeout(timer);
     console.error(`  ${target} ${key}: ${ready.clients} clients ready in ${(ready.connectMs / 1000).toFixed(1)} s`);
+    if (group > GROUP) {
+      // Every sender's first post before the measured run (Parley: its item rooms' membership changes).
+      gen.send({ cmd: 'warm' });
+      await gen.next();
+    }
     addPoint(target, key, await fixedRun(gen, pid, rate));
   } finally {
     clearTimeout(timer);

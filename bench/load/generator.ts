@@ -7,8 +7,10 @@
  *
  *   {cmd:'run', rate, durationMs, drainMs, bodyBytes?}
  *     → {sent, expected, delivered, acked, p50, p99, max, cpuMs, wallMs}
+ *   {cmd:'warm'} → {sent, delivered}: each room's senders post once (not counted in any run)
  *   {cmd:'exit'}
  *
+ * Messages come from a random one of each room's first 4 members (every member of a room of 4).
  * `bodyBytes` pads each message's body (the JSON {p, s, i} it carries, plus an `x` field) to that many
  * bytes; 0 leaves it unpadded (about 45 bytes). No target's ack is awaited before the next send: the
  * schedule is fixed. socketio-durable's acks (Socket.IO callbacks) are counted in `acked`; Parley's
@@ -44,6 +46,11 @@ const HOST = '127.0.0.1';
 const GROUP = config.group ?? 4;
 /** Parley's rooms of 50 and more are item conversations of users (a direct one has at most 51 members). */
 const ITEM_ROOMS = config.target === 'parley' && GROUP >= 50;
+/**
+ * Who posts: the first 4 members of each room. A user's first post makes it a member of an item
+ * conversation, which Parley tells every viewer; `warm` gets those first posts done before a run.
+ */
+const SENDERS = Math.min(GROUP, 4);
 const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -260,7 +267,7 @@ async function run(rate: number, durationMs: number, drainMs: number) {
     const due = Math.floor(((performance.now() - t0) / 1000) * rate);
     while (sent < due) {
       const conv = Math.floor(Math.random() * conversations);
-      const member = conv * GROUP + Math.floor(Math.random() * GROUP);
+      const member = conv * GROUP + Math.floor(Math.random() * SENDERS);
       clients[member]!.send(conv, msgNo++);
       sent++;
     }
@@ -287,10 +294,30 @@ async function run(rate: number, durationMs: number, drainMs: number) {
   };
 }
 
+/** Each room's senders post once, 30 messages every 10 ms, then up to 10 s for the deliveries. */
+async function warm() {
+  phase++;
+  delivered = 0;
+  let sent = 0;
+  for (let conv = 0; conv < conversations; conv++) {
+    for (let k = 0; k < SENDERS; k++) {
+      clients[conv * GROUP + k]!.send(conv, sent++);
+      if (sent % 30 === 0) await sleep(10);
+    }
+  }
+  const end = performance.now() + 10_000;
+  while (delivered < sent * (GROUP - 1) && performance.now() < end) await sleep(20);
+  return { sent, delivered };
+}
+
 const rl = createInterface({ input: process.stdin });
 for await (const line of rl) {
-  const cmd = JSON.parse(line) as { cmd: 'run'; rate: number; durationMs: number; drainMs: number; bodyBytes?: number } | { cmd: 'exit' };
+  const cmd = JSON.parse(line) as { cmd: 'run'; rate: number; durationMs: number; drainMs: number; bodyBytes?: number } | { cmd: 'warm' } | { cmd: 'exit' };
   if (cmd.cmd === 'exit') break;
+  if (cmd.cmd === 'warm') {
+    out(await warm());
+    continue;
+  }
   bodyBytes = cmd.bodyBytes ?? 0;
   out(await run(cmd.rate, cmd.durationMs, cmd.drainMs));
 }
