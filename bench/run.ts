@@ -195,6 +195,8 @@ async function stopGenerator(g: Gen): Promise<void> {
 
 /** One run at a fixed rate, as measured from both sides. */
 interface Fixed {
+  /** The repetition it ran in: ratios pair runs of the same repetition. */
+  rep: number;
   rate: number;
   sent: number;
   /** Sends acked (socketio-durable's callbacks; 0 where the generator does not count them). */
@@ -230,12 +232,14 @@ interface TargetResults {
 const results = Object.fromEntries(TARGETS.map((t) => [t, { fixed: [], sat: [], idle: [], points: {} }])) as unknown as Record<Target, TargetResults>;
 const addPoint = (t: Target, key: string, f: Fixed) => (results[t].points[key] ??= []).push(f);
 
+let currentRep = 0;
 async function fixedRun(gen: Gen, pid: number, rate: number, bodyBytes = 0): Promise<Fixed> {
   const c0 = cpuMs(pid);
   gen.send({ cmd: 'run', rate, durationMs: S.durationMs, drainMs: S.drainMs, bodyBytes });
   const r = (await gen.next()) as RunReply;
   const c1 = cpuMs(pid);
   return {
+    rep: currentRep,
     rate,
     sent: r.sent,
     acked: r.acked,
@@ -360,6 +364,7 @@ const curveSessions: Array<{ key: string; clients: number; group: number; rate: 
 const curveFailures: string[] = [];
 const t0 = Date.now();
 for (let rep = 0; rep < S.reps; rep++) {
+  currentRep = rep;
   for (const t of RUN) {
     console.error(`rep ${rep + 1}/${S.reps}: ${t} (fixed rate${CURVES && CURVE_TARGETS.includes(t) ? ', bodies' : ''}, saturation)`);
     await loadScenarios(t);
@@ -450,7 +455,10 @@ const runsOf = (t: Target, key: string): Fixed[] => (key === 'fixed' ? results[t
 /** The median over repetitions of a ratio taken within each repetition. */
 function ratioByRep(a: Fixed[], b: Fixed[], f: (x: Fixed) => number): { median: number; runs: number[] } {
   const runs: number[] = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) runs.push(f(a[i]!) / f(b[i]!));
+  for (const x of a) {
+    const y = b.find((v) => v.rep === x.rep);
+    if (y) runs.push(f(x) / f(y));
+  }
   return { median: median(runs), runs };
 }
 const cost = (x: Fixed) => x.cpuUsPerDelivery;
@@ -466,7 +474,7 @@ function curve(title: string, what: string, points: CurvePointSpec[], scalesWith
       const x = runsOf(t, p.key);
       const vsRaw = ratioByRep(x, runsOf('uws-raw', p.key), cost).median;
       say(
-        `| ${p.label} | ${f0(p.rate)} | ${t} | ${f0(median(x.map((v) => v.deliveriesPerS)))} | ${f1(median(x.map((v) => (100 * v.delivered) / v.expected)))} % | ${f2(median(x.map((v) => v.p99)))} | ${f1(median(x.map(cost)))} | ${t === 'uws-raw' ? '1.00×' : Number.isFinite(vsRaw) ? `${f2(vsRaw)}×` : '—'} | ${f0(100 * median(x.map((v) => v.serverCpu)))} % | ${f0(100 * median(x.map((v) => v.generatorCpu)))} % | ${f0(median(x.map((v) => v.rssMb)))} |`,
+        `| ${p.label} | ${f0(p.rate)} | ${t} | ${f0(median(x.map((v) => v.deliveriesPerS)))} | ${f1(median(x.map((v) => (100 * v.delivered) / v.expected)))} % | ${f2(median(x.map((v) => v.p99)))} | ${f1(median(x.map(cost)))} | ${Number.isFinite(vsRaw) ? `${f2(vsRaw)}×` : '—'} | ${f0(100 * median(x.map((v) => v.serverCpu)))} % | ${f0(100 * median(x.map((v) => v.generatorCpu)))} % | ${f0(median(x.map((v) => v.rssMb)))} |`,
       );
     }
   }
