@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { MessageSchema } from '../protocol/index.js';
 import type { Config } from './config.js';
 import type { Hub } from './core/hub.js';
+import type { Bounces } from './core/inbound/bounces.js';
+import type { Definitions } from './core/notifications/definitions.js';
 import type { ConversationRecord, ParticipantRecord } from './core/model.js';
 import type { Bus, Clock, DirectorySnapshot, EventBus, Logger, PresenceStore, Store, TimerOwnership } from './core/ports/index.js';
 import { createRedisAdapters, type InvalidationKind, type RedisAdapters, type RedisCounters } from './adapters/redis/index.js';
@@ -37,8 +39,12 @@ const HUB_TOPIC = 'h:events';
 const RelaySchema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('m'), h: z.string(), m: MessageSchema, n: z.array(z.string()) }),
   z.object({ k: z.literal('s'), h: z.string(), c: z.string(), p: z.string(), u: z.number().int(), a: z.number() }),
+  // A cache other than the directory changed: reload it from the store.
+  z.object({ k: z.literal('x'), h: z.string(), what: z.enum(['definitions', 'bounces']) }),
 ]);
 type Relay = z.infer<typeof RelaySchema>;
+/** A message or seen mark committed on another hub. */
+type Committed = Extract<Relay, { k: 'm' | 's' }>;
 
 export interface ClusterAdapters {
   hubId: string;
@@ -48,9 +54,17 @@ export interface ClusterAdapters {
   redis: RedisAdapters;
   /** Wire the hub in, once built and loaded. */
   attach(o: { hub: Hub; events: EventBus; store: Store }): void;
+  /** Keep notification definitions and bounced addresses in step with the other hubs (after `attach`). */
+  share(o: SharedCaches): void;
   isReady(): boolean;
   /** Leave the live set first (the others take this hub's timers at once), then close every connection. */
   close(): Promise<void>;
+}
+
+/** What the hub keeps in memory besides its directory, written through on the hub that changes it. */
+export interface SharedCaches {
+  definitions: Definitions;
+  bounces: Bounces;
 }
 
 export interface ClusterOptions {
@@ -106,6 +120,7 @@ export async function createCluster(o: ClusterOptions): Promise<ClusterAdapters>
       inbound = (_topic, frame) => sync?.relayed(frame);
       redis.bus.subscribe(HUB_TOPIC);
     },
+    share: (caches) => sync?.share(caches),
     isReady: () => redis.isReady(),
     close: async () => {
       sync?.stop();
@@ -132,7 +147,7 @@ class ClusterSync {
   private pendingAll = false;
   private running: Promise<void> | null = null;
   /** Relayed events waiting for a conversation this hub does not know yet (its reload is under way). */
-  private waiting: Relay[] = [];
+  private waiting: Committed[] = [];
   /** Local writes by entity, numbered: a reload read before one of them must not undo it. */
   private readonly localWrites = new Map<string, number>();
   private writes = 0;
@@ -142,6 +157,9 @@ class ClusterSync {
   private readonly remotePresence = new Set<string>();
   private readonly presenceTimer: NodeJS.Timeout;
   private readonly unsubscribe: Array<() => void> = [];
+  private caches: SharedCaches | null = null;
+  /** Cache reloads under way, one per kind; one asked for meanwhile runs after it. */
+  private readonly reloading = new Map<'definitions' | 'bounces', { again: boolean }>();
 
   constructor(private readonly o: SyncOptions) {
     const { events, redis } = o;
@@ -175,6 +193,41 @@ class ClusterSync {
   stop(): void {
     clearInterval(this.presenceTimer);
     for (const u of this.unsubscribe) u();
+    if (this.caches) {
+      this.caches.definitions.onChange = null;
+      this.caches.bounces.onMarked = null;
+    }
+  }
+
+  share(caches: SharedCaches): void {
+    this.caches = caches;
+    caches.definitions.onChange = () => this.relay({ k: 'x', h: this.o.hubId, what: 'definitions' });
+    caches.bounces.onMarked = () => this.relay({ k: 'x', h: this.o.hubId, what: 'bounces' });
+  }
+
+  /** Read a shared cache again from the store (another hub changed it). */
+  private reloadCache(what: 'definitions' | 'bounces'): void {
+    const caches = this.caches;
+    if (!caches) return;
+    const running = this.reloading.get(what);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.reloading.set(what, state);
+    const read = async (): Promise<void> => {
+      if (what === 'bounces') return caches.bounces.load();
+      // Definitions come with the rest of the notification state; only they are taken.
+      const loaded = await this.o.store.loadNotificationState(this.o.clock.now());
+      caches.definitions.replaceAll(loaded.definitions);
+    };
+    void read()
+      .catch((err: unknown) => this.o.logger.warn('shared cache reload failed', { what, error: err instanceof Error ? err.message : String(err) }))
+      .finally(() => {
+        this.reloading.delete(what);
+        if (state.again) this.reloadCache(what);
+      });
   }
 
   /** A frame on the hub topic from another hub. */
@@ -196,6 +249,7 @@ class ClusterSync {
   }
 
   private apply(r: Relay): void {
+    if (r.k === 'x') return this.reloadCache(r.what);
     const { directory } = this.o.hub;
     const conversationId = r.k === 'm' ? r.m.conversationId : r.c;
     const c = directory.conversations.get(conversationId);

@@ -165,6 +165,30 @@ if (services) {
       expect(page.notifications.map((n) => n.broadcastId)).toContain(post.id);
     });
 
+    it('a notification definition written on one hub is used, and once deleted on another no longer used, by the third', async () => {
+      await a.user('quinn', { name: 'Quinn', queues: ['Desk'] });
+      await knownEverywhere(cluster.hubs, '/v1/participants/quinn');
+      const quinn = await c.connect('quinn');
+      const def = await a.ok<{ id: string }>('POST', '/v1/notification-definitions', {
+        name: 'Desk tickets',
+        events: ['NotificationNewTicket'],
+        recipients: { relations: ['AgentMyQueues'] },
+        transports: { web: { enabled: true } },
+        messages: { en: { subject: 'New: <OTOBO_TICKET_Title>', body: 'A new ticket.' } },
+      });
+      let n = 0;
+      const event = () => {
+        n++;
+        return { id: `desk-${n}`, type: 'NotificationNewTicket', actorId: 'ann', itemId: `desk-item-${n}`, item: { kind: 'ticket', title: `Desk ${n}`, queue: 'Desk' } };
+      };
+      await until(async () => (await b.ok<{ deliveries: number }>('POST', '/v1/events', event())).deliveries > 0, 'the definition used on hub b');
+      const frame = expectType(await quinn.next('notification'), 'notification');
+      expect(frame.notification).toMatchObject({ definitionId: def.id, subject: `New: Desk ${n}` });
+      await c.ok('DELETE', `/v1/notification-definitions/${def.id}`);
+      await until(async () => (await b.ok<{ deliveries: number }>('POST', '/v1/events', event())).deliveries === 0, 'the deletion seen on hub b');
+      expect((await b.api('GET', `/v1/notification-definitions/${def.id}`)).status).toBe(404);
+    });
+
     it('three hubs sending into one conversation at once give seqs 1..n without gaps, the same history on every hub', async () => {
       const conv = await a.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'ann', members: ['ben', 'cal'] });
       await knownEverywhere(cluster.hubs, `/v1/conversations/${conv.id}`);

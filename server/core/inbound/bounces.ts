@@ -7,6 +7,8 @@ import type { InboundStore } from '../ports/index.js';
  */
 export class Bounces {
   private readonly addresses = new Set<string>();
+  /** Told after an address is marked here (several hubs: the others `load()` again). */
+  onMarked: (() => void) | null = null;
 
   constructor(private readonly store: Pick<InboundStore, 'markBounced' | 'bouncedAddresses'>) {}
 
@@ -21,5 +23,6 @@ export class Bounces {
   async mark(address: string, status: string, at: number): Promise<void> {
     await this.store.markBounced(address, status, at);
     this.addresses.add(address.toLowerCase());
+    this.onMarked?.();
   }
 }

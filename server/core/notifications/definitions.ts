@@ -24,6 +24,8 @@ export function enabledTransports(d: NotificationDefinition): PersonalTransport[
  */
 export class Definitions {
   private readonly byId = new Map<string, NotificationDefinition>();
+  /** Told after every change written here (several hubs: the others reload, see `replaceAll`). */
+  onChange: (() => void) | null = null;
 
   constructor(
     private readonly store: NotificationStore,
@@ -77,6 +79,13 @@ export class Definitions {
     if (d.builtIn) throw new ProtocolError('conflict', `${d.name} is built in: edit it or set it invalid, it cannot be deleted`);
     await this.store.deleteDefinition(id);
     this.byId.delete(id);
+    this.onChange?.();
+  }
+
+  /** Another hub changed definitions: take the stored set as it is now (built-ins are stored too). */
+  replaceAll(definitions: readonly NotificationDefinition[]): void {
+    this.byId.clear();
+    for (const d of definitions) this.byId.set(d.id, d);
   }
 
   /**
@@ -167,5 +176,6 @@ export class Definitions {
     }
     await this.store.putDefinitions(defs);
     for (const d of defs) this.byId.set(d.id, d);
+    this.onChange?.();
   }
 }
