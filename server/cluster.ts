@@ -57,6 +57,8 @@ export interface ClusterAdapters {
   /** Keep notification definitions and bounced addresses in step with the other hubs (after `attach`). */
   share(o: SharedCaches): void;
   isReady(): boolean;
+  /** Leave the live set (the others take this hub's timers at once); the rest stays open until `close`. */
+  leave(): Promise<void>;
   /** Leave the live set first (the others take this hub's timers at once), then close every connection. */
   close(): Promise<void>;
 }
@@ -122,6 +124,7 @@ export async function createCluster(o: ClusterOptions): Promise<ClusterAdapters>
     },
     share: (caches) => sync?.share(caches),
     isReady: () => redis.isReady(),
+    leave: () => redis.membership.close(),
     close: async () => {
       sync?.stop();
       await redis.close();

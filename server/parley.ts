@@ -353,6 +353,8 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     stop: async () => {
       clearInterval(pruner);
       transport?.stopListening();
+      // Several hubs: leave the live set first, so the others take this hub's timers at once.
+      const leaving = cluster?.leave();
       hub.shutdown();
       escalation.stop();
       unseenTimers.stop();
@@ -360,7 +362,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
       await smtp?.close();
       outbox.stop();
       await outboxComposer.close();
-      // Leaves the live set first: the other hubs take this one's timers at once.
+      await leaving;
       await cluster?.close();
       await store.close();
       await mailer.close();

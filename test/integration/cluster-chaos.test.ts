@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendezvous } from '../../server/core/scheduler/rendezvous.js';
 import type { TestClient } from '../support/client.js';
-import { TestCluster, clusterServices } from '../support/cluster.js';
+import { TestCluster, clusterServices, hubIdOf } from '../support/cluster.js';
 import type { TestHub } from '../support/hub.js';
 import { SmtpSink } from '../support/smtp-sink.js';
 import { TcpRelay } from '../support/services.js';
@@ -17,13 +17,6 @@ import { expectType } from '../support/ws.js';
 const services = await clusterServices();
 const RECIPIENTS = 12;
 const PER_CONVERSATION = 15;
-
-/** A hub's id, as it logged it at start (`engines`). */
-function hubIdOf(hub: TestHub): string {
-  const m = /"msg":"engines"[^\n]*"hub":"([^"]+)"/.exec(hub.output);
-  if (!m) throw new Error(`no hub id in the log:\n${hub.output}`);
-  return m[1]!;
-}
 
 if (services) {
   describe('three hubs, one killed under load', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../../protocol/index.js';
 import type { TestClient } from '../support/client.js';
-import { TestCluster, clusterServices } from '../support/cluster.js';
+import { TestCluster, clusterServices, hubIdOf } from '../support/cluster.js';
 import type { TestHub } from '../support/hub.js';
 import { until } from '../support/until.js';
 import { expectNoViolations, expectType, helloWith, signToken } from '../support/ws.js';
@@ -231,6 +231,21 @@ if (services) {
       }
       const page = await a.ok<{ messages: Msg[] }>('GET', `/v1/conversations/${conv.id}/messages?limit=100`);
       expect(page.messages.map((m) => [m.seq, m.body])).toEqual(Array.from({ length: 5 }, (_, i) => [i + 1, `once ${i}`]));
+    });
+
+    it('a hub stopped gracefully leaves the live set at once, and the others carry on', async () => {
+      const leaving = cluster.hubs[cluster.hubs.length - 1]!;
+      const id = hubIdOf(leaving);
+      expect(await cluster.liveHubs()).toContain(id);
+      expect(await leaving.killWith('SIGTERM')).toBe(0);
+      // Its key is deleted, not left to lapse.
+      expect(await cluster.liveHubs()).not.toContain(id);
+      const conv = await a.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'ann', members: ['ben'] });
+      await knownEverywhere([a, b], `/v1/conversations/${conv.id}`);
+      const ben = await b.connect('ben');
+      const ann = await a.connect('ann');
+      await ann.request({ t: 'send', conversationId: conv.id, clientMsgId: 'after-leave', body: 'still here' }, 'ack');
+      expect(expectType(await ben.next('message'), 'message').message.body).toBe('still here');
     });
   });
 }

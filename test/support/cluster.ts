@@ -3,6 +3,13 @@ import { createClient } from 'redis';
 import { TestHub } from './hub.js';
 import { freshPostgresDatabase, postgresUrl, redisUrl } from './services.js';
 
+/** A hub's id, as it logged it at start (the `engines` line). */
+export function hubIdOf(hub: TestHub): string {
+  const m = /"msg":"engines"[^\n]*"hub":"([^"]+)"/.exec(hub.output);
+  if (!m) throw new Error(`no hub id in the log:\n${hub.output}`);
+  return m[1]!;
+}
+
 /** The outside services several hubs need, or null (after a loud banner) when either is unreachable. */
 export async function clusterServices(): Promise<{ postgres: string; redis: string } | null> {
   const [postgres, redis] = await Promise.all([postgresUrl(), redisUrl()]);
