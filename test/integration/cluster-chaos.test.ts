@@ -10,13 +10,16 @@ import { expectType } from '../support/ws.js';
 
 /**
  * Several hubs when one dies (SPEC §9, DESIGN §8): three hubs under load, one killed with -9. Every
- * acked message is stored; every escalation email that falls due is sent exactly once — those whose
- * timers the dead hub kept included, taken over by the survivors once its key in Redis lapses.
+ * acked message is stored; every escalation email and every only-if-unseen notification email that
+ * falls due is sent exactly once — those whose timers the dead hub kept included, taken over by the
+ * survivors once its key in Redis lapses.
  */
 
 const services = await clusterServices();
 const RECIPIENTS = 12;
 const PER_CONVERSATION = 15;
+const AGENTS = 6;
+const EVENTS = 4;
 
 if (services) {
   describe('three hubs, one killed under load', () => {
@@ -59,6 +62,23 @@ if (services) {
       const owned = ids.map((id) => convs.filter((c) => rendezvous(`esc:${c.id}:${c.recipient}`, ids) === id).length);
       const victim = owned.indexOf(Math.max(...owned));
       expect(owned[victim]).toBeGreaterThan(0);
+
+      // Notifications emailed only if unseen: their timers are persisted with the event and owned per notification.
+      const agents = Array.from({ length: AGENTS }, (_, i) => `agent-${i}`);
+      for (const id of agents) await first.user(id, { name: id });
+      const def = await first.ok<{ id: string }>('POST', '/v1/notification-definitions', {
+        name: 'Unseen chaos',
+        events: ['NotificationNewTicket'],
+        recipients: { agents },
+        transports: { web: { enabled: true }, email: { enabled: true, onlyIfUnseenMs: 3000 } },
+        messages: { en: { subject: 'Unseen: <OTOBO_TICKET_Title>', body: 'See it.' } },
+      });
+      const victimHub = cluster.hubs[victim]!;
+      await until(async () => (await victimHub.api('GET', `/v1/notification-definitions/${def.id}`)).status === 200, 'the definition on the victim');
+      for (let e = 0; e < EVENTS; e++) {
+        const answer = await victimHub.ok<{ deliveries: number }>('POST', '/v1/events', { id: `chaos-${e}`, type: 'NotificationNewTicket', itemId: `chaos-item-${e}`, item: { kind: 'ticket', title: `Chaos ${e}` } });
+        expect(answer.deliveries).toBeGreaterThan(0);
+      }
 
       // A participant whose only session is on the victim, watched from another hub.
       await first.user('lone');
@@ -120,11 +140,15 @@ if (services) {
           return stored.get(c.id)!.every((m) => texts.some((t) => lineOf(m.body).test(t)));
         });
       await until(covered, 'every stored message emailed', 60_000);
+      // Every only-if-unseen notification email, the victim's timers included.
+      const subjects = (agent: string) => sink.to(`${agent}@example.com`).map((m) => m.mail.subject ?? '');
+      await until(() => agents.every((a) => Array.from({ length: EVENTS }, (_, e) => `Unseen: Chaos ${e}`).every((t) => subjects(a).includes(t))), 'every notification email', 60_000);
       const rows = await until(async () => {
         const list = await survivors[0]!.ok<{ emails: Array<{ status: string }> }>('GET', '/v1/emails?limit=1000');
         return list.emails.every((e) => e.status === 'sent') && list.emails;
       }, 'every queued email sent');
       expect(sink.received).toHaveLength(rows.length);
+      for (const a of agents) expect(subjects(a).sort()).toEqual(Array.from({ length: EVENTS }, (_, e) => `Unseen: Chaos ${e}`));
       for (const c of convs) {
         const texts = emailsOf(c.recipient);
         for (const m of stored.get(c.id)!) {
