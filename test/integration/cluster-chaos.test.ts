@@ -208,4 +208,54 @@ if (services) {
       expect(history.messages[0]?.body).toBe('written while cut off');
     }, 60_000);
   });
+
+  describe('one hub cut off from PostgreSQL', () => {
+    let cluster: TestCluster;
+    let relay: TcpRelay;
+
+    beforeAll(async () => {
+      cluster = await TestCluster.start(1, services);
+      const target = new URL(cluster.db.url);
+      relay = new TcpRelay({ host: target.hostname, port: Number(target.port || 5432) });
+      await relay.start();
+      const through = new URL(cluster.db.url);
+      through.port = String(relay.port);
+      // The second hub reaches the shared database through the relay the test cuts.
+      await cluster.add({ PARLEY_DATABASE_URL: through.href });
+    }, 120_000);
+    afterAll(async () => {
+      await cluster?.stop();
+      await relay?.cut();
+    });
+
+    it('answers sends unavailable and is not ready while cut off, still delivers the other hub’s messages, and recovers by itself', async () => {
+      const [direct, relayed] = cluster.hubs as [TestHub, TestHub];
+      await direct.user('pg-ann');
+      await direct.user('pg-ben');
+      const conv = await direct.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'pg-ann', members: ['pg-ben'] });
+      await until(async () => (await relayed.api('GET', `/v1/conversations/${conv.id}`)).status === 200, 'the conversation on the relayed hub');
+      const ann = await direct.connect('pg-ann');
+      const ben = await relayed.connect('pg-ben');
+
+      await relay.cut();
+      const refused = await ben.request({ t: 'send', conversationId: conv.id, clientMsgId: 'cut-1', body: 'during' }, 'ack');
+      expect(refused).toMatchObject({ t: 'error', code: 'unavailable' });
+      await until(async () => (await fetch(relayed.url + '/readyz')).status === 503, '/readyz 503 on the hub cut off');
+      expect((await fetch(direct.url + '/readyz')).status).toBe(200);
+      // The other hub stores; the cut-off hub still hands its sessions what crosses Redis.
+      const ack = expectType(await ann.request({ t: 'send', conversationId: conv.id, clientMsgId: 'other-1', body: 'from the other hub' }, 'ack'), 'ack');
+      expect(expectType(await ben.next('message'), 'message').message).toMatchObject({ seq: ack.seq, body: 'from the other hub' });
+
+      await relay.start();
+      await until(async () => (await fetch(relayed.url + '/readyz')).status === 200, '/readyz 200 again');
+      // The refused send took no seq: sent again, it is stored once, next in line.
+      expect(await ben.request({ t: 'send', conversationId: conv.id, clientMsgId: 'cut-1', body: 'during' }, 'ack')).toMatchObject({ t: 'ack', seq: ack.seq + 1, duplicate: false });
+      const page = await direct.ok<{ messages: Array<{ seq: number; clientMsgId: string }> }>('GET', `/v1/conversations/${conv.id}/messages?after=0&limit=10`);
+      expect(page.messages.map((m) => m.clientMsgId)).toEqual(['other-1', 'cut-1']);
+    }, 60_000);
+  });
+} else {
+  describe.skip('several hubs under failure: PostgreSQL or Redis not reachable', () => {
+    it('kills a hub under load, cuts Redis and PostgreSQL', () => {});
+  });
 }

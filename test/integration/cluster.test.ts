@@ -248,4 +248,8 @@ if (services) {
       expect(expectType(await ben.next('message'), 'message').message.body).toBe('still here');
     });
   });
+} else {
+  describe.skip('three hubs as one: PostgreSQL or Redis not reachable', () => {
+    it('messages, presence, conversations, notifications and seqs across hubs', () => {});
+  });
 }
