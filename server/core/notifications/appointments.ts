@@ -62,6 +62,8 @@ export class Appointments {
   private scanAgain = false;
   /** Appointments written here while a read of the store runs: that read must not undo them. */
   private touched: Set<string> | null = null;
+  /** Appointments being written here now, with how many writes each. */
+  private readonly writing = new Map<string, number>();
   private rescanTimer: TimerHandle | null = null;
   private stopped = false;
 
@@ -120,7 +122,8 @@ export class Appointments {
   }
 
   private async scan(): Promise<void> {
-    const touched = (this.touched = new Set());
+    // A write under way when the read begins may land in the store after it: it counts as touched too.
+    const touched = (this.touched = new Set(this.writing.keys()));
     let loaded: { calendars: CalendarRecord[]; appointments: StoredAppointment[] };
     try {
       loaded = await this.o.store.loadAppointments();
@@ -202,8 +205,7 @@ export class Appointments {
       resourceIds: body.resourceIds ?? [],
       reminderAt: body.reminderAt ?? null,
     };
-    this.touched?.add(id);
-    await this.o.store.putAppointment(a);
+    await this.write(id, () => this.o.store.putAppointment(a));
     this.appointments.set(id, a);
     if (old?.reminderAt !== a.reminderAt) {
       this.cancel(id);
@@ -215,11 +217,23 @@ export class Appointments {
 
   async deleteAppointment(id: string): Promise<void> {
     const a = this.appointment(id);
-    this.touched?.add(id);
-    await this.o.store.deleteAppointment(id);
+    await this.write(id, () => this.o.store.deleteAppointment(id));
     this.appointments.delete(id);
     this.cancel(id);
     await this.raise('AppointmentDelete', a, this.calendars.get(a.calendarId) ?? null);
+  }
+
+  /** A store write of appointment `id`, marked as under way for any read of the store meanwhile. */
+  private async write(id: string, fn: () => Promise<unknown>): Promise<void> {
+    this.writing.set(id, (this.writing.get(id) ?? 0) + 1);
+    this.touched?.add(id);
+    try {
+      await fn();
+    } finally {
+      const n = this.writing.get(id)! - 1;
+      if (n === 0) this.writing.delete(id);
+      else this.writing.set(id, n);
+    }
   }
 
   /** A reminder in the past fires at once if inside the recovery window, else never (logged). */
