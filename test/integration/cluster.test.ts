@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../../protocol/index.js';
 import type { TestClient } from '../support/client.js';
 import { TestCluster, clusterServices, hubIdOf } from '../support/cluster.js';
-import type { TestHub } from '../support/hub.js';
+import { TestHub } from '../support/hub.js';
 import { until } from '../support/until.js';
 import { expectNoViolations, expectType, helloWith, signToken } from '../support/ws.js';
 
@@ -23,6 +23,17 @@ const presenceOf = (id: string, state: string) => (f: ServerFrame) => f.t === 'p
 async function knownEverywhere(hubs: TestHub[], path: string): Promise<void> {
   for (const h of hubs) await until(async () => (await h.api('GET', path)).status === 200, `${path} on every hub`);
 }
+
+describe('several hubs need PostgreSQL', () => {
+  it('refuses to start with PARLEY_REDIS_URL and no PARLEY_DATABASE_URL, saying why', async () => {
+    const hub = new TestHub({ env: { PARLEY_REDIS_URL: 'redis://127.0.0.1:6379' } });
+    try {
+      await expect(hub.launch()).rejects.toThrow(/PARLEY_REDIS_URL needs PARLEY_DATABASE_URL/);
+    } finally {
+      await hub.stop();
+    }
+  });
+});
 
 if (services) {
   describe('three hubs as one', () => {
