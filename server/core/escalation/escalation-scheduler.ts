@@ -101,7 +101,8 @@ export class EscalationScheduler {
    * Drop the timers of pairs this hub no longer owns and arm, from the store, the pairs it owns:
    * every conversation with a message in the recovery window (`full`: at start and when ownership
    * moved), or only those with a message since the last scan (`recent`, the periodic look for
-   * messages committed on other hubs; pairs already armed are left as they are). One scan at a time;
+   * messages committed on other hubs). Pairs already armed are left as they are, so a change costs
+   * store reads only for the pairs it brought. One scan at a time;
    * one asked for meanwhile runs after it. Resolves when the scan asked for (or a later one) is done.
    */
   rescan(kind: 'full' | 'recent'): Promise<void> {
@@ -139,7 +140,8 @@ export class EscalationScheduler {
       if (c.lastMessageAt === null || c.lastMessageAt < from) continue;
       for (const p of directory.allViewers(c)) {
         if (!this.ownership.owns(escalationKey(p.id, c.id))) continue;
-        if (kind === 'recent' && this.wheel.has(key(p.id, c.id))) continue;
+        // Armed already (kept through the change): its due time stands; the store is read only for pairs gained.
+        if (this.wheel.has(key(p.id, c.id))) continue;
         const wm = (await store.getWatermarks(p.id, [c.id])).get(c.id);
         const after = Math.max(wm?.seenUpTo ?? 0, wm?.emailedUpTo ?? 0);
         if (after >= c.lastSeq) continue;
