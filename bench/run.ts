@@ -634,7 +634,9 @@ say();
 say('| target | measured | runs | goal | |');
 say('|---|---:|---|---:|---|');
 const runsText = (xs: number[], f: (n: number) => string) => (xs.length ? xs.map(f).join(' · ') : '');
-function row(name: string, m: number, runs: number[], goal: string, ok: (v: number) => boolean, unit: string, f: (n: number) => string = f2): void {
+/** Ratios get three decimals, so that one printed as the goal itself is never "not met" unexplained. */
+const f3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : '—');
+function row(name: string, m: number, runs: number[], goal: string, ok: (v: number) => boolean, unit: string, f: (n: number) => string = unit === '×' ? f3 : f2): void {
   const verdict = Number.isFinite(m) ? (ok(m) ? 'met' : '**not met**') : 'not measured';
   say(`| ${name} | ${Number.isFinite(m) ? `${f(m)}${unit}` : '—'} | ${runsText(runs, f)} | ${goal} | ${verdict} |`);
 }
