@@ -54,6 +54,8 @@ export interface ClusterAdapters {
   redis: RedisAdapters;
   /** Wire the hub in, once built and loaded. */
   attach(o: { hub: Hub; events: EventBus; store: Store }): void;
+  /** Resolves once what other hubs had written when it was called is known here (see `ClusterSync.catchUp`). */
+  catchUp(): Promise<void>;
   /** Keep notification definitions and bounced addresses in step with the other hubs (after `attach`). */
   share(o: SharedCaches): void;
   isReady(): boolean;
@@ -78,6 +80,9 @@ export interface ClusterOptions {
   /** Where the dropped-while-Redis-was-down counter goes (/metrics); null: not counted. */
   registry: Registry | null;
 }
+
+/** Reads of the directory that only catch up on an unknown id, at most one per this long (an unknown id is cheap to send). */
+const CATCH_UP_MIN_MS = 200;
 
 /** How long a start waits for Redis before it goes on unready (and recovers by itself). */
 const START_WAIT_MS = 10_000;
@@ -120,9 +125,12 @@ export async function createCluster(o: ClusterOptions): Promise<ClusterAdapters>
     attach: ({ hub, events, store }) => {
       sync = new ClusterSync({ hub, events, store, redis, hubId, clock: o.clock, logger, presenceTtlMs: config.nodeTtlMs });
       inbound = (_topic, frame) => sync?.relayed(frame);
+      const caughtUp = sync;
+      hub.setCatchUp(() => caughtUp.catchUp());
       redis.bus.subscribe(HUB_TOPIC);
     },
     share: (caches) => sync?.share(caches),
+    catchUp: () => sync?.catchUp() ?? Promise.resolve(),
     isReady: () => redis.isReady(),
     leave: () => redis.membership.close(),
     close: async () => {
@@ -149,6 +157,9 @@ class ClusterSync {
   private pending = new Map<Exclude<InvalidationKind, '*'>, Set<string>>();
   private pendingAll = false;
   private running: Promise<void> | null = null;
+  /** Callers waiting for a read that begins after they asked (`catchUp`). */
+  private catchUpWaiters: Array<() => void> = [];
+  private lastCatchUpAt = 0;
   /** Relayed events waiting for a conversation this hub does not know yet (its reload is under way). */
   private waiting: Committed[] = [];
   /** Local writes by entity, numbered: a reload read before one of them must not undo it. */
@@ -314,30 +325,65 @@ class ClusterSync {
       if (!ids) this.pending.set(kind, (ids = new Set()));
       ids.add(id);
     }
-    if (!this.running) this.running = this.reloadLoop().finally(() => (this.running = null));
+    this.kick();
+  }
+
+  /**
+   * Resolves once a directory read that began after this call is merged: whatever another hub had
+   * written by then is known here. For an id about to be answered as unknown (`HubContext.catchUp`,
+   * the host routes); such reads run at most every CATCH_UP_MIN_MS, each serving every caller waiting.
+   */
+  catchUp(): Promise<void> {
+    return new Promise((resolve) => {
+      this.catchUpWaiters.push(resolve);
+      this.kick();
+    });
+  }
+
+  private get hasWork(): boolean {
+    return this.pendingAll || this.pending.size > 0 || this.catchUpWaiters.length > 0;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.reloadLoop().finally(() => {
+      this.running = null;
+      // Asked for while the loop was ending.
+      if (this.hasWork) this.kick();
+    });
   }
 
   private async reloadLoop(): Promise<void> {
     // One turn first: the invalidations of one burst are read together.
     await new Promise((r) => setImmediate(r));
-    while (this.pendingAll || this.pending.size > 0) {
+    while (this.hasWork) {
+      if (!this.pendingAll && this.pending.size === 0) {
+        // Only callers catching up: at most one such read per CATCH_UP_MIN_MS.
+        const wait = this.lastCatchUpAt + CATCH_UP_MIN_MS - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
       const all = this.pendingAll;
       const pending = this.pending;
+      const waiters = this.catchUpWaiters;
       this.pendingAll = false;
       this.pending = new Map();
+      this.catchUpWaiters = [];
+      if (waiters.length) this.lastCatchUpAt = Date.now();
       const readAt = this.writes;
       let snapshot: DirectorySnapshot;
       try {
         snapshot = await this.o.store.loadDirectory();
       } catch (err) {
-        // The store is unreachable: try again shortly (the hub is unready meanwhile).
+        // The store is unreachable: try again shortly (the hub is unready meanwhile); who waited gets its answer now.
         this.o.logger.warn('directory reload failed: trying again', { error: err instanceof Error ? err.message : String(err) });
+        for (const w of waiters) w();
         this.pendingAll ||= all;
         for (const [k, ids] of pending) for (const id of ids) (this.pending.get(k) ?? this.pending.set(k, new Set()).get(k)!).add(id);
-        await new Promise((r) => setTimeout(r, 1000).unref());
+        if (this.pendingAll || this.pending.size > 0) await new Promise((r) => setTimeout(r, 1000).unref());
         continue;
       }
       this.merge(snapshot, all, pending, readAt);
+      for (const w of waiters) w();
       for (const [key, n] of this.localWrites) if (n <= readAt) this.localWrites.delete(key);
       const waiting = this.waiting;
       this.waiting = [];

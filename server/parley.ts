@@ -315,7 +315,13 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
 
   if (transport) {
     transport.attachHub(hub, bus);
-    const router = new HttpRouter(transport.app, { apiKey: config.apiKey, logger, adminToken: (t) => api.adminToken(t) });
+    const router = new HttpRouter(transport.app, {
+      apiKey: config.apiKey,
+      logger,
+      adminToken: (t) => api.adminToken(t),
+      // Several hubs: an id the host wrote through another hub a moment ago is looked for before a 404.
+      ...(cluster ? { catchUp: () => cluster.catchUp() } : {}),
+    });
     registerHostRoutes(router, api, directoryApi);
     registerInboundRoutes(router, { inbound, store, maxBytes: inboundConfig.maxBytes });
     registerAdminRoutes(router, { choices, preview });

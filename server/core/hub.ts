@@ -82,6 +82,11 @@ export class Hub {
     this.sessionUseCases.start();
   }
 
+  /** Several hubs: how to catch up with the others before answering an id as unknown (`HubContext.catchUp`). */
+  setCatchUp(catchUp: () => Promise<void>): void {
+    this.ctx.catchUp = catchUp;
+  }
+
   /** Connect what receipts ask escalation (built after the hub, as it shares the hub's directory). */
   setEmailStatus(q: EmailStatusQuery): void {
     this.ctx.emailStatus = q;
@@ -135,15 +140,24 @@ export class Hub {
     }
     const re = 'id' in f ? f.id : undefined;
     if (!this.guard.allow(s, f.t as RateKind, re)) return;
-    const handle = () => {
+    const handle = (again = false) => {
+      const failed = (e: unknown) => {
+        // Several hubs: an id created on another hub a moment ago may not be here yet; once more after catching up.
+        const { catchUp } = this.ctx;
+        if (again || !catchUp || !(e instanceof ProtocolError) || e.code !== 'not_found') return this.fail(s, f, e);
+        catchUp().then(
+          () => s.phase !== 'closed' && handle(true),
+          () => this.fail(s, f, e),
+        );
+      };
       try {
         const done = (this.handlers[f.t] as Handler<typeof f.t>)(s, f);
-        if (done) done.catch((e: unknown) => this.fail(s, f, e));
+        if (done) done.catch(failed);
       } catch (e) {
-        this.fail(s, f, e);
+        failed(e);
       }
     };
-    if (HEAVY.has(f.t)) this.guard.queueReply(s, re, handle);
+    if (HEAVY.has(f.t)) this.guard.queueReply(s, re, () => handle());
     else handle();
   }
 

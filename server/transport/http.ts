@@ -69,7 +69,13 @@ export class HttpRouter {
 
   constructor(
     private readonly app: TemplatedApp,
-    private readonly opts: { apiKey: string; logger: Logger; adminToken?: (token: string) => Promise<'admin' | 'forbidden' | 'invalid'> },
+    private readonly opts: {
+      apiKey: string;
+      logger: Logger;
+      adminToken?: (token: string) => Promise<'admin' | 'forbidden' | 'invalid'>;
+      /** Several hubs: read what other hubs wrote before a host route answers an id as unknown, then try once more. */
+      catchUp?: () => Promise<void>;
+    },
   ) {
     this.keyDigest = digest(opts.apiKey);
   }
@@ -184,7 +190,16 @@ export class HttpRouter {
         body = validate(route.body, json, 'body');
       }
       const query = route.query ? validate(route.query, Object.fromEntries(new URLSearchParams(rawQuery)), 'query') : undefined;
-      reply = await route.handle({ params, body: body as B, query: query as Q, headers: { ...headers, 'content-type': contentType } });
+      const ctx = { params, body: body as B, query: query as Q, headers: { ...headers, 'content-type': contentType } };
+      const { catchUp } = this.opts;
+      try {
+        reply = await route.handle(ctx);
+      } catch (e) {
+        // An id written on another hub a moment ago (the host's requests may reach different hubs).
+        if (!catchUp || !route.auth || !(e instanceof ProtocolError) || e.code !== 'not_found') throw e;
+        await catchUp();
+        reply = await route.handle(ctx);
+      }
     } catch (e) {
       if (e instanceof ProtocolError) reply = errorReply(e.code, e.message, e.details);
       else {

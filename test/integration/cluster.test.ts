@@ -87,6 +87,22 @@ if (services) {
       expectNoViolations(ann, ben);
     });
 
+    it('what the host writes through one hub is usable at once through the others, as behind a load balancer', async () => {
+      for (let i = 0; i < 5; i++) {
+        const id = `now-${i}`;
+        await a.user(id);
+        // No waiting between the calls: each goes to another hub.
+        const token = await b.token(id);
+        const { client, first } = await helloWith(c, token);
+        expect(first.t).toBe('welcome');
+        const conv = await a.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'ann', members: [id] });
+        const posted = await b.api('POST', `/v1/conversations/${conv.id}/messages`, { senderId: 'ann', body: 'right away', clientMsgId: `now-${i}` });
+        expect(posted.status).toBe(201);
+        const history = expectType(await client.request({ t: 'history', conversationId: conv.id }, 'history'), 'history');
+        expect(history.messages.map((m) => m.body)).toEqual(['right away']);
+      }
+    });
+
     it('presence and who: a session on one hub is seen active from the others, and offline when it closes', async () => {
       const watcher = await a.connect('ann');
       const who = expectType(await watcher.request({ t: 'who', participantIds: ['cal'], watch: true }, 'who'), 'who');

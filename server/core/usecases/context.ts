@@ -41,6 +41,11 @@ export class HubContext {
   /** Open sessions by participant id. */
   readonly sessions = new Map<string, Set<Session>>();
   emailStatus: EmailStatusQuery | null = null;
+  /**
+   * Several hubs: read what other hubs wrote and this hub may not have heard of yet, before an id is
+   * answered as unknown (a conversation created on another hub a moment ago). Null for one hub.
+   */
+  catchUp: (() => Promise<void>) | null = null;
   stopping = false;
 
   constructor(
