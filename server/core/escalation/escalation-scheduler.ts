@@ -40,6 +40,8 @@ export interface EscalationSchedulerOptions {
 export const escalationKey = (participantId: string, conversationId: string): string => `esc:${conversationId}:${participantId}`;
 
 const MAX_EVALUATING = 32;
+/** Conversations a scan looks at between two turns of the event loop. */
+const SCAN_YIELD_EVERY = 1000;
 const key = (p: string, c: string) => `${p}\u0000${c}`;
 const ALL: TimerOwnership = { owns: () => true, onChange: () => {} };
 
@@ -136,12 +138,16 @@ export class EscalationScheduler {
       if (!this.ownership.owns(escalationKey(p, c)) && this.wheel.cancel(k)) dropped++;
     }
     let armed = 0;
+    let looked = 0;
     for (const c of directory.conversations.values()) {
       if (c.lastMessageAt === null || c.lastMessageAt < from) continue;
+      // A full scan of a large directory hashes every pair: let frames through now and then.
+      if (++looked % SCAN_YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       for (const p of directory.allViewers(c)) {
         if (!this.ownership.owns(escalationKey(p.id, c.id))) continue;
-        // Armed already (kept through the change): its due time stands; the store is read only for pairs gained.
-        if (this.wheel.has(key(p.id, c.id))) continue;
+        // Armed already (kept through the change) or being evaluated: the store is read only for pairs gained.
+        const k = key(p.id, c.id);
+        if (this.wheel.has(k) || this.busy.has(k)) continue;
         const wm = (await store.getWatermarks(p.id, [c.id])).get(c.id);
         const after = Math.max(wm?.seenUpTo ?? 0, wm?.emailedUpTo ?? 0);
         if (after >= c.lastSeq) continue;
