@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import type { Hub } from './core/hub.js';
 import type { Bounces } from './core/inbound/bounces.js';
 import type { Definitions } from './core/notifications/definitions.js';
+import type { SystemEmails } from './core/system-emails/system-emails.js';
 import type { ConversationRecord, ParticipantRecord } from './core/model.js';
 import type { Bus, Clock, DirectorySnapshot, EventBus, Logger, PresenceStore, Store, TimerOwnership } from './core/ports/index.js';
 import { createRedisAdapters, type InvalidationKind, type RedisAdapters, type RedisCounters } from './adapters/redis/index.js';
@@ -40,7 +41,7 @@ const RelaySchema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('m'), h: z.string(), m: MessageSchema, n: z.array(z.string()) }),
   z.object({ k: z.literal('s'), h: z.string(), c: z.string(), p: z.string(), u: z.number().int(), a: z.number() }),
   // A cache other than the directory changed: reload it from the store.
-  z.object({ k: z.literal('x'), h: z.string(), what: z.enum(['definitions', 'bounces']) }),
+  z.object({ k: z.literal('x'), h: z.string(), what: z.enum(['definitions', 'bounces', 'escalation-texts']) }),
 ]);
 type Relay = z.infer<typeof RelaySchema>;
 /** A message or seen mark committed on another hub. */
@@ -56,7 +57,7 @@ export interface ClusterAdapters {
   attach(o: { hub: Hub; events: EventBus; store: Store }): void;
   /** Resolves once what other hubs had written when it was called is known here (see `ClusterSync.catchUp`). */
   catchUp(): Promise<void>;
-  /** Keep notification definitions and bounced addresses in step with the other hubs (after `attach`). */
+  /** Keep notification definitions, bounced addresses and escalation texts in step with the other hubs (after `attach`). */
   share(o: SharedCaches): void;
   isReady(): boolean;
   /** Leave the live set (the others take this hub's timers at once); the rest stays open until `close`. */
@@ -69,7 +70,9 @@ export interface ClusterAdapters {
 export interface SharedCaches {
   definitions: Definitions;
   bounces: Bounces;
+  systemEmails: SystemEmails;
 }
+type SharedCache = 'definitions' | 'bounces' | 'escalation-texts';
 
 export interface ClusterOptions {
   config: Pick<Config, 'redisUrl' | 'redisPrefix' | 'nodeTtlMs' | 'databaseUrl'>;
@@ -173,7 +176,7 @@ class ClusterSync {
   private readonly unsubscribe: Array<() => void> = [];
   private caches: SharedCaches | null = null;
   /** Cache reloads under way, one per kind; one asked for meanwhile runs after it. */
-  private readonly reloading = new Map<'definitions' | 'bounces', { again: boolean }>();
+  private readonly reloading = new Map<SharedCache, { again: boolean }>();
 
   constructor(private readonly o: SyncOptions) {
     const { events, redis } = o;
@@ -210,6 +213,7 @@ class ClusterSync {
     if (this.caches) {
       this.caches.definitions.onChange = null;
       this.caches.bounces.onMarked = null;
+      this.caches.systemEmails.onEscalationChanged = null;
     }
   }
 
@@ -217,10 +221,11 @@ class ClusterSync {
     this.caches = caches;
     caches.definitions.onChange = () => this.relay({ k: 'x', h: this.o.hubId, what: 'definitions' });
     caches.bounces.onMarked = () => this.relay({ k: 'x', h: this.o.hubId, what: 'bounces' });
+    caches.systemEmails.onEscalationChanged = () => this.relay({ k: 'x', h: this.o.hubId, what: 'escalation-texts' });
   }
 
   /** Read a shared cache again from the store (another hub changed it). */
-  private reloadCache(what: 'definitions' | 'bounces'): void {
+  private reloadCache(what: SharedCache): void {
     const caches = this.caches;
     if (!caches) return;
     const running = this.reloading.get(what);
@@ -232,6 +237,7 @@ class ClusterSync {
     this.reloading.set(what, state);
     const read = async (): Promise<void> => {
       if (what === 'bounces') return caches.bounces.load();
+      if (what === 'escalation-texts') return caches.systemEmails.start();
       // Definitions come with the rest of the notification state; only they are taken.
       const loaded = await this.o.store.loadNotificationState(this.o.clock.now());
       caches.definitions.replaceAll(loaded.definitions);

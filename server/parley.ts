@@ -259,8 +259,8 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     postToItem: (itemId, visibility, botId, body, clientMsgId) => api.postToItem(itemId, visibility, botId, body, clientMsgId),
   });
   await notifier.start();
-  // Several hubs: a definition or a bounce written on one hub is reloaded by the others.
-  cluster?.share({ definitions, bounces });
+  // Several hubs: a definition, a bounce or escalation texts written on one hub are reloaded by the others.
+  cluster?.share({ definitions, bounces, systemEmails });
   const appointments = new Appointments({ store, notifier, definitions, clock, logger, recoveryMs: config.escalationRecoveryMs, ownership, ...(timerRescanMs !== undefined ? { rescanMs: timerRescanMs } : {}) });
   await appointments.start();
   directoryApi.notificationPreferences = { validate: (p, ids) => definitions.validatePreferences(p, ids), view: (stored) => definitions.preferencesOf(stored) };

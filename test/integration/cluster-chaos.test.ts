@@ -158,6 +158,41 @@ if (services) {
     }, 120_000);
   });
 
+  describe('escalation texts across hubs', () => {
+    let sink: SmtpSink;
+    let cluster: TestCluster;
+
+    beforeAll(async () => {
+      sink = await SmtpSink.start();
+      cluster = await TestCluster.start(2, services, { env: { PARLEY_SMTP_URL: sink.url, PARLEY_ESCALATION_DELAY_MS: '1000' } });
+    }, 120_000);
+    afterAll(async () => {
+      await cluster?.stop();
+      await sink?.stop();
+    });
+
+    it('texts stored through one hub are used by the escalation emails another hub sends', async () => {
+      const [writer, other] = cluster.hubs as [TestHub, TestHub];
+      const ids = cluster.hubs.map(hubIdOf);
+      await until(async () => (await cluster.liveHubs()).length === 2, 'two live hubs');
+      await writer.ok('PUT', '/v1/templates/escalation/en', { subject: 'Custom: {{ conversation.subject }}', text: 'Custom {{ total }}', html: '<p>Custom {{ total }}</p>' });
+      await writer.user('texts-sender');
+      // A recipient whose timer the other hub keeps.
+      let conv: { id: string } | null = null;
+      let recipient = '';
+      for (let k = 0; !conv; k++) {
+        recipient = `texts-${k}`;
+        await writer.user(recipient);
+        const c = await writer.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'texts-sender', members: [recipient], subject: 'Texts' });
+        if (rendezvous(`esc:${c.id}:${recipient}`, ids) === hubIdOf(other)) conv = c;
+      }
+      await writer.ok('POST', `/v1/conversations/${conv.id}/messages`, { senderId: 'texts-sender', body: 'unread', clientMsgId: 'texts-1' });
+      const mail = await until(() => sink.to(`${recipient}@example.com`)[0], 'the escalation email');
+      expect(mail.mail.subject).toBe('Custom: Texts');
+      expect(mail.mail.text?.trim()).toBe('Custom 1');
+    }, 60_000);
+  });
+
   describe('one hub cut off from Redis', () => {
     let cluster: TestCluster;
     let relay: TcpRelay;

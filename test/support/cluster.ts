@@ -79,7 +79,7 @@ export class TestCluster {
   /** Stop every hub, drop the database and every Redis key of this cluster's prefix. */
   async stop(): Promise<void> {
     await Promise.all(this.hubs.map((h) => h.stop()));
-    await this.db.drop().catch(() => undefined);
+    await this.db.drop();
     const client = createClient({ url: this.redisUrl });
     try {
       await client.connect();

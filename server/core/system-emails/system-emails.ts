@@ -112,6 +112,9 @@ export class SystemEmails {
     },
   ) {}
 
+  /** Told after escalation texts are stored here (several hubs: the others `start()` again to take them). */
+  onEscalationChanged: (() => void) | null = null;
+
   /** Hand every stored escalation override to the composer (a bad one is logged and left out). */
   async start(): Promise<void> {
     for (const t of await this.o.store.listTemplates(ESCALATION_PREFIX)) {
@@ -211,6 +214,7 @@ export class SystemEmails {
     const l = lang.toLowerCase();
     await this.o.store.putTemplate(ESCALATION_PREFIX + l, { ...t }, this.o.clock.now());
     this.o.editor.setEscalationTexts(l, t);
+    this.onEscalationChanged?.();
     return t;
   }
 
