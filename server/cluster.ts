@@ -32,6 +32,10 @@ import { RedisOwnership } from './adapters/redis/ownership.js';
  * - **Presence**: a change another hub made is recomputed here (`Hub.presenceChanged`) and told to this
  *   hub's sessions; participants with another hub's entries are looked at again every few seconds, so
  *   the sessions of a hub that died go offline here when their entries lapse.
+ * - **Unknown ids**: before a host route, a WebSocket request or a `hello` answers an id as unknown,
+ *   the hub catches up (`catchUp`): the host's calls spread by a load balancer outrun invalidations.
+ * - **Other caches** (notification definitions, bounced addresses, escalation texts): a change written
+ *   here is told on `h:events`, and the others read that cache again from the store.
  */
 
 /** The topic hubs tell each other what was committed on it; no session ever subscribes to it. */
