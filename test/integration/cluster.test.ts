@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ParleyClient, type Message, type WebSocketLike } from '../../client-sdk/node.js';
 import type { ServerFrame } from '../../protocol/index.js';
 import type { TestClient } from '../support/client.js';
 import { TestCluster, clusterServices, hubIdOf } from '../support/cluster.js';
@@ -273,6 +275,45 @@ if (services) {
       const ann = await a.connect('ann');
       await ann.request({ t: 'send', conversationId: conv.id, clientMsgId: 'after-leave', body: 'still here' }, 'ack');
       expect(expectType(await ben.next('message'), 'message').message.body).toBe('still here');
+    });
+
+    it('an SDK client whose hub dies reconnects through the balancer to another: every message once and in order, every send stored once', async () => {
+      const conv = await a.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'ann', members: ['ben'] });
+      await knownEverywhere([a, b, c], `/v1/conversations/${conv.id}`);
+      // A balancer in the client's socket factory: hub c first, then whichever hubs are alive, in turn.
+      const alive = (h: TestHub) => h.proc !== null && h.proc.exitCode === null && h.proc.signalCode === null;
+      let dials = 0;
+      const ben = new ParleyClient({
+        url: 'ws://balancer.invalid/v1/ws',
+        webSocket: () => {
+          const live = [c, a, b].filter(alive);
+          const hub = live[dials++ % live.length]!;
+          return new WebSocket(`ws://127.0.0.1:${hub.port}/v1/ws`) as unknown as WebSocketLike;
+        },
+        token: () => a.token('ben'),
+        reconnect: { initialDelayMs: 40, maxDelayMs: 400 },
+        requestTimeoutMs: 10_000,
+      });
+      const got: number[] = [];
+      ben.on('message', (m: Message) => {
+        if (m.conversationId === conv.id && m.senderId === 'ann') got.push(m.seq);
+      });
+      await ben.connect();
+      const ann = await a.connect('ann');
+      const TOTAL = 60;
+      const annSends = Array.from({ length: TOTAL }, (_, i) => ann.request({ t: 'send', conversationId: conv.id, clientMsgId: `lb-${i}`, body: `lb ${i}` }, 'ack', 20_000));
+      const benSends = Array.from({ length: 10 }, (_, i) => ben.send(conv.id, `from ben ${i}`));
+      await until(() => got.length >= 10, 'ben receiving through hub c');
+      await c.crash();
+      const annAcks = (await Promise.all(annSends)).map((f) => expectType(f, 'ack'));
+      const benAcks = await Promise.all(benSends);
+      await until(() => got.length >= TOTAL && got.at(-1) === Math.max(...annAcks.map((x) => x.seq)), 'every message of ann at ben', 30_000);
+      expect(got).toEqual(annAcks.map((x) => x.seq).sort((x, y) => x - y));
+      expect(dials).toBeGreaterThan(1);
+      const page = await a.ok<{ messages: Array<{ body: string; senderId: string }> }>('GET', `/v1/conversations/${conv.id}/messages?limit=200`);
+      expect(page.messages.filter((m) => m.senderId === 'ben').map((m) => m.body).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `from ben ${i}`).sort());
+      expect(new Set(benAcks.map((x) => x.seq)).size).toBe(10);
+      ben.close();
     });
   });
 } else {
