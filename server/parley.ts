@@ -177,7 +177,7 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
   const directoryApi = new HostDirectory({ hub, events, store, clock, keys: emailSecurity });
   const composer = new LiquidComposer({ from: config.mailFrom, logger });
   // System emails (NOTIFICATIONS §8), and the escalation texts an admin stored, handed to the composer before any email.
-  const systemEmails = new SystemEmails({ store, participant: (id) => hub.directory.participants.get(id), editor: composer, composer, events, clock, logger, defaultLocale: config.defaultLocale });
+  const systemEmails = new SystemEmails({ store, participant: (id) => hub.directory.participants.get(id), editor: composer, composer, events, clock, logger, defaultLocale: config.defaultLocale, escalationDelayMs: config.escalationDelayMs });
   await systemEmails.start();
   const api = new HostApi({ hub, store, clock, tokens, directoryApi, composer });
 

@@ -77,8 +77,8 @@ describe('the messaging center API against the real hub', () => {
   });
 
   it('offers agents, groups, roles, queues, items, appointments, events, relations and languages, without an address or a phone number', async () => {
-    // T1 written again: the most recently changed item comes first.
-    await hub.ok('PUT', '/v1/items/T1', { kind: 'ticket', title: 'Printer on fire', number: '2026120700001', queue: 'Raw', customerId: 'carla' });
+    // T1 changed again (its status): the most recently changed item comes first.
+    await hub.ok('PUT', '/v1/items/T1', { kind: 'ticket', title: 'Printer on fire', number: '2026120700001', queue: 'Raw', customerId: 'carla', status: 'open' });
     const r = await as(admin, 'GET', '/v1/notification-definitions/choices');
     expect(r.status).toBe(200);
     const c = r.body;

@@ -152,6 +152,10 @@ describe('system emails and editable templates (NOTIFICATIONS §8)', () => {
     expect(customer.text).toContain('Keine solchen E-Mails mehr: https://app.example.com/u/sample-token');
     expect(customer.text).not.toContain('/app/#/preferences');
 
+    // The delay it names is this hub's PARLEY_ESCALATION_DELAY_MS (400 ms: "a second"), not the default minute.
+    const delay = await hub.ok('POST', url('en'), { template: { subject: 'Unread', text: 'within {{ delay }}', html: '<p>within {{ delay }}</p>' } });
+    expect(delay.text).toBe('within a second');
+
     // Stored texts of a language without a file are what it renders.
     const fr = { subject: 'Non lu : {{ conversation.subject }}', text: 'Bonjour {{ to.name }} ({{ total }})', html: '<p>Bonjour {{ to.name }}</p>' };
     await hub.ok('PUT', '/v1/templates/escalation/fr', fr);

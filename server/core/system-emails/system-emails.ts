@@ -41,7 +41,7 @@ const SAMPLE_SUBJECT = 'The engine stops at column 7';
  * A sample escalation email to an agent (`user`) or a `customer` in `lang`: a conversation with a few
  * messages from the other side written in the minutes before `now`, and example.com links.
  */
-export function sampleEscalationEmail(as: EscalationRecipient, lang: string, now: number): EscalationEmail {
+export function sampleEscalationEmail(as: EscalationRecipient, lang: string, now: number, delayMs: number): EscalationEmail {
   const customer = as === 'customer';
   const to = customer ? SAMPLE_CUSTOMER : SAMPLE_PARTICIPANT;
   const written: Array<[string, 'user' | 'customer', string]> = customer
@@ -73,6 +73,7 @@ export function sampleEscalationEmail(as: EscalationRecipient, lang: string, now
     unsubscribeUrl: customer ? 'https://app.example.com/u/sample-token' : null,
     preferencesUrl: customer ? null : 'https://app.example.com/app/#/preferences',
     replyTo: null,
+    delayMs,
   };
 }
 
@@ -109,6 +110,8 @@ export class SystemEmails {
       clock: Clock;
       logger: Logger;
       defaultLocale: string;
+      /** PARLEY_ESCALATION_DELAY_MS: what the escalation preview says ("within 2 minutes"). */
+      escalationDelayMs: number;
     },
   ) {}
 
@@ -230,7 +233,7 @@ export class SystemEmails {
       if (reason) throw new ProtocolError('invalid', `template error: ${part}: ${reason}`);
     }
     try {
-      return this.o.editor.renderEscalation(sampleEscalationEmail(body.as ?? 'user', lang, this.o.clock.now()), texts);
+      return this.o.editor.renderEscalation(sampleEscalationEmail(body.as ?? 'user', lang, this.o.clock.now(), this.o.escalationDelayMs), texts);
     } catch (e) {
       throw new ProtocolError('invalid', `template error: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500)}`);
     }
