@@ -13,7 +13,7 @@ import { matchDefinition, ONCE_PER_DAY_MS } from './matcher.js';
 import type { DeliveryHistory, NotFound, PlannedDelivery, RuleEvent, RulesDirectory } from './types.js';
 
 /** Events matched, rendered and committed at once; the rest wait in line. */
-const EVENT_CONCURRENCY = 32;
+const EVENT_CONCURRENCY = 8;
 /** Events waiting at most; beyond, POST /v1/events answers 503 `unavailable` and the host retries. */
 const MAX_QUEUED_EVENTS = 100_000;
 
