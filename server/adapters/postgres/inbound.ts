@@ -1,36 +1,10 @@
 import type { InboundListFilter, InboundRow, InboundStore, SentEmailRef } from '../../core/ports/index.js';
+import { INBOUND_COLUMNS, type InboundRowDb, type SentRowDb, toInboundRow, toSentEmailRef } from '../sql/rows.js';
 import type { PgEngine } from './engine.js';
 
-type Row = {
-  id: string;
-  message_id: string;
-  from_address: string;
-  to_addresses: string[];
-  subject: string;
-  received_at: number;
-  status: InboundRow['status'];
-  reason: string | null;
-  conversation_id: string | null;
-  posted_message_id: string | null;
-};
-
-const toRow = (r: Row): InboundRow => ({
-  id: r.id,
-  messageId: r.message_id,
-  from: r.from_address,
-  to: r.to_addresses,
-  subject: r.subject,
-  receivedAt: r.received_at,
-  status: r.status,
-  reason: r.reason,
-  conversationId: r.conversation_id,
-  postedMessageId: r.posted_message_id,
-});
-
-const COLUMNS = 'id, message_id, from_address, to_addresses, subject, received_at, status, reason, conversation_id, posted_message_id';
-
-type SentRow = { id: string; conversation_id: string; participant_id: string; up_to: number };
-const sent = (r: SentRow | undefined): SentEmailRef | null => (r ? { id: r.id, conversationId: r.conversation_id, participantId: r.participant_id, upTo: r.up_to } : null);
+type Row = InboundRowDb<string[]>;
+const toRow = (r: Row): InboundRow => toInboundRow(r, (to) => to);
+const COLUMNS = INBOUND_COLUMNS;
 
 /**
  * Email in on PostgreSQL: the inbound log (raw kept as bytea), reply-address bindings, bounced
@@ -118,17 +92,17 @@ export class PgInbound implements InboundStore {
   }
 
   async sentEmailByMessageId(messageIdHeader: string): Promise<SentEmailRef | null> {
-    const [r] = await this.engine.read<SentRow>(
+    const [r] = await this.engine.read<SentRowDb>(
       'SELECT id, conversation_id, participant_id, up_to FROM emails WHERE message_id_header = $1 LIMIT 1',
       [messageIdHeader],
       'pg_in_sent_by_header',
     );
-    return sent(r);
+    return toSentEmailRef(r);
   }
 
   async sentEmailById(id: string): Promise<SentEmailRef | null> {
-    const [r] = await this.engine.read<SentRow>('SELECT id, conversation_id, participant_id, up_to FROM emails WHERE id = $1', [id], 'pg_in_sent_by_id');
-    return sent(r);
+    const [r] = await this.engine.read<SentRowDb>('SELECT id, conversation_id, participant_id, up_to FROM emails WHERE id = $1', [id], 'pg_in_sent_by_id');
+    return toSentEmailRef(r);
   }
 
   markBounced(address: string, status: string, at: number): Promise<void> {

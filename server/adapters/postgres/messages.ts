@@ -2,37 +2,8 @@ import { ProtocolError, type Message } from '../../../protocol/index.js';
 import type { NewMessage } from '../../core/model.js';
 import type { AppendResult, HistoryPage, HistoryQuery, MessageStore } from '../../core/ports/index.js';
 import { messageId } from '../sqlite/message-id.js';
+import { MESSAGE_COLUMNS as COLUMNS, type MessageRow, toMessage } from '../sql/rows.js';
 import type { Batcher, PgEngine, Tx } from './engine.js';
-
-type MessageRow = {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  sender_id: string;
-  sender_kind: Message['senderKind'];
-  body: string;
-  format: Message['format'];
-  client_msg_id: string;
-  source: Message['source'];
-  created_at: number;
-};
-
-const COLUMNS = 'id, conversation_id, seq, sender_id, sender_kind, body, format, client_msg_id, source, created_at';
-
-function toMessage(r: MessageRow): Message {
-  return {
-    id: r.id,
-    conversationId: r.conversation_id,
-    seq: r.seq,
-    senderId: r.sender_id,
-    senderKind: r.sender_kind,
-    body: r.body,
-    format: r.format,
-    createdAt: r.created_at,
-    clientMsgId: r.client_msg_id,
-    source: r.source,
-  };
-}
 
 interface Append {
   m: NewMessage;

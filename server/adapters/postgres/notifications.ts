@@ -11,36 +11,11 @@ import type {
   NotificationStore,
   UnseenEmailTimer,
 } from '../../core/ports/index.js';
+import { type NotificationRowDb, toNotification } from '../sql/rows.js';
 import type { PgEngine, Tx } from './engine.js';
 import type { PgOutbox } from './outbox.js';
 
-type NotificationRowDb = {
-  id: string;
-  definition_id: string | null;
-  event_id: string | null;
-  broadcast_id: string | null;
-  subject: string;
-  body: string;
-  item_id: string | null;
-  appointment_id: string | null;
-  created_at: number;
-  seen_at: number | null;
-};
-
 const NOTIFICATION_COLUMNS = 'id, definition_id, event_id, broadcast_id, subject, body, item_id, appointment_id, created_at, seen_at';
-
-const toNotification = (r: NotificationRowDb): Notification => ({
-  id: r.id,
-  definitionId: r.definition_id,
-  eventId: r.event_id,
-  broadcastId: r.broadcast_id,
-  subject: r.subject,
-  body: r.body,
-  itemId: r.item_id,
-  appointmentId: r.appointment_id,
-  createdAt: r.created_at,
-  seenAt: r.seen_at,
-});
 
 type EventRowDb = {
   id: string;

@@ -1,33 +1,10 @@
 import type { InboundListFilter, InboundRow, InboundStore, SentEmailRef } from '../../core/ports/index.js';
+import { INBOUND_COLUMNS, type InboundRowDb, type SentRowDb, toInboundRow, toSentEmailRef } from '../sql/rows.js';
 import type { SqliteEngine } from './engine.js';
 
-type Row = {
-  id: string;
-  message_id: string;
-  from_address: string;
-  to_addresses: string;
-  subject: string;
-  received_at: number;
-  status: InboundRow['status'];
-  reason: string | null;
-  conversation_id: string | null;
-  posted_message_id: string | null;
-};
-
-const toRow = (r: Row): InboundRow => ({
-  id: r.id,
-  messageId: r.message_id,
-  from: r.from_address,
-  to: JSON.parse(r.to_addresses) as string[],
-  subject: r.subject,
-  receivedAt: r.received_at,
-  status: r.status,
-  reason: r.reason,
-  conversationId: r.conversation_id,
-  postedMessageId: r.posted_message_id,
-});
-
-const COLUMNS = 'id, message_id, from_address, to_addresses, subject, received_at, status, reason, conversation_id, posted_message_id';
+type Row = InboundRowDb<string>;
+const toRow = (r: Row): InboundRow => toInboundRow(r, (to) => JSON.parse(to) as string[]);
+const COLUMNS = INBOUND_COLUMNS;
 
 /** Email in on SQLite: the inbound log (raw kept as bytes), reply-address bindings, bounced addresses. */
 export class SqliteInbound implements InboundStore {
@@ -116,7 +93,4 @@ export class SqliteInbound implements InboundStore {
   }
 }
 
-function sent(r: unknown): SentEmailRef | null {
-  const row = r as { id: string; conversation_id: string; participant_id: string; up_to: number } | undefined;
-  return row ? { id: row.id, conversationId: row.conversation_id, participantId: row.participant_id, upTo: row.up_to } : null;
-}
+const sent = (r: unknown): SentEmailRef | null => toSentEmailRef(r as SentRowDb | undefined);

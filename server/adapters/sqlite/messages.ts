@@ -4,36 +4,7 @@ import type { NewMessage } from '../../core/model.js';
 import type { AppendResult, HistoryPage, HistoryQuery, MessageStore } from '../../core/ports/index.js';
 import type { CommitParticipant, SqliteEngine } from './engine.js';
 import { messageId } from './message-id.js';
-
-type MessageRow = {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  sender_id: string;
-  sender_kind: Message['senderKind'];
-  body: string;
-  format: Message['format'];
-  client_msg_id: string;
-  source: Message['source'];
-  created_at: number;
-};
-
-const MESSAGE_COLUMNS = 'id, conversation_id, seq, sender_id, sender_kind, body, format, client_msg_id, source, created_at';
-
-function toMessage(r: MessageRow): Message {
-  return {
-    id: r.id,
-    conversationId: r.conversation_id,
-    seq: r.seq,
-    senderId: r.sender_id,
-    senderKind: r.sender_kind,
-    body: r.body,
-    format: r.format,
-    createdAt: r.created_at,
-    clientMsgId: r.client_msg_id,
-    source: r.source,
-  };
-}
+import { MESSAGE_COLUMNS, type MessageRow, toMessage } from '../sql/rows.js';
 
 /**
  * Messages on SQLite. Seq: this process is the database's one writer, so the last seq of each

@@ -10,34 +10,9 @@ import type {
   UnseenEmailTimer,
 } from '../../core/ports/index.js';
 import type { NotFound } from '../../core/notifications/types.js';
+import { type NotificationRowDb, toNotification } from '../sql/rows.js';
 import type { SqliteEngine } from './engine.js';
 import type { SqliteOutbox } from './outbox.js';
-
-type NotificationRowDb = {
-  id: string;
-  definition_id: string | null;
-  event_id: string | null;
-  broadcast_id: string | null;
-  subject: string;
-  body: string;
-  item_id: string | null;
-  appointment_id: string | null;
-  created_at: number;
-  seen_at: number | null;
-};
-
-const toNotification = (r: NotificationRowDb): Notification => ({
-  id: r.id,
-  definitionId: r.definition_id,
-  eventId: r.event_id,
-  broadcastId: r.broadcast_id,
-  subject: r.subject,
-  body: r.body,
-  itemId: r.item_id,
-  appointmentId: r.appointment_id,
-  createdAt: r.created_at,
-  seenAt: r.seen_at,
-});
 
 /**
  * Notification rules on SQLite (NOTIFICATIONS.md): definitions as JSON documents, events with their
