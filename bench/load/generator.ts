@@ -26,6 +26,11 @@ import WebSocket from 'ws';
 export interface GeneratorConfig {
   target: 'parley' | 'socketio' | 'socketio-durable' | 'uws-raw';
   port: number;
+  /**
+   * Parley only: several hubs of one cluster. Client i connects to `ports[i % ports.length]` (so the
+   * members of a room sit on different hubs); the host API goes to `port`. Unset: every client on `port`.
+   */
+  ports?: number[];
   clients: number;
   /**
    * Members of each conversation or room, 4 by default (1 customer and 3 agents for Parley). Parley
@@ -90,7 +95,8 @@ async function parleyClient(i: number): Promise<Client> {
     .setSubject(`b${i}`)
     .setExpirationTime('2h')
     .sign(secret);
-  const ws = new WebSocket(`ws://${HOST}:${config.port}/v1/ws`);
+  const port = config.ports?.length ? config.ports[i % config.ports.length]! : config.port;
+  const ws = new WebSocket(`ws://${HOST}:${port}/v1/ws`);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('hello timeout')), 30_000);
     ws.once('error', reject);
