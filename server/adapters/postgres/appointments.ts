@@ -1,21 +1,9 @@
 import type { AppointmentStore, StoredAppointment } from '../../core/ports/index.js';
 import type { AppointmentRecord, CalendarRecord } from '../../core/notifications/types.js';
+import { type AppointmentRowDb, type CalendarRowDb, toCalendar, toStoredAppointment } from '../sql/rows.js';
 import type { PgEngine } from './engine.js';
 
-type Row = {
-  id: string;
-  calendar_id: string;
-  title: string;
-  description: string | null;
-  location: string | null;
-  start_at: number;
-  end_at: number;
-  all_day: boolean;
-  recurring: boolean;
-  resource_ids: string[];
-  reminder_at: number | null;
-  reminded_at: number | null;
-};
+type Row = AppointmentRowDb<boolean, string[]>;
 
 /**
  * Calendars and appointments on PostgreSQL; a reminder is pending while `reminded_at` is null.
@@ -27,29 +15,14 @@ export class PgAppointments implements AppointmentStore {
 
   async loadAppointments(): Promise<{ calendars: CalendarRecord[]; appointments: StoredAppointment[] }> {
     const [calendars, rows] = await Promise.all([
-      this.engine.read<{ id: string; name: string; color: string | null; group_id: string | null }>('SELECT id, name, color, group_id FROM calendars'),
+      this.engine.read<CalendarRowDb>('SELECT id, name, color, group_id FROM calendars'),
       this.engine.read<Row>(
         'SELECT id, calendar_id, title, description, location, start_at, end_at, all_day, recurring, resource_ids, reminder_at, reminded_at FROM appointments',
       ),
     ]);
     return {
-      calendars: calendars.map((c) => ({ id: c.id, name: c.name, color: c.color, groupId: c.group_id })),
-      appointments: rows.map(
-        (r): StoredAppointment => ({
-          id: r.id,
-          calendarId: r.calendar_id,
-          title: r.title,
-          description: r.description,
-          location: r.location,
-          startAt: r.start_at,
-          endAt: r.end_at,
-          allDay: r.all_day,
-          recurring: r.recurring,
-          resourceIds: r.resource_ids,
-          reminderAt: r.reminder_at,
-          remindedAt: r.reminded_at,
-        }),
-      ),
+      calendars: calendars.map(toCalendar),
+      appointments: rows.map((r) => toStoredAppointment(r, (f) => f, (l) => l)),
     };
   }
 

@@ -1,5 +1,6 @@
 import type { Message } from '../../../protocol/index.js';
 import type { NewEmailRow, ReceiptTimes, WatermarkRow, WatermarkStore } from '../../core/ports/index.js';
+import { type ReceiptRowDb, toReceiptTimes } from '../sql/rows.js';
 import { toRuns } from '../sqlite/watermarks.js';
 import type { Batcher, CommitParticipant, PgEngine, Tx } from './engine.js';
 import type { PgOutbox } from './outbox.js';
@@ -246,48 +247,9 @@ export class PgWatermarks implements WatermarkStore, Batcher<WatermarkWrite, boo
   }
 
   async receiptTimes(m: Pick<Message, 'conversationId' | 'seq' | 'createdAt'>): Promise<Map<string, ReceiptTimes>> {
-    const rows = await this.engine.read<{
-      participant_id: string;
-      kind: string;
-      at: number;
-      email_id: string | null;
-      held_seqs: Array<[number, number]> | null;
-      summarized_seqs: Array<[number, number]> | null;
-    }>(RECEIPTS, [m.conversationId, m.seq], 'pg_wm_receipts');
-    const out = new Map<string, ReceiptTimes>();
-    const entry = (participantId: string): ReceiptTimes => {
-      let t = out.get(participantId);
-      if (!t) out.set(participantId, (t = { participantId, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null, emailed: null }));
-      return t;
-    };
-    const inRuns = (runs: Array<[number, number]>) => runs.some(([from, to]) => m.seq >= from && m.seq <= to);
-    for (const r of rows) {
-      const t = entry(r.participant_id);
-      if (r.kind === 'seen') {
-        t.seenAt = r.at;
-        // Seeing implies delivery.
-        if (t.deliveredAt === null || r.at < t.deliveredAt) t.deliveredAt = r.at;
-      } else if (r.kind === 'delivered') {
-        // A coalesced rise records its window's first time; no message is delivered before it exists.
-        const at = Math.max(r.at, m.createdAt);
-        if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
-      } else if (r.kind === 'emailed') {
-        const emailed = r.held_seqs === null ? 'covered' : inRuns(r.held_seqs) ? 'held' : r.summarized_seqs !== null && inRuns(r.summarized_seqs) ? 'summarized' : null;
-        if (emailed) {
-          t.emailed = emailed;
-          t.emailedAt = r.at;
-          t.emailId = r.email_id;
-        }
-      }
-    }
-    // Delivered rises still waiting for their write-behind window count already (this hub's).
-    for (const r of this.delivered.get(m.conversationId)?.values() ?? []) {
-      if (r.upTo < m.seq) continue;
-      const t = entry(r.participantId);
-      const at = Math.max(r.at, m.createdAt);
-      if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
-    }
-    return out;
+    const rows = await this.engine.read<ReceiptRowDb<Array<[number, number]>>>(RECEIPTS, [m.conversationId, m.seq], 'pg_wm_receipts');
+    // The delivered rises still waiting are this hub's.
+    return toReceiptTimes(m, rows, (runs) => runs, this.delivered.get(m.conversationId)?.values() ?? []);
   }
 
   // ─── Emailed: the escalation's compare-and-set ───────────────────────────────────────────────────

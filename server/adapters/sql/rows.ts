@@ -1,5 +1,6 @@
 import type { Message, Notification } from '../../../protocol/index.js';
-import type { InboundRow, SentEmailRef } from '../../core/ports/index.js';
+import type { CalendarRecord } from '../../core/notifications/types.js';
+import type { InboundRow, ReceiptTimes, SentEmailRef, StoredAppointment } from '../../core/ports/index.js';
 
 /**
  * Rows as the SQLite and PostgreSQL adapters read them, and their mapping to records: the tables and
@@ -99,3 +100,100 @@ export type SentRowDb = { id: string; conversation_id: string; participant_id: s
 
 export const toSentEmailRef = (r: SentRowDb | undefined): SentEmailRef | null =>
   r ? { id: r.id, conversationId: r.conversation_id, participantId: r.participant_id, upTo: r.up_to } : null;
+
+/** A `calendars` row as loaded. */
+export type CalendarRowDb = { id: string; name: string; color: string | null; group_id: string | null };
+
+export const toCalendar = (c: CalendarRowDb): CalendarRecord => ({ id: c.id, name: c.name, color: c.color, groupId: c.group_id });
+
+/** An `appointments` row; `Flag` and `List` are how the dialect holds booleans and the resource ids. */
+export type AppointmentRowDb<Flag, List> = {
+  id: string;
+  calendar_id: string;
+  title: string;
+  description: string | null;
+  location: string | null;
+  start_at: number;
+  end_at: number;
+  all_day: Flag;
+  recurring: Flag;
+  resource_ids: List;
+  reminder_at: number | null;
+  reminded_at: number | null;
+};
+
+export const toStoredAppointment = <Flag, List>(
+  r: AppointmentRowDb<Flag, List>,
+  flag: (f: Flag) => boolean,
+  list: (l: List) => string[],
+): StoredAppointment => ({
+  id: r.id,
+  calendarId: r.calendar_id,
+  title: r.title,
+  description: r.description,
+  location: r.location,
+  startAt: r.start_at,
+  endAt: r.end_at,
+  allDay: flag(r.all_day),
+  recurring: flag(r.recurring),
+  resourceIds: list(r.resource_ids),
+  reminderAt: r.reminder_at,
+  remindedAt: r.reminded_at,
+});
+
+/** A receipt of one message as the watermark store reads it; `Runs` is how the dialect holds seq runs. */
+export type ReceiptRowDb<Runs> = {
+  participant_id: string;
+  kind: string;
+  at: number;
+  email_id: string | null;
+  held_seqs: Runs | null;
+  summarized_seqs: Runs | null;
+};
+
+/**
+ * Each participant's receipt times of message `m`, from its receipt rows and the delivered rises still
+ * waiting for their write-behind window (`pending`, those of this process). `runs` reads a seq-runs column.
+ */
+export function toReceiptTimes<Runs>(
+  m: Pick<Message, 'seq' | 'createdAt'>,
+  rows: ReadonlyArray<ReceiptRowDb<Runs>>,
+  runs: (r: Runs) => ReadonlyArray<readonly [number, number]>,
+  pending: Iterable<{ participantId: string; upTo: number; at: number }>,
+): Map<string, ReceiptTimes> {
+  const out = new Map<string, ReceiptTimes>();
+  const entry = (participantId: string): ReceiptTimes => {
+    let t = out.get(participantId);
+    if (!t) out.set(participantId, (t = { participantId, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null, emailed: null }));
+    return t;
+  };
+  const inRuns = (r: Runs) => runs(r).some(([from, to]) => m.seq >= from && m.seq <= to);
+  for (const r of rows) {
+    const t = entry(r.participant_id);
+    if (r.kind === 'seen') {
+      t.seenAt = r.at;
+      // Seeing implies delivery.
+      if (t.deliveredAt === null || r.at < t.deliveredAt) t.deliveredAt = r.at;
+    } else if (r.kind === 'delivered') {
+      // A coalesced rise records its window's first time; no message is delivered before it exists.
+      const at = Math.max(r.at, m.createdAt);
+      if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
+    } else if (r.kind === 'emailed') {
+      // Before migration 0004 a rise did not say what its email held: it covers the message.
+      const emailed = r.held_seqs === null ? 'covered' : inRuns(r.held_seqs) ? 'held' : r.summarized_seqs !== null && inRuns(r.summarized_seqs) ? 'summarized' : null;
+      if (emailed) {
+        t.emailed = emailed;
+        t.emailedAt = r.at;
+        t.emailId = r.email_id;
+      }
+    }
+  }
+  // Delivered rises still waiting for their write-behind window count already.
+  for (const r of pending) {
+    if (r.upTo < m.seq) continue;
+    const t = entry(r.participantId);
+    const at = Math.max(r.at, m.createdAt);
+    if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
+  }
+  return out;
+}

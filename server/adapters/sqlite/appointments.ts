@@ -1,21 +1,9 @@
 import type { AppointmentStore, StoredAppointment } from '../../core/ports/index.js';
 import type { AppointmentRecord, CalendarRecord } from '../../core/notifications/types.js';
+import { type AppointmentRowDb, type CalendarRowDb, toCalendar, toStoredAppointment } from '../sql/rows.js';
 import type { SqliteEngine } from './engine.js';
 
-type Row = {
-  id: string;
-  calendar_id: string;
-  title: string;
-  description: string | null;
-  location: string | null;
-  start_at: number;
-  end_at: number;
-  all_day: number;
-  recurring: number;
-  resource_ids: string;
-  reminder_at: number | null;
-  reminded_at: number | null;
-};
+type Row = AppointmentRowDb<number, string>;
 
 /** Calendars and appointments on SQLite; a reminder is pending while `reminded_at` is null. */
 export class SqliteAppointments implements AppointmentStore {
@@ -44,28 +32,8 @@ export class SqliteAppointments implements AppointmentStore {
   }
 
   loadAppointments(): Promise<{ calendars: CalendarRecord[]; appointments: StoredAppointment[] }> {
-    const calendars = (this.stmt.calendars.all() as Array<{ id: string; name: string; color: string | null; group_id: string | null }>).map((c) => ({
-      id: c.id,
-      name: c.name,
-      color: c.color,
-      groupId: c.group_id,
-    }));
-    const appointments = (this.stmt.appointments.all() as Row[]).map(
-      (r): StoredAppointment => ({
-        id: r.id,
-        calendarId: r.calendar_id,
-        title: r.title,
-        description: r.description,
-        location: r.location,
-        startAt: r.start_at,
-        endAt: r.end_at,
-        allDay: r.all_day === 1,
-        recurring: r.recurring === 1,
-        resourceIds: JSON.parse(r.resource_ids) as string[],
-        reminderAt: r.reminder_at,
-        remindedAt: r.reminded_at,
-      }),
-    );
+    const calendars = (this.stmt.calendars.all() as CalendarRowDb[]).map(toCalendar);
+    const appointments = (this.stmt.appointments.all() as Row[]).map((r) => toStoredAppointment(r, (f) => f === 1, (l) => JSON.parse(l) as string[]));
     return Promise.resolve({ calendars, appointments });
   }
 

@@ -1,5 +1,6 @@
 import { ProtocolError, type Message } from '../../../protocol/index.js';
 import type { NewEmailRow, ReceiptTimes, WatermarkRow, WatermarkStore } from '../../core/ports/index.js';
+import { type ReceiptRowDb, toReceiptTimes } from '../sql/rows.js';
 import type { SqliteEngine } from './engine.js';
 import type { SqliteOutbox } from './outbox.js';
 import { RiseQueue } from './rise-queue.js';
@@ -74,49 +75,8 @@ export class SqliteWatermarks implements WatermarkStore {
   }
 
   async receiptTimes(m: Pick<Message, 'conversationId' | 'seq' | 'createdAt'>): Promise<Map<string, ReceiptTimes>> {
-    const rows = this.stmt.receiptTimes.all(m.conversationId, m.seq) as Array<{
-      participant_id: string;
-      kind: string;
-      at: number;
-      email_id: string | null;
-      held_seqs: string | null;
-      summarized_seqs: string | null;
-    }>;
-    const out = new Map<string, ReceiptTimes>();
-    const entry = (participantId: string): ReceiptTimes => {
-      let t = out.get(participantId);
-      if (!t) out.set(participantId, (t = { participantId, deliveredAt: null, seenAt: null, emailedAt: null, emailId: null, emailed: null }));
-      return t;
-    };
-    for (const r of rows) {
-      const t = entry(r.participant_id);
-      if (r.kind === 'seen') {
-        t.seenAt = r.at;
-        // Seeing implies delivery.
-        if (t.deliveredAt === null || r.at < t.deliveredAt) t.deliveredAt = r.at;
-      } else if (r.kind === 'delivered') {
-        // A coalesced rise records its window's first time; no message is delivered before it exists.
-        const at = Math.max(r.at, m.createdAt);
-        if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
-      } else if (r.kind === 'emailed') {
-        // Before migration 0004 a rise did not say what its email held: it covers the message.
-        const emailed =
-          r.held_seqs === null ? 'covered' : inRuns(r.held_seqs, m.seq) ? 'held' : r.summarized_seqs !== null && inRuns(r.summarized_seqs, m.seq) ? 'summarized' : null;
-        if (emailed) {
-          t.emailed = emailed;
-          t.emailedAt = r.at;
-          t.emailId = r.email_id;
-        }
-      }
-    }
-    // Delivered rises still waiting for their write-behind window count already.
-    for (const r of this.rises.delivered.get(m.conversationId)?.values() ?? []) {
-      if (r.upTo < m.seq) continue;
-      const t = entry(r.participantId);
-      const at = Math.max(r.at, m.createdAt);
-      if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
-    }
-    return out;
+    const rows = this.stmt.receiptTimes.all(m.conversationId, m.seq) as Array<ReceiptRowDb<string>>;
+    return toReceiptTimes(m, rows, (json) => JSON.parse(json) as Array<[number, number]>, this.rises.delivered.get(m.conversationId)?.values() ?? []);
   }
 
   commitEscalation(row: NewEmailRow, expect: { seenUpTo: number; emailedUpTo: number }): Promise<boolean> {
