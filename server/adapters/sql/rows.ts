@@ -1,4 +1,5 @@
 import type { Message, Notification } from '../../../protocol/index.js';
+import type { ParticipantRecord } from '../../core/model.js';
 import type { CalendarRecord } from '../../core/notifications/types.js';
 import type { InboundRow, ReceiptTimes, SentEmailRef, StoredAppointment } from '../../core/ports/index.js';
 
@@ -194,6 +195,49 @@ export function toReceiptTimes<Runs>(
     const t = entry(r.participantId);
     const at = Math.max(r.at, m.createdAt);
     if (t.deliveredAt === null || at < t.deliveredAt) t.deliveredAt = at;
+  }
+  return out;
+}
+
+/** A `participants` row as both schemas type it: the record with its preferences as a JSON document, and when it was last written. */
+export type ParticipantRowDb = Omit<ParticipantRecord, 'preferences'> & { preferences: Record<string, unknown>; updatedAt: number };
+
+export function participantRow(p: ParticipantRecord): ParticipantRowDb {
+  return {
+    id: p.id,
+    kind: p.kind,
+    name: p.name,
+    email: p.email,
+    locale: p.locale,
+    timezone: p.timezone,
+    groups: p.groups,
+    roles: p.roles,
+    phone: p.phone,
+    queues: p.queues,
+    services: p.services,
+    pgpPublicKey: p.pgpPublicKey,
+    smimeCertificate: p.smimeCertificate,
+    outOfOffice: p.outOfOffice,
+    disabled: p.disabled,
+    enabledAt: p.enabledAt,
+    preferences: p.preferences as unknown as Record<string, unknown>,
+    createdAt: p.createdAt,
+    updatedAt: Date.now(),
+  };
+}
+
+export function participantRecord({ updatedAt: _updatedAt, preferences, ...p }: Omit<ParticipantRecord, 'preferences'> & { preferences: unknown; updatedAt: number }): ParticipantRecord {
+  return { ...p, preferences: preferences as ParticipantRecord['preferences'] };
+}
+
+/** Relation rows (followers, members) grouped by `key`: participant id → since. */
+export function groupRelations<R extends { participantId: string; since: number }>(rows: R[], key: (r: R) => string): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const k = key(r);
+    let m = out.get(k);
+    if (!m) out.set(k, (m = new Map()));
+    m.set(r.participantId, r.since);
   }
   return out;
 }

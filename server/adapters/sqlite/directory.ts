@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { CustomerPreferences, UserPreferences } from '../../../protocol/index.js';
 import type { ConversationRecord, ItemRecord, ParticipantRecord, ProjectRecord } from '../../core/model.js';
 import type { DirectorySnapshot, DirectoryStore } from '../../core/ports/index.js';
+import { groupRelations, participantRecord, participantRow } from '../sql/rows.js';
 import type { SqliteEngine } from './engine.js';
 import * as schema from './schema.js';
 
@@ -171,43 +172,4 @@ export class SqliteDirectory implements DirectoryStore {
       queues: db.select({ name: schema.queues.name, groupId: schema.queues.groupId }).from(schema.queues).all(),
     };
   }
-}
-
-function participantRow(p: ParticipantRecord): typeof schema.participants.$inferInsert {
-  return {
-    id: p.id,
-    kind: p.kind,
-    name: p.name,
-    email: p.email,
-    locale: p.locale,
-    timezone: p.timezone,
-    groups: p.groups,
-    roles: p.roles,
-    phone: p.phone,
-    queues: p.queues,
-    services: p.services,
-    pgpPublicKey: p.pgpPublicKey,
-    smimeCertificate: p.smimeCertificate,
-    outOfOffice: p.outOfOffice,
-    disabled: p.disabled,
-    enabledAt: p.enabledAt,
-    preferences: p.preferences as unknown as Record<string, unknown>,
-    createdAt: p.createdAt,
-    updatedAt: Date.now(),
-  };
-}
-
-function participantRecord({ updatedAt: _updatedAt, preferences, ...p }: typeof schema.participants.$inferSelect): ParticipantRecord {
-  return { ...p, preferences: preferences as unknown as ParticipantRecord['preferences'] };
-}
-
-function groupRelations<R extends { participantId: string; since: number }>(rows: R[], key: (r: R) => string): Map<string, Map<string, number>> {
-  const out = new Map<string, Map<string, number>>();
-  for (const r of rows) {
-    const k = key(r);
-    let m = out.get(k);
-    if (!m) out.set(k, (m = new Map()));
-    m.set(r.participantId, r.since);
-  }
-  return out;
 }
