@@ -41,7 +41,7 @@ const { values } = parseArgs({
 const QUICK = values.quick;
 const S = QUICK
   ? { reps: 1, clients: 240, rate: 200, durationMs: 3000, drainMs: 2000, storeMessages: 10_000 }
-  : { reps: 3, clients: 1200, rate: 1000, durationMs: 8000, drainMs: 3000, storeMessages: 50_000 };
+  : { reps: 3, clients: 1200, rate: 800, durationMs: 8000, drainMs: 3000, storeMessages: 50_000 };
 if (values.reps) S.reps = Number(values.reps);
 if (values.rate) S.rate = Number(values.rate);
 if (values.clients) S.clients = Number(values.clients);
@@ -437,6 +437,11 @@ for (const c of CONFIGS) {
     `| ${LABEL[c]} | ${(med(c, 'deliveredShare') * 100).toFixed(1)} % | ${med(c, 'p50').toFixed(1)} | ${med(c, 'p99').toFixed(1)} (${runs(c, 'p99', 1)}) | **${med(c, 'hubUs').toFixed(1)}** (${runs(c, 'hubUs', 1)}) | ${med(c, 'pgUs').toFixed(1)} | ${med(c, 'redisUs').toFixed(1)} | ${total.toFixed(1)} | ${(med(c, 'hubCpu') * 100).toFixed(0)} % | ${(med(c, 'pgCpu') * 100).toFixed(0)} % | ${(med(c, 'redisCpu') * 100).toFixed(0)} % | ${(med(c, 'generatorCpu') * 100).toFixed(0)} % |`,
   );
 }
+console.log('');
+console.log(
+  'CPU is utime + stime from /proc over the sending window and drain, divided by deliveries. PostgreSQL: the postmaster, its helpers and the backends of this run\'s database; ' +
+    'Redis: the redis-server process. Both servers are shared with anything else on the machine: what the rows without them (SQLite: PostgreSQL\'s helpers; 1 hub on PostgreSQL: Redis) show is that background.',
+);
 const sqStore = median(storeResults.sqlite);
 const pgStore = median(storeResults.postgres);
 console.log('');
