@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte } from 'drizzle-orm';
 import type { DeferredEmail, EmailListFilter, EmailRow, EmailSummary, MarkOutcome, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
+import { toEmailSummary } from '../sql/rows.js';
 import type { PgEngine, Tx } from './engine.js';
 import * as schema from './schema.js';
 
@@ -165,20 +166,7 @@ export class PgOutbox implements OutboxStore {
         .where(and(gte(e.createdAt, since), filter.status ? eq(e.status, filter.status) : undefined, filter.kind ? eq(e.kind, filter.kind) : undefined))
         .orderBy(...(filter.newestFirst ? [desc(e.createdAt), desc(e.id)] : [asc(e.createdAt), asc(e.id)]))
         .limit(limit);
-      return rows.map(({ toAddress, ...r }) => ({
-        id: r.id,
-        to: toAddress,
-        subject: r.subject,
-        kind: r.kind,
-        status: r.status,
-        attempts: r.attempts,
-        createdAt: r.createdAt,
-        sentAt: r.sentAt,
-        error: r.error,
-        participantId: r.participantId,
-        conversationId: r.conversationId,
-        messageIds: r.messageIds,
-      }));
+      return rows.map(toEmailSummary);
     });
   }
 

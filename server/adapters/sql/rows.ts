@@ -1,7 +1,7 @@
 import type { Message, Notification } from '../../../protocol/index.js';
 import type { ParticipantRecord } from '../../core/model.js';
 import type { CalendarRecord } from '../../core/notifications/types.js';
-import type { InboundRow, ReceiptTimes, SentEmailRef, StoredAppointment } from '../../core/ports/index.js';
+import type { EmailSummary, InboundRow, ReceiptTimes, SentEmailRef, StoredAppointment } from '../../core/ports/index.js';
 
 /**
  * Rows as the SQLite and PostgreSQL adapters read them, and their mapping to records: the tables and
@@ -241,3 +241,21 @@ export function groupRelations<R extends { participantId: string; since: number 
   }
   return out;
 }
+
+/** An email of the outbox log as both stores select it. */
+export type EmailSummaryRowDb = Omit<EmailSummary, 'to'> & { toAddress: EmailSummary['to'] };
+
+export const toEmailSummary = ({ toAddress, ...r }: EmailSummaryRowDb): EmailSummary => ({
+  id: r.id,
+  to: toAddress,
+  subject: r.subject,
+  kind: r.kind,
+  status: r.status,
+  attempts: r.attempts,
+  createdAt: r.createdAt,
+  sentAt: r.sentAt,
+  error: r.error,
+  participantId: r.participantId,
+  conversationId: r.conversationId,
+  messageIds: r.messageIds,
+});

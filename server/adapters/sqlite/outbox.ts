@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte } from 'drizzle-orm';
 import type { DeferredEmail, EmailListFilter, MarkOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
+import { toEmailSummary } from '../sql/rows.js';
 import type { SqliteEngine } from './engine.js';
 import * as schema from './schema.js';
 
@@ -158,20 +159,7 @@ export class SqliteOutbox implements OutboxStore {
       .orderBy(...(filter.newestFirst ? [desc(e.createdAt), desc(e.id)] : [asc(e.createdAt), asc(e.id)]))
       .limit(limit)
       .all();
-    return rows.map(({ toAddress, ...r }) => ({
-      id: r.id,
-      to: toAddress,
-      subject: r.subject,
-      kind: r.kind,
-      status: r.status,
-      attempts: r.attempts,
-      createdAt: r.createdAt,
-      sentAt: r.sentAt,
-      error: r.error,
-      participantId: r.participantId,
-      conversationId: r.conversationId,
-      messageIds: r.messageIds,
-    }));
+    return rows.map(toEmailSummary);
   }
 
   async getEmailSource(id: string): Promise<{ raw: string; deferred: DeferredEmail | null } | null> {
