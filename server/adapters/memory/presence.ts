@@ -1,6 +1,9 @@
 import type { PresenceEntry, PresenceStore } from '../../core/ports/index.js';
 
-/** Presence of one hub (or of several in one process, sharing one instance): entries in a map. */
+/**
+ * Presence of one hub (or of several in one process, sharing one instance): entries in a map. The Redis
+ * presence keeps one as its local view of every hub's entries.
+ */
 export class MemoryPresence implements PresenceStore {
   private readonly byParticipant = new Map<string, Map<string, PresenceEntry>>();
 
@@ -34,5 +37,18 @@ export class MemoryPresence implements PresenceStore {
     }
     if (m.size === 0) this.byParticipant.delete(participantId);
     return live;
+  }
+
+  /** The entry of one session, lapsed or not. */
+  entry(participantId: string, sessionId: string): PresenceEntry | undefined {
+    return this.byParticipant.get(participantId)?.get(sessionId);
+  }
+
+  /** Forget the entries lapsed at `now`, but those `keep` names (the memory stays bounded). */
+  prune(now: number, keep: (sessionId: string) => boolean): void {
+    for (const [pid, m] of this.byParticipant) {
+      for (const [sid, e] of m) if (e.expiresAt <= now && !keep(sid)) m.delete(sid);
+      if (m.size === 0) this.byParticipant.delete(pid);
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Clock, Logger, PresenceEntry, PresenceStore } from '../../core/ports/index.js';
+import { MemoryPresence } from '../memory/presence.js';
 import { closeRedis, openRedis, whenReady, type RedisClient, type RedisCounters } from './client.js';
 
 export interface RedisPresenceOptions {
@@ -44,7 +45,7 @@ export class RedisPresence implements PresenceStore {
   private readonly client: RedisClient;
   private readonly sub: RedisClient;
   /** Every hub's live entries, as this hub knows them. */
-  private readonly byParticipant = new Map<string, Map<string, PresenceEntry>>();
+  private readonly view = new MemoryPresence();
   /** This hub's own entries: what it puts again after a reconnect. */
   private readonly own = new Map<string, PresenceEntry>();
   /** Changes not yet written, the last per session. */
@@ -88,33 +89,22 @@ export class RedisPresence implements PresenceStore {
   put(entry: PresenceEntry): void {
     this.own.set(entry.sessionId, entry);
     this.unwrittenRemovals.delete(entry.sessionId);
-    this.setLocal(entry);
+    this.view.put(entry);
     this.enqueue(entry.sessionId, [entry.sessionId, entry.participantId, entry.state, entry.expiresAt]);
   }
 
   remove(sessionId: string, participantId: string): void {
     this.own.delete(sessionId);
-    this.deleteLocal(sessionId, participantId);
+    this.view.remove(sessionId, participantId);
     this.enqueue(sessionId, [sessionId, participantId]);
   }
 
   online(participantId: string, now: number): boolean {
-    const m = this.byParticipant.get(participantId);
-    if (!m) return false;
-    for (const e of m.values()) if (e.expiresAt > now) return true;
-    return false;
+    return this.view.online(participantId, now);
   }
 
   sessions(participantId: string, now: number): PresenceEntry[] {
-    const m = this.byParticipant.get(participantId);
-    if (!m) return [];
-    const live: PresenceEntry[] = [];
-    for (const [id, e] of m) {
-      if (e.expiresAt > now) live.push(e);
-      else m.delete(id);
-    }
-    if (m.size === 0) this.byParticipant.delete(participantId);
-    return live;
+    return this.view.sessions(participantId, now);
   }
 
   /**
@@ -259,9 +249,9 @@ export class RedisPresence implements PresenceStore {
         if (v === null) continue;
         const op = parseOp(v);
         if (!op || op.length !== 4 || this.own.has(op[0])) continue;
-        const current = this.byParticipant.get(op[1])?.get(op[0]);
+        const current = this.view.entry(op[1], op[0]);
         if (current && current.expiresAt >= op[3]) continue;
-        this.setLocal({ sessionId: op[0], participantId: op[1], state: op[2], expiresAt: op[3] });
+        this.view.put({ sessionId: op[0], participantId: op[1], state: op[2], expiresAt: op[3] });
         touched.add(op[1]);
       }
     }
@@ -286,9 +276,9 @@ export class RedisPresence implements PresenceStore {
     if (batch.data.h === this.o.hubId) return;
     let touched: Set<string> | null = null;
     for (const op of batch.data.o) {
-      const before = this.byParticipant.get(op[1])?.get(op[0]);
-      if (op.length === 4) this.setLocal({ sessionId: op[0], participantId: op[1], state: op[2], expiresAt: op[3] });
-      else this.deleteLocal(op[0], op[1]);
+      const before = this.view.entry(op[1], op[0]);
+      if (op.length === 4) this.view.put({ sessionId: op[0], participantId: op[1], state: op[2], expiresAt: op[3] });
+      else this.view.remove(op[0], op[1]);
       // A refresh (same state, later expiry) changes nobody's presence: most batches are only that.
       if (op.length === 4 && before?.state === op[2]) continue;
       if (op.length === 2 && !before) continue;
@@ -297,26 +287,9 @@ export class RedisPresence implements PresenceStore {
     if (this.changed && touched) for (const pid of touched) this.changed(pid);
   };
 
-  private setLocal(entry: PresenceEntry): void {
-    let m = this.byParticipant.get(entry.participantId);
-    if (!m) this.byParticipant.set(entry.participantId, (m = new Map()));
-    m.set(entry.sessionId, entry);
-  }
-
-  private deleteLocal(sessionId: string, participantId: string): void {
-    const m = this.byParticipant.get(participantId);
-    if (!m) return;
-    m.delete(sessionId);
-    if (m.size === 0) this.byParticipant.delete(participantId);
-  }
-
   /** Forget lapsed entries of participants nobody asked about lately (the views' memory stays bounded). */
   private prune(): void {
-    const now = this.o.clock.now();
-    for (const [pid, m] of this.byParticipant) {
-      for (const [sid, e] of m) if (e.expiresAt <= now && !this.own.has(sid)) m.delete(sid);
-      if (m.size === 0) this.byParticipant.delete(pid);
-    }
+    this.view.prune(this.o.clock.now(), (sid) => this.own.has(sid));
   }
 }
 
