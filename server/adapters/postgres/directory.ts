@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { CustomerPreferences, UserPreferences } from '../../../protocol/index.js';
 import type { ConversationRecord, ItemRecord, ParticipantRecord, ProjectRecord } from '../../core/model.js';
 import type { DirectorySnapshot, DirectoryStore } from '../../core/ports/index.js';
-import { groupRelations, participantRecord, participantRow } from '../sql/rows.js';
+import { groupRelations, itemRow, participantRecord, participantRow } from '../sql/rows.js';
 import type { PgEngine } from './engine.js';
 import * as schema from './schema.js';
 
@@ -55,29 +55,7 @@ export class PgDirectory implements DirectoryStore {
 
   putItem(i: ItemRecord): Promise<void> {
     return this.engine.enqueue(async (tx) => {
-      const row = {
-        id: i.id,
-        kind: i.kind,
-        title: i.title,
-        projectId: i.projectId,
-        number: i.number,
-        status: i.status,
-        priority: i.priority,
-        queue: i.queue,
-        customerId: i.customerId,
-        customerSince: i.roleSince.customer,
-        ownerId: i.ownerId,
-        ownerSince: i.roleSince.owner,
-        responsibleId: i.responsibleId,
-        responsibleSince: i.roleSince.responsible,
-        lock: i.lock,
-        service: i.service,
-        type: i.type,
-        createdBy: i.createdBy,
-        customerCompany: i.customerCompany,
-        fields: i.fields,
-        createdAt: i.createdAt,
-      };
+      const row = itemRow(i, (f) => f);
       await tx.db.insert(schema.items).values(row).onConflictDoUpdate({ target: schema.items.id, set: row });
       await tx.db.delete(schema.itemFollowers).where(eq(schema.itemFollowers.itemId, i.id));
       if (i.followers.size) {

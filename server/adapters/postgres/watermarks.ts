@@ -1,6 +1,6 @@
 import type { Message } from '../../../protocol/index.js';
 import type { NewEmailRow, ReceiptTimes, WatermarkRow, WatermarkStore } from '../../core/ports/index.js';
-import { type ReceiptRowDb, toReceiptTimes } from '../sql/rows.js';
+import { type ReceiptRowDb, type WatermarkRowDb, toReceiptTimes, toWatermark } from '../sql/rows.js';
 import { toRuns } from '../sqlite/watermarks.js';
 import type { Batcher, CommitParticipant, PgEngine, Tx } from './engine.js';
 import type { PgOutbox } from './outbox.js';
@@ -229,20 +229,12 @@ export class PgWatermarks implements WatermarkStore, Batcher<WatermarkWrite, boo
   async getWatermarks(participantId: string, conversationIds: readonly string[]): Promise<Map<string, WatermarkRow>> {
     const out = new Map<string, WatermarkRow>();
     if (!conversationIds.length) return out;
-    const rows = await this.engine.read<{ conversation_id: string; delivered_up_to: number; seen_up_to: number; emailed_up_to: number }>(
+    const rows = await this.engine.read<WatermarkRowDb>(
       'SELECT conversation_id, delivered_up_to, seen_up_to, emailed_up_to FROM watermarks WHERE participant_id = $1 AND conversation_id = ANY($2::text[])',
       [participantId, conversationIds],
       'pg_wm_get',
     );
-    for (const r of rows) {
-      out.set(r.conversation_id, {
-        participantId,
-        conversationId: r.conversation_id,
-        deliveredUpTo: r.delivered_up_to,
-        seenUpTo: r.seen_up_to,
-        emailedUpTo: r.emailed_up_to,
-      });
-    }
+    for (const r of rows) out.set(r.conversation_id, toWatermark(participantId, r));
     return out;
   }
 

@@ -1,7 +1,7 @@
 import type { Message, Notification } from '../../../protocol/index.js';
-import type { ParticipantRecord } from '../../core/model.js';
+import type { ItemRecord, ParticipantRecord } from '../../core/model.js';
 import type { CalendarRecord } from '../../core/notifications/types.js';
-import type { EmailSummary, InboundRow, ReceiptTimes, SentEmailRef, StoredAppointment } from '../../core/ports/index.js';
+import type { EmailSummary, InboundRow, ReceiptTimes, SentEmailRef, StoredAppointment, WatermarkRow } from '../../core/ports/index.js';
 
 /**
  * Rows as the SQLite and PostgreSQL adapters read them, and their mapping to records: the tables and
@@ -258,4 +258,42 @@ export const toEmailSummary = ({ toAddress, ...r }: EmailSummaryRowDb): EmailSum
   participantId: r.participantId,
   conversationId: r.conversationId,
   messageIds: r.messageIds,
+});
+
+/** An `items` row to write (its followers apart); `fields` is how the dialect holds the custom fields. */
+export function itemRow<Fields>(i: ItemRecord, fields: (f: ItemRecord['fields']) => Fields) {
+  return {
+    id: i.id,
+    kind: i.kind,
+    title: i.title,
+    projectId: i.projectId,
+    number: i.number,
+    status: i.status,
+    priority: i.priority,
+    queue: i.queue,
+    customerId: i.customerId,
+    customerSince: i.roleSince.customer,
+    ownerId: i.ownerId,
+    ownerSince: i.roleSince.owner,
+    responsibleId: i.responsibleId,
+    responsibleSince: i.roleSince.responsible,
+    lock: i.lock,
+    service: i.service,
+    type: i.type,
+    createdBy: i.createdBy,
+    customerCompany: i.customerCompany,
+    fields: fields(i.fields),
+    createdAt: i.createdAt,
+  };
+}
+
+/** A `watermarks` row of one participant. */
+export type WatermarkRowDb = { conversation_id: string; delivered_up_to: number; seen_up_to: number; emailed_up_to: number };
+
+export const toWatermark = (participantId: string, r: WatermarkRowDb): WatermarkRow => ({
+  participantId,
+  conversationId: r.conversation_id,
+  deliveredUpTo: r.delivered_up_to,
+  seenUpTo: r.seen_up_to,
+  emailedUpTo: r.emailed_up_to,
 });

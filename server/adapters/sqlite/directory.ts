@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { CustomerPreferences, UserPreferences } from '../../../protocol/index.js';
 import type { ConversationRecord, ItemRecord, ParticipantRecord, ProjectRecord } from '../../core/model.js';
 import type { DirectorySnapshot, DirectoryStore } from '../../core/ports/index.js';
-import { groupRelations, participantRecord, participantRow } from '../sql/rows.js';
+import { groupRelations, itemRow, participantRecord, participantRow } from '../sql/rows.js';
 import type { SqliteEngine } from './engine.js';
 import * as schema from './schema.js';
 
@@ -63,29 +63,7 @@ export class SqliteDirectory implements DirectoryStore {
   putItem(i: ItemRecord): Promise<void> {
     const s = this.itemStatements();
     return this.engine.enqueue(() => {
-      s.upsert.run({
-        id: i.id,
-        kind: i.kind,
-        title: i.title,
-        projectId: i.projectId,
-        number: i.number,
-        status: i.status,
-        priority: i.priority,
-        queue: i.queue,
-        customerId: i.customerId,
-        customerSince: i.roleSince.customer,
-        ownerId: i.ownerId,
-        ownerSince: i.roleSince.owner,
-        responsibleId: i.responsibleId,
-        responsibleSince: i.roleSince.responsible,
-        lock: i.lock,
-        service: i.service,
-        type: i.type,
-        createdBy: i.createdBy,
-        customerCompany: i.customerCompany,
-        fields: JSON.stringify(i.fields),
-        createdAt: i.createdAt,
-      });
+      s.upsert.run(itemRow(i, (f) => JSON.stringify(f)));
       const stored = s.followers.all(i.id) as Array<{ participant_id: string; since: number }>;
       const same = stored.length === i.followers.size && stored.every((f) => i.followers.get(f.participant_id) === f.since);
       if (same) return;

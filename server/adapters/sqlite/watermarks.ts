@@ -1,6 +1,6 @@
 import { ProtocolError, type Message } from '../../../protocol/index.js';
 import type { NewEmailRow, ReceiptTimes, WatermarkRow, WatermarkStore } from '../../core/ports/index.js';
-import { type ReceiptRowDb, toReceiptTimes } from '../sql/rows.js';
+import { type ReceiptRowDb, type WatermarkRowDb, toReceiptTimes, toWatermark } from '../sql/rows.js';
 import type { SqliteEngine } from './engine.js';
 import type { SqliteOutbox } from './outbox.js';
 import { RiseQueue } from './rise-queue.js';
@@ -58,18 +58,8 @@ export class SqliteWatermarks implements WatermarkStore {
   async getWatermarks(participantId: string, conversationIds: readonly string[]): Promise<Map<string, WatermarkRow>> {
     const out = new Map<string, WatermarkRow>();
     for (const c of conversationIds) {
-      const r = this.stmt.watermark.get(participantId, c) as
-        | { participant_id: string; conversation_id: string; delivered_up_to: number; seen_up_to: number; emailed_up_to: number }
-        | undefined;
-      if (r) {
-        out.set(c, {
-          participantId: r.participant_id,
-          conversationId: r.conversation_id,
-          deliveredUpTo: r.delivered_up_to,
-          seenUpTo: r.seen_up_to,
-          emailedUpTo: r.emailed_up_to,
-        });
-      }
+      const r = this.stmt.watermark.get(participantId, c) as WatermarkRowDb | undefined;
+      if (r) out.set(c, toWatermark(participantId, r));
     }
     return out;
   }
