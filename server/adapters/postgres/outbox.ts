@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte } from 'drizzle-orm';
 import type { DeferredEmail, EmailListFilter, EmailRow, EmailSummary, MarkOutcome, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
-import { toEmailSummary } from '../sql/rows.js';
+import { emailSummaryColumns, toEmailSummary } from '../sql/rows.js';
 import type { PgEngine, Tx } from './engine.js';
 import * as schema from './schema.js';
 
@@ -148,20 +148,7 @@ export class PgOutbox implements OutboxStore {
     const e = schema.emails;
     return this.engine.readDb(async (db) => {
       const rows = await db
-        .select({
-          id: e.id,
-          toAddress: e.toAddress,
-          subject: e.subject,
-          kind: e.kind,
-          status: e.status,
-          attempts: e.attempts,
-          createdAt: e.createdAt,
-          sentAt: e.sentAt,
-          error: e.error,
-          participantId: e.participantId,
-          conversationId: e.conversationId,
-          messageIds: e.messageIds,
-        })
+        .select(emailSummaryColumns(e))
         .from(e)
         .where(and(gte(e.createdAt, since), filter.status ? eq(e.status, filter.status) : undefined, filter.kind ? eq(e.kind, filter.kind) : undefined))
         .orderBy(...(filter.newestFirst ? [desc(e.createdAt), desc(e.id)] : [asc(e.createdAt), asc(e.id)]))

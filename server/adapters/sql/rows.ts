@@ -242,6 +242,17 @@ export function groupRelations<R extends { participantId: string; since: number 
   return out;
 }
 
+/** The `emails` columns of the outbox log, by their schema names (in either dialect's schema). */
+const EMAIL_SUMMARY_FIELDS = ['id', 'toAddress', 'subject', 'kind', 'status', 'attempts', 'createdAt', 'sentAt', 'error', 'participantId', 'conversationId', 'messageIds'] as const;
+type EmailSummaryField = (typeof EMAIL_SUMMARY_FIELDS)[number];
+
+/** The columns of the outbox log from a dialect's `emails` table, for its select. */
+export function emailSummaryColumns<Table extends Record<EmailSummaryField, unknown>>(e: Table): Pick<Table, EmailSummaryField> {
+  const out = {} as Pick<Table, EmailSummaryField>;
+  for (const f of EMAIL_SUMMARY_FIELDS) out[f] = e[f];
+  return out;
+}
+
 /** An email of the outbox log as both stores select it. */
 export type EmailSummaryRowDb = Omit<EmailSummary, 'to'> & { toAddress: EmailSummary['to'] };
 

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte } from 'drizzle-orm';
 import type { DeferredEmail, EmailListFilter, MarkOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
-import { toEmailSummary } from '../sql/rows.js';
+import { emailSummaryColumns, toEmailSummary } from '../sql/rows.js';
 import type { SqliteEngine } from './engine.js';
 import * as schema from './schema.js';
 
@@ -140,20 +140,7 @@ export class SqliteOutbox implements OutboxStore {
   async listEmails(since: number, limit: number, filter: EmailListFilter = {}): Promise<EmailSummary[]> {
     const e = schema.emails;
     const rows = this.engine.db
-      .select({
-        id: e.id,
-        toAddress: e.toAddress,
-        subject: e.subject,
-        kind: e.kind,
-        status: e.status,
-        attempts: e.attempts,
-        createdAt: e.createdAt,
-        sentAt: e.sentAt,
-        error: e.error,
-        participantId: e.participantId,
-        conversationId: e.conversationId,
-        messageIds: e.messageIds,
-      })
+      .select(emailSummaryColumns(e))
       .from(e)
       .where(and(gte(e.createdAt, since), filter.status ? eq(e.status, filter.status) : undefined, filter.kind ? eq(e.kind, filter.kind) : undefined))
       .orderBy(...(filter.newestFirst ? [desc(e.createdAt), desc(e.id)] : [asc(e.createdAt), asc(e.id)]))
