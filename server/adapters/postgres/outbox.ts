@@ -1,33 +1,13 @@
 import { and, asc, desc, eq, gte } from 'drizzle-orm';
 import type { DeferredEmail, EmailListFilter, EmailRow, EmailSummary, MarkOutcome, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
-import { emailSummaryColumns, toEmailSummary } from '../sql/rows.js';
+import { type ClaimedRowDb, claimedEmails, emailSummaryColumns, toEmailSummary } from '../sql/rows.js';
 import type { PgEngine, Tx } from './engine.js';
 import * as schema from './schema.js';
 
 /** Claim order by kind (lower first), as on SQLite: system, escalation, notifications and SMS, broadcasts. */
 const PRIORITY: Record<EmailRow['kind'], number> = { system: 0, escalation: 1, notification: 2, sms: 2, broadcast: 3 };
 
-type ClaimedRow = {
-  priority: number;
-  id: string;
-  kind: EmailRow['kind'];
-  channel: EmailRow['channel'];
-  participant_id: string;
-  conversation_id: string;
-  to_address: string;
-  subject: string;
-  message_id_header: string;
-  message_ids: string[];
-  raw: string;
-  status: EmailRow['status'];
-  attempts: number;
-  next_attempt_at: number;
-  created_at: number;
-  sent_at: number | null;
-  error: string | null;
-  lease_until: number;
-  deferred: DeferredEmail | null;
-};
+type ClaimedRow = ClaimedRowDb<string[], DeferredEmail>;
 
 /**
  * Lease due queued rows. `FOR UPDATE SKIP LOCKED`: a row another hub's claim holds (its commit not
@@ -83,30 +63,7 @@ export class PgOutbox implements OutboxStore {
   claimDue(now: number, limit: number, leaseMs: number): Promise<EmailRow[]> {
     return this.engine.enqueue(async (tx) => {
       const rows = await tx.query<ClaimedRow>(CLAIM, [now, limit, now + leaseMs], 'pg_outbox_claim');
-      // RETURNING follows no ORDER BY: in claim order, as selected.
-      rows.sort((a, b) => a.priority - b.priority || a.next_attempt_at - b.next_attempt_at || a.created_at - b.created_at);
-      return rows.map(
-        (r): EmailRow => ({
-          id: r.id,
-          to: r.to_address,
-          subject: r.subject,
-          kind: r.kind,
-          channel: r.channel,
-          status: r.status,
-          attempts: r.attempts,
-          createdAt: r.created_at,
-          sentAt: r.sent_at,
-          error: r.error,
-          participantId: r.participant_id,
-          conversationId: r.conversation_id,
-          messageIds: r.message_ids,
-          raw: r.raw,
-          messageIdHeader: r.message_id_header,
-          nextAttemptAt: r.next_attempt_at,
-          leaseUntil: r.lease_until,
-          deferred: r.deferred,
-        }),
-      );
+      return claimedEmails(rows, (l) => l, (d) => d);
     });
   }
 

@@ -1,7 +1,7 @@
 import type { Message, Notification } from '../../../protocol/index.js';
 import type { ItemRecord, ParticipantRecord } from '../../core/model.js';
 import type { CalendarRecord } from '../../core/notifications/types.js';
-import type { EmailSummary, InboundRow, ReceiptTimes, SentEmailRef, StoredAppointment, WatermarkRow } from '../../core/ports/index.js';
+import type { DeferredEmail, EmailRow, EmailSummary, InboundRow, ReceiptTimes, SentEmailRef, StoredAppointment, WatermarkRow } from '../../core/ports/index.js';
 
 /**
  * Rows as the SQLite and PostgreSQL adapters read them, and their mapping to records: the tables and
@@ -308,3 +308,57 @@ export const toWatermark = (participantId: string, r: WatermarkRowDb): Watermark
   seenUpTo: r.seen_up_to,
   emailedUpTo: r.emailed_up_to,
 });
+
+/** An `emails` row as a claim returns it; `List` and `Doc` are how the dialect holds the message ids and the deferred document. */
+export type ClaimedRowDb<List, Doc> = {
+  priority: number;
+  id: string;
+  kind: EmailRow['kind'];
+  channel: EmailRow['channel'];
+  participant_id: string;
+  conversation_id: string;
+  to_address: string;
+  subject: string;
+  message_id_header: string;
+  message_ids: List;
+  raw: string;
+  status: EmailRow['status'];
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  sent_at: number | null;
+  error: string | null;
+  lease_until: number;
+  deferred: Doc | null;
+};
+
+/** The rows of a claim as emails, in claim order (RETURNING follows no ORDER BY: sorted as the claim selected them). */
+export function claimedEmails<List, Doc>(
+  rows: Array<ClaimedRowDb<List, Doc>>,
+  ids: (l: List) => string[],
+  deferred: (d: Doc | null) => DeferredEmail | null,
+): EmailRow[] {
+  rows.sort((a, b) => a.priority - b.priority || a.next_attempt_at - b.next_attempt_at || a.created_at - b.created_at);
+  return rows.map(
+    (r): EmailRow => ({
+      id: r.id,
+      to: r.to_address,
+      subject: r.subject,
+      kind: r.kind,
+      channel: r.channel,
+      status: r.status,
+      attempts: r.attempts,
+      createdAt: r.created_at,
+      sentAt: r.sent_at,
+      error: r.error,
+      participantId: r.participant_id,
+      conversationId: r.conversation_id,
+      messageIds: ids(r.message_ids),
+      raw: r.raw,
+      messageIdHeader: r.message_id_header,
+      nextAttemptAt: r.next_attempt_at,
+      leaseUntil: r.lease_until,
+      deferred: deferred(r.deferred),
+    }),
+  );
+}

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte } from 'drizzle-orm';
 import type { DeferredEmail, EmailListFilter, MarkOutcome, EmailRow, EmailSummary, NewEmailRow, OutboxStore } from '../../core/ports/index.js';
-import { emailSummaryColumns, toEmailSummary } from '../sql/rows.js';
+import { type ClaimedRowDb, claimedEmails, emailSummaryColumns, toEmailSummary } from '../sql/rows.js';
 import type { SqliteEngine } from './engine.js';
 import * as schema from './schema.js';
 
@@ -11,27 +11,7 @@ import * as schema from './schema.js';
  */
 const PRIORITY: Record<EmailRow['kind'], number> = { system: 0, escalation: 1, notification: 2, sms: 2, broadcast: 3 };
 
-type ClaimedRow = {
-  priority: number;
-  id: string;
-  kind: EmailRow['kind'];
-  channel: EmailRow['channel'];
-  participant_id: string;
-  conversation_id: string;
-  to_address: string;
-  subject: string;
-  message_id_header: string;
-  message_ids: string;
-  raw: string;
-  status: EmailRow['status'];
-  attempts: number;
-  next_attempt_at: number;
-  created_at: number;
-  sent_at: number | null;
-  error: string | null;
-  lease_until: number;
-  deferred: string | null;
-};
+type ClaimedRow = ClaimedRowDb<string, string>;
 
 /**
  * The outbox (`emails`) on SQLite. A claim is one UPDATE … RETURNING in the group commit: this
@@ -92,29 +72,10 @@ export class SqliteOutbox implements OutboxStore {
   claimDue(now: number, limit: number, leaseMs: number): Promise<EmailRow[]> {
     return this.engine.enqueue(() => {
       const rows = this.stmt.claim.all({ now, limit, until: now + leaseMs }) as ClaimedRow[];
-      // RETURNING follows no ORDER BY: in claim order, as selected.
-      rows.sort((a, b) => a.priority - b.priority || a.next_attempt_at - b.next_attempt_at || a.created_at - b.created_at);
-      return rows.map(
-        (r): EmailRow => ({
-          id: r.id,
-          to: r.to_address,
-          subject: r.subject,
-          kind: r.kind,
-          channel: r.channel,
-          status: r.status,
-          attempts: r.attempts,
-          createdAt: r.created_at,
-          sentAt: r.sent_at,
-          error: r.error,
-          participantId: r.participant_id,
-          conversationId: r.conversation_id,
-          messageIds: JSON.parse(r.message_ids) as string[],
-          raw: r.raw,
-          messageIdHeader: r.message_id_header,
-          nextAttemptAt: r.next_attempt_at,
-          leaseUntil: r.lease_until,
-          deferred: r.deferred ? (JSON.parse(r.deferred) as DeferredEmail) : null,
-        }),
+      return claimedEmails(
+        rows,
+        (l) => JSON.parse(l) as string[],
+        (d) => (d ? (JSON.parse(d) as DeferredEmail) : null),
       );
     });
   }
