@@ -100,7 +100,9 @@ export function NotificationBell({ client, conversations }: { client: ParleyClie
     setUnseen((u) => Math.max(0, u - ids.length));
   }, [open, list, attention]);
 
-  useEffect(() => {
+  // A layout effect: the keys and clicks that close the panel are listened to from the moment it is
+  // on screen (an effect would attach them after the paint, and an Escape pressed at once was lost).
+  useLayoutEffect(() => {
     if (!open) return;
     const look = () => setAttention((n) => n + 1);
     const onKey = (e: KeyboardEvent) => {
