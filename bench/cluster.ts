@@ -20,9 +20,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ULIMIT, startGenerator, stopGenerator, type Generator } from './load/driver.js';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { PostgresStore } from '../server/adapters/postgres/postgres-store.js';
@@ -60,8 +60,6 @@ setTimeout(() => {
   process.exit(1);
 }, 1_800_000).unref();
 
-const ULIMIT = (want: number) =>
-  `h="$(ulimit -Hn)"; if [ "$h" != unlimited ] && [ "$h" -lt ${want} ]; then ulimit -Hn ${want} 2>/dev/null; fi; ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
 
 // ─── CPU of processes ────────────────────────────────────────────────────────────────────────────────
 
@@ -213,44 +211,8 @@ interface RunReply {
   cpuMs: number;
   wallMs: number;
 }
-interface Gen {
-  proc: ChildProcess;
-  next(): Promise<unknown>;
-  send(o: object): void;
-}
-function startGenerator(ports: number[]): Gen {
-  const cfg = { target: 'parley', port: ports[0], ports, clients: S.clients, group: GROUP, apiKey: API_KEY, jwtSecret: JWT_SECRET };
-  const proc = spawn('bash', ['-c', ULIMIT(S.clients + 1024), process.execPath, join(DIST, 'bench', 'load', 'generator.js'), JSON.stringify(cfg)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: proc.stdout! });
-  const queue: unknown[] = [];
-  const waiters: Array<{ resolve: (v: unknown) => void; reject: (e: Error) => void }> = [];
-  lines.on('line', (l) => {
-    const v: unknown = JSON.parse(l);
-    const w = waiters.shift();
-    if (w) w.resolve(v);
-    else queue.push(v);
-  });
-  proc.once('exit', (code) => {
-    for (const w of waiters.splice(0)) w.reject(new Error(`generator exited with ${code}`));
-  });
-  return {
-    proc,
-    next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve, reject) => waiters.push({ resolve, reject }))),
-    send: (o) => proc.stdin!.write(JSON.stringify(o) + '\n'),
-  };
-}
-async function stopGenerator(g: Gen): Promise<void> {
-  if (g.proc.exitCode !== null) return;
-  g.send({ cmd: 'exit' });
-  await new Promise((r) => {
-    const t = setTimeout(() => g.proc.kill('SIGKILL'), 10_000);
-    g.proc.once('exit', () => {
-      clearTimeout(t);
-      r(null);
-    });
-  });
+function generator(ports: number[]): Generator {
+  return startGenerator({ target: 'parley', port: ports[0], ports, clients: S.clients, group: GROUP, apiKey: API_KEY, jwtSecret: JWT_SECRET }, S.clients + 1024);
 }
 
 // ─── one configuration, one repetition ───────────────────────────────────────────────────────────────
@@ -281,14 +243,14 @@ async function runConfig(config: Config): Promise<Result> {
   const db = config === 'sqlite' ? null : await freshDatabase();
   const prefix = `parley-bench-${randomBytes(5).toString('hex')}:`;
   const hubs: Hub[] = [];
-  let gen: Gen | null = null;
+  let gen: Generator | null = null;
   try {
     const env: Record<string, string> = db ? { PARLEY_DATABASE_URL: db.url } : {};
     if (config === 'cluster') Object.assign(env, { PARLEY_REDIS_URL: REDIS, PARLEY_REDIS_PREFIX: prefix });
     // The first hub migrates the new database; the others start together.
     hubs.push(await startHub(env));
     if (config === 'cluster') hubs.push(...(await Promise.all([startHub(env), startHub(env)])));
-    gen = startGenerator(hubs.map((h) => h.port));
+    gen = generator(hubs.map((h) => h.port));
     await gen.next(); // ready: connected, conversations made
     // Every room's senders post once (not measured): the first frames through every path.
     gen.send({ cmd: 'warm' });

@@ -18,9 +18,9 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ULIMIT, startGenerator, stopGenerator, type Generator } from './load/driver.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,12 +65,6 @@ setTimeout(() => {
   process.exit(1);
 }, WATCHDOG_MS).unref();
 
-/**
- * Raises the open-files limit to `want` where the hard limit allows (or the shell may raise the hard
- * limit, as root), else to the hard limit; then runs the command.
- */
-const ULIMIT = (want: number) =>
-  `h="$(ulimit -Hn)"; if [ "$h" != unlimited ] && [ "$h" -lt ${want} ]; then ulimit -Hn ${want} 2>/dev/null; fi; ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
 /** The open-files limit a server or generator started with ULIMIT(want) gets. */
 function openFilesLimit(want: number): number {
   const out = execFileSync('bash', ['-c', ULIMIT(want), 'bash', '-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
@@ -151,46 +145,8 @@ interface RunReply {
   cpuMs: number;
   wallMs: number;
 }
-interface Gen {
-  proc: ChildProcess;
-  lines: Interface;
-  next(): Promise<any>;
-  send(o: object): void;
-}
-function startGenerator(target: Target, port: number, clients: number, idle = false, group = GROUP): Gen {
-  const cfg = { target, port, clients, idle, group, apiKey: API_KEY, jwtSecret: JWT_SECRET };
-  const proc = spawn('bash', ['-c', ULIMIT(clients + FD_SPARE), process.execPath, join(DIST, 'bench', 'load', 'generator.js'), JSON.stringify(cfg)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: proc.stdout! });
-  const queue: any[] = [];
-  const waiters: Array<{ resolve: (v: any) => void; reject: (e: Error) => void }> = [];
-  lines.on('line', (l) => {
-    const v = JSON.parse(l);
-    const w = waiters.shift();
-    if (w) w.resolve(v);
-    else queue.push(v);
-  });
-  proc.once('exit', (code) => {
-    for (const w of waiters.splice(0)) w.reject(new Error(`generator exited with ${code}`));
-  });
-  return {
-    proc,
-    lines,
-    next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve, reject) => waiters.push({ resolve, reject }))),
-    send: (o) => proc.stdin!.write(JSON.stringify(o) + '\n'),
-  };
-}
-async function stopGenerator(g: Gen): Promise<void> {
-  if (g.proc.exitCode !== null) return;
-  g.send({ cmd: 'exit' });
-  await new Promise((r) => {
-    const t = setTimeout(() => g.proc.kill('SIGKILL'), 10_000);
-    g.proc.once('exit', () => {
-      clearTimeout(t);
-      r(null);
-    });
-  });
+function generator(target: Target, port: number, clients: number, idle = false, group = GROUP): Generator {
+  return startGenerator({ target, port, clients, idle, group, apiKey: API_KEY, jwtSecret: JWT_SECRET }, clients + FD_SPARE);
 }
 
 /** One run at a fixed rate, as measured from both sides. */
@@ -233,7 +189,7 @@ const results = Object.fromEntries(TARGETS.map((t) => [t, { fixed: [], sat: [], 
 const addPoint = (t: Target, key: string, f: Fixed) => (results[t].points[key] ??= []).push(f);
 
 let currentRep = 0;
-async function fixedRun(gen: Gen, pid: number, rate: number, bodyBytes = 0): Promise<Fixed> {
+async function fixedRun(gen: Generator, pid: number, rate: number, bodyBytes = 0): Promise<Fixed> {
   const c0 = cpuMs(pid);
   gen.send({ cmd: 'run', rate, durationMs: S.durationMs, drainMs: S.drainMs, bodyBytes });
   const r = (await gen.next()) as RunReply;
@@ -259,7 +215,7 @@ async function fixedRun(gen: Gen, pid: number, rate: number, bodyBytes = 0): Pro
 async function loadScenarios(target: Target): Promise<void> {
   const server = await startServer(target, S.clients);
   const pid = server.proc.pid!;
-  const gen = startGenerator(target, server.port, S.clients);
+  const gen = generator(target, server.port, S.clients);
   try {
     await gen.next(); // ready
     // (1) the fixed rate, then (full run, curve targets) the same with larger bodies
@@ -293,7 +249,7 @@ async function loadScenarios(target: Target): Promise<void> {
 async function curvePoint(target: Target, key: string, clients: number, group: number, rate: number): Promise<void> {
   const server = await startServer(target, clients);
   const pid = server.proc.pid!;
-  const gen = startGenerator(target, server.port, clients, false, group);
+  const gen = generator(target, server.port, clients, false, group);
   let timer: NodeJS.Timeout | undefined;
   try {
     const ready = (await Promise.race([
@@ -321,7 +277,7 @@ async function idleScenario(target: Target): Promise<void> {
   const server = await startServer(target, S.idle);
   const pid = server.proc.pid!;
   try {
-    const gen = startGenerator(target, server.port, S.idle, true);
+    const gen = generator(target, server.port, S.idle, true);
     await gen.next(); // participants exist (Parley), nothing connected yet
     await new Promise((r) => setTimeout(r, 1000));
     const rss0 = rssBytes(pid);
