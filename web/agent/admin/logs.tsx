@@ -160,69 +160,48 @@ function Outbox({ api, onRaw }: { api: AdminApi; onRaw: (r: { title: string; pat
         <Filter label="Status" name="status" value={status} options={STATUSES} onChange={setStatus} />
         <Filter label="Kind" name="kind" value={kind} options={KINDS} onChange={setKind} />
       </Toolbar>
-      {log.problem && (
-        <p class="error" role="alert">
-          {log.problem}
-        </p>
-      )}
-      {log.rows && log.rows.length === 0 && <p class="logs-empty">No email{status || kind ? ' matches these filters' : ' in the last 72 hours'}.</p>}
-      {log.rows && log.rows.length > 0 && (
-        <div class="logs-scroll">
-          <table class="logs-table">
-            <caption class="sr-only">Outgoing email, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Created</th>
-                <th scope="col">Status</th>
-                <th scope="col">Kind</th>
-                <th scope="col">To</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last error</th>
-                <th scope="col">
-                  <span class="sr-only">Source</span>
-                </th>
+      <LogTable
+        problem={log.problem}
+        rows={log.rows}
+        empty={`No email${status || kind ? ' matches these filters' : ' in the last 72 hours'}.`}
+        caption="Outgoing email, newest first"
+        columns={['Created', 'Status', 'Kind', 'To', 'Subject', 'Attempts', 'Last error']}
+      >
+          {log.rows?.map((e) => {
+            const retrying = e.status === 'queued' && e.attempts > 0 && e.error !== null;
+            return (
+              <tr key={e.id} data-email={e.id} data-status={e.status}>
+                <td class="logs-when" title={full(e.createdAt)}>
+                  {when(e.createdAt)}
+                </td>
+                <td>
+                  <span class={`logs-badge ${retrying ? 'retrying' : e.status}`} data-testid="email-status">
+                    {retrying ? 'retrying' : e.status}
+                  </span>
+                  {e.sentAt !== null && (
+                    <div class="hint" title={full(e.sentAt)}>
+                      {when(e.sentAt)}
+                    </div>
+                  )}
+                </td>
+                <td>{e.kind}</td>
+                <td class="logs-addr">{e.to}</td>
+                <td class="logs-subject">{e.subject}</td>
+                <td class="logs-num" data-testid="email-attempts">
+                  {e.attempts}
+                </td>
+                <td class="logs-error" data-testid="email-error">
+                  {e.error ?? ''}
+                </td>
+                <td>
+                  <button type="button" class="link" onClick={() => onRaw({ title: `Email to ${e.to}: ${e.subject}`, path: `/v1/emails/${encodeURIComponent(e.id)}/raw` })}>
+                    Raw<span class="sr-only"> email to {e.to}</span>
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {log.rows.map((e) => {
-                const retrying = e.status === 'queued' && e.attempts > 0 && e.error !== null;
-                return (
-                  <tr key={e.id} data-email={e.id} data-status={e.status}>
-                    <td class="logs-when" title={full(e.createdAt)}>
-                      {when(e.createdAt)}
-                    </td>
-                    <td>
-                      <span class={`logs-badge ${retrying ? 'retrying' : e.status}`} data-testid="email-status">
-                        {retrying ? 'retrying' : e.status}
-                      </span>
-                      {e.sentAt !== null && (
-                        <div class="hint" title={full(e.sentAt)}>
-                          {when(e.sentAt)}
-                        </div>
-                      )}
-                    </td>
-                    <td>{e.kind}</td>
-                    <td class="logs-addr">{e.to}</td>
-                    <td class="logs-subject">{e.subject}</td>
-                    <td class="logs-num" data-testid="email-attempts">
-                      {e.attempts}
-                    </td>
-                    <td class="logs-error" data-testid="email-error">
-                      {e.error ?? ''}
-                    </td>
-                    <td>
-                      <button type="button" class="link" onClick={() => onRaw({ title: `Email to ${e.to}: ${e.subject}`, path: `/v1/emails/${encodeURIComponent(e.id)}/raw` })}>
-                        Raw<span class="sr-only"> email to {e.to}</span>
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
+            );
+          })}
+      </LogTable>
     </div>
   );
 }
@@ -239,57 +218,71 @@ function Inbox({ api, onRaw }: { api: AdminApi; onRaw: (r: { title: string; path
       <Toolbar busy={log.busy} at={log.at} count={log.rows?.length ?? null} onRefresh={log.refresh}>
         <Filter label="Outcome" name="outcome" value={status} options={OUTCOMES} onChange={setStatus} />
       </Toolbar>
-      {log.problem && (
+      <LogTable
+        problem={log.problem}
+        rows={log.rows}
+        empty={`No email received${status ? ' with this outcome' : ' in the last 72 hours'}.`}
+        caption="Received email, newest first"
+        columns={['Received', 'Outcome', 'From', 'To', 'Subject', 'Conversation']}
+      >
+          {log.rows?.map((e) => (
+            <tr key={e.id} data-inbound={e.id} data-status={e.status}>
+              <td class="logs-when" title={full(e.receivedAt)}>
+                {when(e.receivedAt)}
+              </td>
+              <td>
+                <span class={`logs-badge ${e.status}`} data-testid="inbound-status">
+                  {e.status}
+                </span>
+                {e.reason && <div class="hint">{e.reason.replace(/_/g, ' ')}</div>}
+              </td>
+              <td class="logs-addr">{e.from}</td>
+              <td class="logs-addr">{e.to.join(', ')}</td>
+              <td class="logs-subject">{e.subject}</td>
+              <td>{e.conversationId ? <a href={`#/c/${encodeURIComponent(e.conversationId)}`}>Open</a> : '—'}</td>
+              <td>
+                <button type="button" class="link" onClick={() => onRaw({ title: `Email from ${e.from}: ${e.subject}`, path: `/v1/inbound-emails/${encodeURIComponent(e.id)}/raw` })}>
+                  Raw<span class="sr-only"> email from {e.from}</span>
+                </button>
+              </td>
+            </tr>
+          ))}
+      </LogTable>
+    </div>
+  );
+}
+
+/** A log's problem, its empty line, or its table (the rows are `children`, a last column for the Raw button). */
+function LogTable(p: { problem: string; rows: readonly unknown[] | null; empty: string; caption: string; columns: string[]; children: ComponentChildren }) {
+  return (
+    <>
+      {p.problem && (
         <p class="error" role="alert">
-          {log.problem}
+          {p.problem}
         </p>
       )}
-      {log.rows && log.rows.length === 0 && <p class="logs-empty">No email received{status ? ' with this outcome' : ' in the last 72 hours'}.</p>}
-      {log.rows && log.rows.length > 0 && (
+      {p.rows && p.rows.length === 0 && <p class="logs-empty">{p.empty}</p>}
+      {p.rows && p.rows.length > 0 && (
         <div class="logs-scroll">
           <table class="logs-table">
-            <caption class="sr-only">Received email, newest first</caption>
+            <caption class="sr-only">{p.caption}</caption>
             <thead>
               <tr>
-                <th scope="col">Received</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">From</th>
-                <th scope="col">To</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Conversation</th>
+                {p.columns.map((c) => (
+                  <th scope="col" key={c}>
+                    {c}
+                  </th>
+                ))}
                 <th scope="col">
                   <span class="sr-only">Source</span>
                 </th>
               </tr>
             </thead>
-            <tbody>
-              {log.rows.map((e) => (
-                <tr key={e.id} data-inbound={e.id} data-status={e.status}>
-                  <td class="logs-when" title={full(e.receivedAt)}>
-                    {when(e.receivedAt)}
-                  </td>
-                  <td>
-                    <span class={`logs-badge ${e.status}`} data-testid="inbound-status">
-                      {e.status}
-                    </span>
-                    {e.reason && <div class="hint">{e.reason.replace(/_/g, ' ')}</div>}
-                  </td>
-                  <td class="logs-addr">{e.from}</td>
-                  <td class="logs-addr">{e.to.join(', ')}</td>
-                  <td class="logs-subject">{e.subject}</td>
-                  <td>{e.conversationId ? <a href={`#/c/${encodeURIComponent(e.conversationId)}`}>Open</a> : '—'}</td>
-                  <td>
-                    <button type="button" class="link" onClick={() => onRaw({ title: `Email from ${e.from}: ${e.subject}`, path: `/v1/inbound-emails/${encodeURIComponent(e.id)}/raw` })}>
-                      Raw<span class="sr-only"> email from {e.from}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
+            <tbody>{p.children}</tbody>
           </table>
         </div>
       )}
-    </div>
+    </>
   );
 }
 
