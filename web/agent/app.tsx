@@ -102,7 +102,9 @@ export function App({ client, helpdesk, signIn }: Props) {
     });
   }
 
-  useEffect(() => {
+  // A layout effect: it runs inside render(), so the client's events are listened to before main.tsx
+  // calls connect() (an effect would attach them after the paint, and a quick `welcome` was lost).
+  useLayoutEffect(() => {
     const onHash = () => setRoute(currentRoute());
     addEventListener('hashchange', onHash);
     const onAuth = (e: Event) => setAuthProblem((e as CustomEvent<string>).detail || 'Your sign-in has expired or is not valid.');
