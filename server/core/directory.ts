@@ -31,6 +31,8 @@ export class Directory {
   readonly queues = new Map<string, string>();
   /** Every user, rebuilt on the first read after a participant changed (the rules scan it per event). */
   private usersCache: ParticipantRecord[] | null = null;
+  /** Queue → its users, in users() order; rebuilt with usersCache (AgentMyQueues reads it per event). */
+  private usersByQueueCache: Map<string, ParticipantRecord[]> | null = null;
   /** Lowercased email → participant ids with it (an address may be shared; the first known wins). */
   private readonly byEmail = new Map<string, Set<string>>();
 
@@ -72,6 +74,22 @@ export class Directory {
     return this.usersCache;
   }
 
+  /** The users with this queue among their queues, in users() order. */
+  usersInQueue(queue: string): readonly ParticipantRecord[] {
+    if (!this.usersByQueueCache) {
+      const index = new Map<string, ParticipantRecord[]>();
+      for (const u of this.users()) {
+        for (const q of u.queues) {
+          const list = index.get(q);
+          if (!list) index.set(q, [u]);
+          else if (list[list.length - 1] !== u) list.push(u); // a queue named twice counts once
+        }
+      }
+      this.usersByQueueCache = index;
+    }
+    return this.usersByQueueCache.get(queue) ?? [];
+  }
+
   /** The item's conversations, oldest first. */
   itemConversations(itemId: string): ConversationRecord[] {
     const out: ConversationRecord[] = [];
@@ -94,6 +112,7 @@ export class Directory {
 
   setParticipant(p: ParticipantRecord): void {
     this.usersCache = null;
+    this.usersByQueueCache = null;
     const old = this.participants.get(p.id);
     if (old?.email) this.byEmail.get(old.email.toLowerCase())?.delete(p.id);
     if (p.email) {
@@ -109,6 +128,7 @@ export class Directory {
 
   deleteParticipant(id: string): void {
     this.usersCache = null;
+    this.usersByQueueCache = null;
     const old = this.participants.get(id);
     if (old?.email) this.byEmail.get(old.email.toLowerCase())?.delete(id);
     this.participants.delete(id);

@@ -56,6 +56,12 @@ export class MemoryRulesDirectory implements RulesDirectory {
     this.scans++;
     return (this.userList ??= [...this.byId.values()].filter((p) => p.kind === 'user'));
   }
+  /** How many times usersInQueue() was asked: AgentMyQueues alone reads its queue's users, not every user. */
+  queueReads = 0;
+  usersInQueue(queue: string): Iterable<ParticipantRecord> {
+    this.queueReads++;
+    return [...this.byId.values()].filter((p) => p.kind === 'user' && p.queues.includes(queue));
+  }
   queueGroup(queue: string): string | undefined {
     return this.queueGroups.get(queue);
   }

@@ -1,7 +1,7 @@
 import { ProtocolError, type Message } from '../../../protocol/index.js';
 import type { NewMessage } from '../../core/model.js';
 import type { AppendResult, HistoryPage, HistoryQuery, MessageStore } from '../../core/ports/index.js';
-import { messageId } from '../sqlite/message-id.js';
+import { timeOrderedId } from '../../core/time-id.js';
 import { MESSAGE_COLUMNS as COLUMNS, type MessageRow, toMessage } from '../sql/rows.js';
 import type { Batcher, PgEngine, Tx } from './engine.js';
 
@@ -108,7 +108,7 @@ export class PgMessages implements MessageStore, Batcher<Append, AppendResult> {
         const m = items[i]!.m;
         const seq = next.get(m.conversationId)! + 1;
         next.set(m.conversationId, seq);
-        return { id: messageId(m.createdAt), seq, ...m };
+        return { id: timeOrderedId(m.createdAt), seq, ...m };
       });
       const returned = await tx.query<{ id: string }>(
         INSERT,

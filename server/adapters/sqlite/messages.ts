@@ -3,7 +3,7 @@ import type { Message } from '../../../protocol/index.js';
 import type { NewMessage } from '../../core/model.js';
 import type { AppendResult, HistoryPage, HistoryQuery, MessageStore } from '../../core/ports/index.js';
 import type { CommitParticipant, SqliteEngine } from './engine.js';
-import { messageId } from './message-id.js';
+import { timeOrderedId } from '../../core/time-id.js';
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from '../sql/rows.js';
 
 /**
@@ -77,7 +77,7 @@ export class SqliteMessages implements MessageStore, CommitParticipant {
     return this.engine.enqueue(() => {
       if (joinAt !== undefined) this.stmt.joinMember.run(m.conversationId, m.senderId, joinAt);
       const seq = this.nextSeq(m.conversationId);
-      const id = messageId(m.createdAt);
+      const id = timeOrderedId(m.createdAt);
       const res = this.stmt.insertMessage.run(id, m.conversationId, seq, m.senderId, m.senderKind, m.body, m.format, m.clientMsgId, m.source, m.createdAt);
       if (res.changes === 0) {
         const first = this.stmt.findByClientId.get(m.conversationId, m.senderId, m.clientMsgId) as MessageRow;

@@ -33,7 +33,7 @@ export class SqliteOutbox implements OutboxStore {
          RETURNING priority, id, kind, channel, participant_id, conversation_id, to_address, subject, message_id_header, message_ids, raw,
                    status, attempts, next_attempt_at, created_at, sent_at, error, lease_until, deferred`,
       ),
-      threadIds: s.prepare('SELECT message_id_header FROM emails WHERE conversation_id = ? AND participant_id = ? ORDER BY created_at DESC LIMIT ?').pluck(),
+      threadIds: s.prepare("SELECT message_id_header FROM emails WHERE conversation_id = ? AND participant_id = ? AND kind = 'escalation' ORDER BY created_at DESC LIMIT ?").pluck(),
       nextAttempt: s.prepare("SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM emails WHERE status = 'queued'").pluck(),
       emailSource: s.prepare('SELECT raw, deferred FROM emails WHERE id = ?'),
       markSent: s.prepare("UPDATE emails SET status = 'sent', sent_at = ?, error = NULL, attempts = attempts + 1, lease_until = NULL WHERE id = ?"),

@@ -1,4 +1,5 @@
 import type { GroupMembership } from '../../../protocol/index.js';
+import { sql } from 'drizzle-orm';
 import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -227,7 +228,11 @@ export const emails = sqliteTable(
      */
     index('emails_claim_idx').on(t.status, t.priority, t.nextAttemptAt, t.createdAt),
     index('emails_created_idx').on(t.createdAt),
-    index('emails_thread_idx').on(t.conversationId, t.participantId, t.createdAt),
+    /**
+     * An escalation email's earlier ones in its conversation (threadMessageIds, for References). Only
+     * escalation rows: notification emails, one per recipient of an event, would each dirty a page of it.
+     */
+    index('emails_thread_idx').on(t.conversationId, t.participantId, t.createdAt).where(sql`kind = 'escalation'`),
     /** Replies name the email they answer by its Message-ID (SPEC §8). */
     index('emails_message_id_header_idx').on(t.messageIdHeader),
   ],
@@ -273,7 +278,7 @@ export const notifications = sqliteTable(
     createdAt: integer('created_at').notNull(),
     seenAt: integer('seen_at'),
   },
-  (t) => [index('notifications_participant_idx').on(t.participantId, t.createdAt, t.id), index('notifications_unseen_idx').on(t.participantId, t.seenAt)],
+  (t) => [index('notifications_participant_idx').on(t.participantId, t.createdAt, t.id), index('notifications_unseen_idx').on(t.participantId).where(sql`seen_at IS NULL`)],
 );
 
 /** Emails that go only if a web notification is still unseen at `due_at`. */

@@ -1,10 +1,10 @@
-import { nanoid } from 'nanoid';
 import type { EmailStatus, Message, Receipt } from '../../../protocol/index.js';
 import type { Directory } from '../directory.js';
 import type { ConversationRecord, ParticipantRecord } from '../model.js';
 import type { Clock, EmailComposer, EscalationEmail, EventBus, ReplyAddresses, Store, Tokens } from '../ports/index.js';
 import { notify, relationSince } from '../rules/rules.js';
 import { EMAIL_MAX_MESSAGES, heldCount } from './caps.js';
+import { timeOrderedId } from '../time-id.js';
 
 /** PARLEY_CUSTOMER_LINK_TTL_MS's default: 72 h (server/README.md "Customer links"). */
 export const DEFAULT_CUSTOMER_LINK_TTL_MS = 72 * 3_600_000;
@@ -138,7 +138,7 @@ export class EscalationEmailBuilder {
     const { directory, appUrl } = this.o;
     const item = c.itemId !== null ? directory.items.get(c.itemId) : undefined;
     return {
-      emailId: nanoid(),
+      emailId: timeOrderedId(now),
       createdAt: now,
       to: { id: p.id, name: p.name, email, kind: p.kind, locale: p.locale, timezone: p.timezone },
       conversation: { id: c.id, subject: c.subject ?? item?.title ?? (c.kind === 'inbox' ? 'Support chat' : 'Conversation'), url: this.conversationLink(p, c.id, now) },

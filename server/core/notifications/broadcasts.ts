@@ -4,6 +4,7 @@ import type { ParticipantRecord } from '../model.js';
 import { outboxRow } from '../outbox/outbox-row.js';
 import type { BroadcastStore, Bus, Clock, EmailComposer, EventBus, Logger, NewEmailRow, NotificationRow, Tokens } from '../ports/index.js';
 import { htmlToPlain } from './plain-text.js';
+import { timeOrderedId } from '../time-id.js';
 
 /** Compose for at most this long before letting the event loop run (a 10,000-person broadcast composes for seconds). */
 const COMPOSE_SLICE_MS = 10;
@@ -115,7 +116,7 @@ export class Broadcasts {
     for (const r of chosen) {
       const p = r.participant;
       if (r.email) {
-        const emailId = nanoid();
+        const emailId = timeOrderedId(now);
         const composed = await o.composer.compose('broadcast', {
           emailId,
           broadcastId: id,
@@ -143,7 +144,7 @@ export class Broadcasts {
       }
       if (r.web) {
         notifications.push({
-          id: nanoid(),
+          id: timeOrderedId(now),
           participantId: p.id,
           definitionId: null,
           eventId: null,

@@ -1,9 +1,9 @@
-import { nanoid } from 'nanoid';
 import type { NotificationDefinition, PersonalTransport } from '../../../protocol/index.js';
 import type { Directory } from '../directory.js';
 import type { ParticipantRecord } from '../model.js';
 import type { Bus, DeliveryMark, DeliveryRecord, EventBus, NotificationEmail, NewEmailRow, NotificationRow, Tokens, UnseenEmailTimer } from '../ports/index.js';
 import { outboxRow } from '../outbox/outbox-row.js';
+import { timeOrderedId } from '../time-id.js';
 import { chooseLanguage } from './language.js';
 import { htmlToPlain } from './plain-text.js';
 import { smsText } from './sms-text.js';
@@ -115,7 +115,7 @@ export class Deliverer {
       const body = renderTemplate(message.body, ctx, { part: 'body', contentType: message.contentType });
       const itemKey = (d.type === 'appointment' ? event.appointment?.id : event.item?.id) ?? null;
       if (p.transport === 'web') {
-        const id = nanoid();
+        const id = timeOrderedId(now);
         out.commit.notifications.push({
           id,
           participantId: p.participantId!,
@@ -132,12 +132,12 @@ export class Deliverer {
         webOf.set(`${d.id}|${p.participantId}`, id);
         Object.assign(record, { status: 'sent', notificationId: id });
       } else if (p.transport === 'sms') {
-        const id = nanoid();
+        const id = timeOrderedId(now);
         const text = smsText(subject);
         out.commit.outbox.push(row(id, 'sms', participant!, participant!.phone!, text, text, itemKey, now));
         Object.assign(record, { status: 'queued', outboxId: id });
       } else {
-        const id = nanoid();
+        const id = timeOrderedId(now);
         const to = participant?.email ?? p.address!;
         // Composed when it is sent (the outbox worker): an event with hundreds of recipients commits at once.
         const email: NewEmailRow = {

@@ -69,6 +69,7 @@ export class Notifier {
       participant: (id) => dir.participants.get(id),
       participantByEmail: (a) => dir.participantByEmail(a),
       users: () => dir.users(),
+      usersInQueue: (q) => dir.usersInQueue(q),
       queueGroup: (q) => dir.queues.get(q),
       articleAddresses: (itemId) => this.articles.get(itemId) ?? { first: [], last: [] },
     };

@@ -159,6 +159,7 @@ function withOwnArticle(base: RulesDirectory, event: RuleEvent): RulesDirectory 
     participant: (id) => base.participant(id),
     participantByEmail: (a) => base.participantByEmail(a),
     users: () => base.users(),
+    usersInQueue: (q) => base.usersInQueue(q),
     queueGroup: (q) => base.queueGroup(q),
     articleAddresses: (id) => {
       const known = base.articleAddresses(id);

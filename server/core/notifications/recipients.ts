@@ -143,7 +143,10 @@ export function collectRecipients(event: RuleEvent, definition: NotificationDefi
   if (scan || groupSeen || roleSeen) {
     const bothQueue = myBoth ? item!.queue : null;
     const bothService = myBoth ? item!.service : null;
-    for (const u of directory.users()) {
+    // Only "my queues" to look for (the common case): the queue's own users, not every user.
+    const onlyMyQueue =
+      myQueue !== null && myService === null && !myBoth && rwGroup === undefined && anyGroup === undefined && rwGroup2 === undefined && !groupSet && !roleSet;
+    for (const u of onlyMyQueue ? directory.usersInQueue(myQueue!) : directory.users()) {
       if (u.kind !== 'user') continue;
       let hit = false;
       if (myQueue !== null && u.queues.includes(myQueue)) hit = true;

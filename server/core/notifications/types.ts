@@ -53,6 +53,8 @@ export interface RulesDirectory {
   participantByEmail(address: string): ParticipantRecord | undefined;
   /** Every user (kind `user`), for the relations that scan (my queues, my services, groups, roles). */
   users(): Iterable<ParticipantRecord>;
+  /** The users with this queue among their queues, in users() order (AgentMyQueues without a full scan). */
+  usersInQueue(queue: string): Iterable<ParticipantRecord>;
   /** The group that may work on a queue's items (PUT /v1/queues/{name}). */
   queueGroup(queue: string): string | undefined;
   /** The `to`/`cc` addresses of the item's first and last article (empty when none was posted). */

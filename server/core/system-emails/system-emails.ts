@@ -1,4 +1,3 @@
-import { nanoid } from 'nanoid';
 import {
   ProtocolError,
   SystemTemplateSchema,
@@ -16,6 +15,7 @@ import type { ParticipantRecord } from '../model.js';
 import { outboxRow } from '../outbox/outbox-row.js';
 import type { Clock, EmailComposer, EmailTemplateEditor, EscalationEmail, EventBus, Logger, SystemEmail, SystemTexts, TemplateStore } from '../ports/index.js';
 import { chooseLanguage } from '../notifications/language.js';
+import { timeOrderedId } from '../time-id.js';
 
 /** Stored kind of a language's escalation texts. */
 const ESCALATION_PREFIX = 'escalation.';
@@ -139,7 +139,7 @@ export class SystemEmails {
     const language = systemLanguage(p.locale, this.o.defaultLocale, Object.keys(template.messages));
     const now = this.o.clock.now();
     const data: SystemEmail = {
-      emailId: nanoid(),
+      emailId: timeOrderedId(now),
       createdAt: now,
       to: { id: p.id, name: p.name, email: p.email, locale: p.locale },
       kind: input.kind,

@@ -261,7 +261,12 @@ describe('recipients', () => {
     const dir = world();
     run({ transports: { email: { enabled: true }, web: { enabled: true } }, recipients: { relations: ['AgentOwner', 'AgentWatcher', 'Customer', 'AllRecipientsLastArticle'], agents: ['q'], groups: [], roles: [] } }, { item: tkt }, dir);
     expect(dir.scans).toBe(0);
+    expect(dir.queueReads).toBe(0);
+    // My queues alone: the queue's own users, without a scan of everybody.
     run(relation('AgentMyQueues'), { type: 'E', item: tkt }, dir);
+    expect(dir.scans).toBe(0);
+    expect(dir.queueReads).toBe(1);
+    run(relation('AgentMyServices'), { type: 'E', item: { ...tkt, service: 'vpn' } }, dir);
     expect(dir.scans).toBe(1);
   });
 });
