@@ -102,10 +102,26 @@ describe('finding 2: event loop abuse', () => {
     );
     const counts = tally(r.answers);
     expect(r.close?.code).toBe(4008);
-    expect(Object.keys(counts).sort(), JSON.stringify(counts)).toEqual(['conversations', 'error:rate_limited']);
-    expect(counts.conversations).toBeLessThanOrEqual(10 + 2);
+    expect(Object.keys(counts).filter((k) => k !== 'conversations' && k !== 'error:rate_limited'), JSON.stringify(counts)).toEqual([]);
     expect(counts['error:rate_limited']).toBeGreaterThan(60);
     expect(r.answers.length).toBeLessThan(1000);
+
+    // What the limit let through is read from the refusals, which leave before the close that the 61st
+    // one triggers: the hub takes frames in order and takes none after that close, so every request
+    // before the last refused one and not refused itself was let through. Their replies wait for a turn
+    // of the fair queue and one that had not come when the connection was closed is lost with it (as
+    // acks are, below), so how many `conversations` answers arrived depends on the machine's speed.
+    const index = (f: ServerFrame) => ('re' in f && typeof f.re === 'string' ? Number(f.re.slice(1)) : NaN);
+    const refused = new Set(r.answers.filter((f) => f.t === 'error').map(index));
+    const lastRefused = Math.max(...refused);
+    const letThrough = Array.from({ length: lastRefused }, (_, i) => i).filter((i) => !refused.has(i));
+    // The whole burst (10) and no more than it plus what refilled meanwhile (2 a second).
+    expect(letThrough.slice(0, 10), JSON.stringify([...refused].sort((a, b) => a - b))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(letThrough.length).toBeLessThanOrEqual(10 + 2);
+    // Every `conversations` answer that arrived answers a request let through, once.
+    const served = r.answers.filter((f) => f.t === 'conversations').map(index);
+    expect(new Set(served).size).toBe(served.length);
+    for (const i of served) expect(letThrough).toContain(i);
     await bystanderAnswers();
   });
 
