@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBus } from '../../server/adapters/redis/bus.js';
@@ -8,7 +7,7 @@ import { RedisInvalidation, type InvalidationKind } from '../../server/adapters/
 import { HubMembership } from '../../server/adapters/redis/membership.js';
 import { RedisPresence } from '../../server/adapters/redis/presence.js';
 import type { Logger } from '../../server/core/ports/index.js';
-import { redisUrl } from '../support/services.js';
+import { TcpRelay, redisUrl } from '../support/services.js';
 import { describeBus, type OpenedBuses } from './bus.contract.js';
 import { eventually } from './factory.js';
 import { describePresence } from './presence.contract.js';
@@ -66,44 +65,10 @@ if (!url) {
     return ids;
   }
 
-  /**
-   * A TCP relay to Redis that can be cut (every connection dropped, none accepted) and restored on the
-   * same port: Redis unreachable for as long as a test wants, not just a connection killed.
-   */
-  class Relay {
-    private server: Server | null = null;
-    private readonly sockets = new Set<Socket>();
-    port = 0;
-
-    async start(): Promise<void> {
-      const target = new URL(redisAt);
-      const server = createServer((inbound) => {
-        const outbound = connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port || 6379) });
-        for (const s of [inbound, outbound]) {
-          this.sockets.add(s);
-          s.on('close', () => this.sockets.delete(s));
-          s.on('error', () => s.destroy());
-        }
-        inbound.pipe(outbound).pipe(inbound);
-        inbound.on('close', () => outbound.destroy());
-        outbound.on('close', () => inbound.destroy());
-      });
-      await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-      this.port = (server.address() as { port: number }).port;
-      this.server = server;
-    }
-
-    get url(): string {
-      return `redis://127.0.0.1:${this.port}`;
-    }
-
-    async cut(): Promise<void> {
-      const server = this.server;
-      this.server = null;
-      for (const s of this.sockets) s.destroy();
-      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-  }
+  /** A relay to this Redis (test/support/services.ts), cut and restored on the same port; `delayMs` toward Redis. */
+  const redisTarget = new URL(redisAt);
+  const relayTo = (delayMs = 0) => new TcpRelay({ host: redisTarget.hostname.replace(/^\[|\]$/g, ''), port: Number(redisTarget.port || 6379) }, { delayMs });
+  const urlOf = (relay: TcpRelay) => `redis://127.0.0.1:${relay.port}`;
 
   describeBus('RedisBus', async () => {
     const prefix = newPrefix();
@@ -163,6 +128,38 @@ if (!url) {
         expect(channels).toEqual([`${prefix}t:c:prefixed`]);
       } finally {
         await bus.close();
+      }
+    });
+
+    it('confirm resolves once the topics are subscribed at Redis: a frame published the moment it resolves arrives', async () => {
+      const prefix = newPrefix();
+      const got: string[] = [];
+      const a = new RedisBus({ url: redisAt, prefix, hubId: hubId('a'), logger: testLogger(), local: () => {} });
+      // Hub B is 20 ms from Redis: its subscriptions arrive after a publish made at once.
+      const relay = relayTo(20);
+      await relay.start();
+      const b = new RedisBus({ url: urlOf(relay), prefix, hubId: hubId('b'), logger: testLogger(), local: () => {} });
+      b.onInbound((t, f) => void got.push(`${t} ${f}`));
+      try {
+        await Promise.all([a.ready(), b.ready()]);
+        // Each round a new topic, published to at once: a confirm that resolved before Redis subscribed
+        // would lose these frames (the publish overtakes the subscription).
+        const expected: string[] = [];
+        for (let i = 0; i < 10; i++) {
+          const topics = [`c:round-${i}`, `p:who-${i}`];
+          await b.confirm(topics);
+          for (const t of topics) {
+            a.publish(t, `frame ${i}`);
+            expected.push(`${t} frame ${i}`);
+          }
+        }
+        const seen = await eventually(async () => got, (xs) => xs.length >= expected.length);
+        expect(seen).toEqual(expected);
+        const counts = (await admin.sendCommand(['PUBSUB', 'SHARDNUMSUB', `${prefix}t:c:round-0`, `${prefix}t:p:who-9`])) as Array<string | number>;
+        expect([counts[1], counts[3]].map(Number)).toEqual([1, 1]);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+        await relay.cut();
       }
     });
 
@@ -339,7 +336,7 @@ if (!url) {
 
   describe('Redis unreachable for a while', () => {
     it('reports not ready, drops what it cannot carry without throwing, and on its return re-subscribes, re-puts and writes the removals made meanwhile', async () => {
-      const relay = new Relay();
+      const relay = relayTo();
       await relay.start();
       const prefix = newPrefix();
       const logger = testLogger();
@@ -347,8 +344,8 @@ if (!url) {
       const counters = { dropped: (w: string) => void drops.push(w) };
       const far = Date.now() + 60_000;
       // Hub A talks to Redis through the relay; hub B directly.
-      const aBus = new RedisBus({ url: relay.url, prefix, hubId: hubId('a'), logger, local: () => {}, counters });
-      const aPresence = new RedisPresence({ url: relay.url, prefix, hubId: hubId('a'), logger, clock: realClock, counters });
+      const aBus = new RedisBus({ url: urlOf(relay), prefix, hubId: hubId('a'), logger, local: () => {}, counters });
+      const aPresence = new RedisPresence({ url: urlOf(relay), prefix, hubId: hubId('a'), logger, clock: realClock, counters });
       const got: string[] = [];
       const bBus = new RedisBus({ url: redisAt, prefix, hubId: hubId('b'), logger, local: () => {} });
       bBus.onInbound((t, f) => void got.push(`${t} ${f}`));
@@ -474,11 +471,11 @@ if (!url) {
     });
 
     it('tells every other hub to reload everything when a hub that dropped invalidations is back', async () => {
-      const relay = new Relay();
+      const relay = relayTo();
       await relay.start();
       const prefix = newPrefix();
       const logger = testLogger();
-      const a = new RedisInvalidation({ url: relay.url, prefix, hubId: hubId('a'), logger });
+      const a = new RedisInvalidation({ url: urlOf(relay), prefix, hubId: hubId('a'), logger });
       const b = new RedisInvalidation({ url: redisAt, prefix, hubId: hubId('b'), logger });
       const heardB: string[] = [];
       b.onInvalidate((k, id) => void heardB.push(`${k}:${id}`));

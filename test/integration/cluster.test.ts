@@ -5,6 +5,7 @@ import type { ServerFrame } from '../../protocol/index.js';
 import type { TestClient } from '../support/client.js';
 import { TestCluster, clusterServices, hubIdOf } from '../support/cluster.js';
 import { TestHub } from '../support/hub.js';
+import { TcpRelay } from '../support/services.js';
 import { until } from '../support/until.js';
 import { expectNoViolations, expectType, helloWith, signToken } from '../support/ws.js';
 
@@ -325,6 +326,43 @@ if (services) {
       expect(new Set(benAcks.map((x) => x.seq)).size).toBe(10);
       ben.close();
     }, 90_000);
+  });
+
+  describe('a hub far from Redis', () => {
+    let cluster: TestCluster;
+    let relay: TcpRelay;
+
+    beforeAll(async () => {
+      const u = new URL(services.redis);
+      // Everything the second hub sends to Redis (its subscriptions too) arrives 25 ms late.
+      relay = new TcpRelay({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) }, { delayMs: 25 });
+      await relay.start();
+      cluster = await TestCluster.start(1, services);
+      await cluster.add({ PARLEY_REDIS_URL: `redis://127.0.0.1:${relay.port}` });
+    }, 120_000);
+    afterAll(async () => {
+      await cluster?.stop();
+      await relay?.cut();
+    });
+
+    it('gives a new session every message another hub commits after its welcome', async () => {
+      const [near, far] = cluster.hubs as [TestHub, TestHub];
+      await near.user('far-ann');
+      await near.user('far-ben');
+      const conv = await near.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'far-ann', members: ['far-ben'] });
+      await knownEverywhere([far], `/v1/conversations/${conv.id}`);
+      const ann = await near.connect('far-ann');
+      for (let round = 0; round < 5; round++) {
+        // A new session (its hub has no other subscriber of these topics), then a message at once.
+        const ben = await far.connect('far-ben');
+        const ack = expectType(await ann.request({ t: 'send', conversationId: conv.id, clientMsgId: `far-${round}`, body: `round ${round}` }, 'ack'), 'ack');
+        const got = await ben.next((f) => f.t === 'message' && f.message.seq === ack.seq, 3000).catch(() => null);
+        expect(got, `round ${round}: seq ${ack.seq} reached the new session`).not.toBeNull();
+        ben.close();
+        // Its hub unsubscribes the topics, so that the next round's session subscribes them anew.
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }, 60_000);
   });
 } else {
   describe.skip('three hubs as one: PostgreSQL or Redis not reachable', () => {

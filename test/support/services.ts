@@ -85,7 +85,11 @@ export class TcpRelay {
   /** The relay's port (0 until the first start; kept across cuts). */
   port = 0;
 
-  constructor(private readonly target: { host: string; port: number }) {}
+  /** `delayMs`: what goes to the target arrives that much later, in order (a client far from it). */
+  constructor(
+    private readonly target: { host: string; port: number },
+    private readonly opts: { delayMs?: number } = {},
+  ) {}
 
   async start(): Promise<void> {
     const server = createServer((client) => {
@@ -95,7 +99,10 @@ export class TcpRelay {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => {});
       }
-      client.pipe(upstream).pipe(client);
+      const delayMs = this.opts.delayMs ?? 0;
+      if (delayMs > 0) client.on('data', (chunk: Buffer) => void setTimeout(() => upstream.write(chunk), delayMs));
+      else client.pipe(upstream);
+      upstream.pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });

@@ -68,6 +68,16 @@ export class RedisBus implements Bus {
     this.track(this.sub.sSubscribe(this.channelPrefix + topic, this.onMessage));
   }
 
+  /**
+   * Subscribe and resolve when Redis confirmed (or the attempt failed: the reconnect subscribes again).
+   * A topic subscribed here for a session that then closed before subscribing locally stays subscribed
+   * until its next local unsubscribe: bounded by the topics of participants who authenticated.
+   */
+  async confirm(topics: readonly string[]): Promise<void> {
+    for (const t of topics) this.subscribe(t);
+    await this.settled();
+  }
+
   unsubscribe(topic: string): void {
     if (!this.topics.delete(topic)) return;
     this.track(this.sub.sUnsubscribe(this.channelPrefix + topic, this.onMessage), () => this.unconfirmedUnsubscribes.add(topic));

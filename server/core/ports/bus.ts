@@ -19,6 +19,13 @@ export interface Bus {
    */
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
+  /**
+   * A bus across hubs: subscribe these topics (as `subscribe`, before any local subscriber) and resolve
+   * once frames any hub publishes to them reach this hub, i.e. after the bus confirmed them. A new
+   * session's `welcome` waits on it, so that nothing published after it passes the session by. A bus
+   * within one process has nothing to wait for and leaves it out.
+   */
+  confirm?(topics: readonly string[]): Promise<void>;
   /** Frames other hubs published to topics this hub subscribed to; the hub delivers them locally. */
   onInbound(handler: (topic: string, frame: string) => void): void;
 }

@@ -153,15 +153,20 @@ export class HubContext {
     return peers;
   }
 
-  /** Make a session's topic subscriptions match what its participant may see now. */
-  syncTopics(s: Session): void {
-    const p = s.participant!;
+  /** The conversation topics of what p may see now (SPEC §3; the Bus port lists the topics). */
+  topicsOf(p: ParticipantRecord): Set<string> {
     const want = new Set<string>();
     if (this.directory.seesAllShared(p)) {
       want.add(SHARED_TOPIC.item);
       want.add(SHARED_TOPIC.inbox);
     }
     for (const c of this.directory.ownConversations(p)) want.add(`c:${c.id}`);
+    return want;
+  }
+
+  /** Make a session's topic subscriptions match what its participant may see now. */
+  syncTopics(s: Session): void {
+    const want = this.topicsOf(s.participant!);
     for (const t of s.topics) if (!want.has(t)) s.conn.unsubscribe(t);
     for (const t of want) if (!s.topics.has(t)) s.conn.subscribe(t);
     s.topics = want;

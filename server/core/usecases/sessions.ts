@@ -17,6 +17,9 @@ import type { HubContext } from './context.js';
 import type { Guard } from './guard.js';
 import type { PresenceUseCases } from './presence.js';
 
+/** How long a hello waits at most for the bus to confirm the session's topics (several hubs). */
+const CONFIRM_WAIT_MS = 1000;
+
 /**
  * A session's life (SPEC §3 Lifecycle, Token): the hello deadline, authentication with just-in-time
  * creation, the session limit, `refresh`, the end at the token's expiry, and the close.
@@ -76,6 +79,12 @@ export class SessionUseCases {
       return;
     }
     if ((s.phase as Session['phase']) === 'closed') return;
+    // Several hubs: the session's topics reach this hub before `welcome`, so that a frame another hub
+    // publishes after it cannot pass the session by (a Redis round trip; a hub alone waits for nothing).
+    if (this.ctx.bus.confirm) {
+      await this.confirmTopics(p);
+      if ((s.phase as Session['phase']) === 'closed') return;
+    }
     if (this.ctx.stopping) {
       this.ctx.close(s, CloseCode.GOING_AWAY, 'server going away');
       return;
@@ -106,6 +115,19 @@ export class SessionUseCases {
     const early = s.early;
     s.early = null;
     if (early) for (const frame of early) this.replay(s, frame);
+  }
+
+  /**
+   * Wait until the bus confirmed p's topics, CONFIRM_WAIT_MS at most: with the bus unreachable, the
+   * session opens anyway (frames then reach this hub's sessions only, and catch-up is by history).
+   */
+  private async confirmTopics(p: ParticipantRecord): Promise<void> {
+    const { bus, clock, log } = this.ctx;
+    let timer: TimerHandle | null = null;
+    const late = new Promise<'late'>((resolve) => (timer = clock.setTimer(CONFIRM_WAIT_MS, () => resolve('late'))));
+    const outcome = await Promise.race([bus.confirm!([`p:${p.id}`, ...this.ctx.topicsOf(p)]).then(() => 'confirmed' as const), late]);
+    if (timer) clock.clearTimer(timer);
+    if (outcome === 'late') log.warn('topics not confirmed by the bus in time: session opened without', { participant: p.id, waitedMs: CONFIRM_WAIT_MS });
   }
 
   /** `refresh`: a newer token for the same participant moves the session's end. */
