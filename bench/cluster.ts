@@ -12,7 +12,8 @@
  * a room sit on different hubs and every delivery but the sender's own hub's crosses Redis.
  *
  * Flags: --quick (one repetition, a small rate, about a minute), --reps N, --rate M (messages/s),
- * --clients N. PostgreSQL and Redis: PARLEY_TEST_DATABASE_URL (a server's database to create others
+ * --clients N; --store-only: the store part alone (every run printed, 5 repetitions unless --reps says
+ * otherwise), --store-messages N (messages a store run). PostgreSQL and Redis: PARLEY_TEST_DATABASE_URL (a server's database to create others
  * in) and PARLEY_TEST_REDIS_URL, else the local defaults.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,13 +37,18 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     rate: { type: 'string' },
     clients: { type: 'string' },
+    'store-only': { type: 'boolean', default: false },
+    'store-messages': { type: 'string' },
   },
 });
+const STORE_ONLY = values['store-only'];
 const QUICK = values.quick;
 const S = QUICK
   ? { reps: 1, clients: 240, rate: 200, durationMs: 3000, drainMs: 2000, storeMessages: 10_000 }
   : { reps: 3, clients: 1200, rate: 800, durationMs: 8000, drainMs: 3000, storeMessages: 50_000 };
+if (STORE_ONLY) S.reps = 5;
 if (values.reps) S.reps = Number(values.reps);
+if (values['store-messages']) S.storeMessages = Number(values['store-messages']);
 if (values.rate) S.rate = Number(values.rate);
 if (values.clients) S.clients = Number(values.clients);
 const GROUP = 4;
@@ -361,12 +367,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (n: number, d = 0) => n.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d });
 const load = () => loadavg().map((x) => x.toFixed(2)).join(', ');
 
-console.error(`bench:cluster: ${S.clients} clients in rooms of ${GROUP}, ${S.rate} messages/s (${S.rate * (GROUP - 1)} deliveries/s), ${S.durationMs / 1000} s runs, ${S.reps} repetition(s); ${cpus().length} cores; load average ${load()}`);
+if (STORE_ONLY) console.error(`bench:cluster --store-only: ${fmt(S.storeMessages)} messages a run, ${S.reps} repetition(s); ${cpus().length} cores; load average ${load()}`);
+else console.error(`bench:cluster: ${S.clients} clients in rooms of ${GROUP}, ${S.rate} messages/s (${S.rate * (GROUP - 1)} deliveries/s), ${S.durationMs / 1000} s runs, ${S.reps} repetition(s); ${cpus().length} cores; load average ${load()}`);
 const loadBefore = load();
 const results: Record<Config, Result[]> = { sqlite: [], postgres: [], cluster: [] };
 const storeResults: { sqlite: number[]; postgres: number[] } = { sqlite: [], postgres: [] };
 for (let rep = 0; rep < S.reps; rep++) {
-  for (const config of CONFIGS) {
+  for (const config of STORE_ONLY ? [] : CONFIGS) {
     const r = await runConfig(config);
     results[config].push(r);
     console.error(
@@ -377,9 +384,28 @@ for (let rep = 0; rep < S.reps; rep++) {
   const pgs = await storePostgres(S.storeMessages);
   storeResults.sqlite.push(sq);
   storeResults.postgres.push(pgs);
-  console.error(`  rep ${rep + 1} store: SQLite ${fmt(sq)} messages/s, PostgreSQL ${fmt(pgs)} messages/s`);
+  console.error(`  rep ${rep + 1} store: SQLite ${fmt(sq)} messages/s, PostgreSQL ${fmt(pgs)} messages/s; load average ${load()}`);
 }
 const loadAfter = load();
+const sqStore = median(storeResults.sqlite);
+const pgStore = median(storeResults.postgres);
+function storeTable(): void {
+  console.log('');
+  console.log(`Store alone (bench:store's fan-out workload: each message with 4 delivered marks, ${fmt(S.storeMessages)} messages over ${fmt(STORE_CONVERSATIONS)} conversations, ${fmt(PER_TURN)} in flight):`);
+  console.log('');
+  console.log('| store | messages committed/s (median) | runs | target |');
+  console.log('|---|---:|---|---|');
+  console.log(`| PostgresStore (group commit, fresh database) | **${fmt(pgStore)}** | ${storeResults.postgres.map((x) => fmt(x)).join(' · ')} | ≥ ${fmt(STORE_TARGET)}: ${pgStore >= STORE_TARGET ? 'met' : 'not met'} |`);
+  console.log(`| SqliteStore (group commit), same run | ${fmt(sqStore)} | ${storeResults.sqlite.map((x) => fmt(x)).join(' · ')} | |`);
+}
+if (STORE_ONLY) {
+  console.log('');
+  console.log(`## bench:cluster --store-only`);
+  console.log('');
+  console.log(`Median of ${S.reps} interleaved repetition(s) (runs beside); ${cpus().length} cores; load average before ${loadBefore}, after ${loadAfter}.`);
+  storeTable();
+  process.exit(0);
+}
 
 const med = (c: Config, k: keyof Result) => median(results[c].map((r) => r[k]));
 const runs = (c: Config, k: keyof Result, d: number) => results[c].map((r) => r[k].toFixed(d)).join(' · ');
@@ -404,15 +430,7 @@ console.log(
   'CPU is utime + stime from /proc over the sending window and drain, divided by deliveries. PostgreSQL: the postmaster, its helpers and the backends of this run\'s database; ' +
     'Redis: the redis-server process. Both servers are shared with anything else on the machine: what the rows without them (SQLite: PostgreSQL\'s helpers; 1 hub on PostgreSQL: Redis) show is that background.',
 );
-const sqStore = median(storeResults.sqlite);
-const pgStore = median(storeResults.postgres);
-console.log('');
-console.log(`Store alone (bench:store's fan-out workload: each message with 4 delivered marks, ${fmt(S.storeMessages)} messages over ${fmt(STORE_CONVERSATIONS)} conversations, ${fmt(PER_TURN)} in flight):`);
-console.log('');
-console.log('| store | messages committed/s (median) | runs | target |');
-console.log('|---|---:|---|---|');
-console.log(`| PostgresStore (group commit, fresh database) | **${fmt(pgStore)}** | ${storeResults.postgres.map((x) => fmt(x)).join(' · ')} | ≥ ${fmt(STORE_TARGET)}: ${pgStore >= STORE_TARGET ? 'met' : 'not met'} |`);
-console.log(`| SqliteStore (group commit), same run | ${fmt(sqStore)} | ${storeResults.sqlite.map((x) => fmt(x)).join(' · ')} | |`);
+storeTable();
 
 // ─── what two cores show, and a projection ──────────────────────────────────────────────────────────
 

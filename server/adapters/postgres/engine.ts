@@ -39,17 +39,28 @@ export interface Batcher<I, R> {
    */
   readonly order: number;
   run(tx: Tx, items: I[]): Promise<Array<R | Error>>;
+  /**
+   * A commit of this batcher's items and nothing else, in ONE statement outside BEGIN and COMMIT (the
+   * statement is its own transaction: one round trip instead of four). Resolves null, having written
+   * nothing, when the items need a transaction; a throw means the statement was rolled back (a
+   * connection failure aside), and the engine commits the items again through `run`.
+   */
+  alone?(tx: Tx, items: I[]): Promise<Array<R | Error> | null>;
 }
 
 /**
  * Writes a repository keeps itself and hands to the engine without a promise (delivered rises): they
- * are written in a transaction of their own right after a commit, so their row locks are never mixed
- * with those of the writes that callers wait for.
+ * are written in a transaction of their own, on a connection of their own, beside the commits that
+ * callers wait for (one such write-behind transaction at a time), so their row locks are never mixed
+ * with those of the writes that callers wait for, and a caller's commit never waits for them.
  */
 export interface CommitParticipant {
-  /** Take what rides the next commit (`closing`: everything); resolves how many writes (0: none). */
+  /** Take what rides the next write-behind transaction (`closing`: everything); how many writes (0: none). */
   take(closing: boolean): number;
-  /** Write what was taken, in its own transaction; may run again when that transaction is retried. */
+  /**
+   * Write what was taken, atomically, in ONE statement (its own transaction: no BEGIN and COMMIT
+   * around it); may run again when that transaction is retried.
+   */
   write(tx: Tx): Promise<void>;
   /** The commit succeeded. */
   committed(): void;
@@ -137,6 +148,14 @@ const unavailable = () => new ProtocolError('unavailable', 'storage is unavailab
  * (applied under an advisory lock), and group commit: writes issued in the same turn of the event loop
  * go into one transaction, and the next commit gathers what arrives while one is in flight. One commit
  * at a time per store, so one caller's writes commit and resolve in the order they were issued.
+ *
+ * Round trips are what a commit costs besides the server's own work (each one a wake-up of this process
+ * and of a backend, on a busy machine often a millisecond or more): a commit of message appends alone
+ * is one statement, its own transaction (Batcher.alone), instead of BEGIN, two statements and COMMIT;
+ * writes behind (delivered rises) are one statement too, on a second connection beside the commits, so
+ * a caller's commit never waits for them. synchronous_commit is untouched: a write resolves after the
+ * server reported its commit durable (node-postgres settles a query on ReadyForQuery, which the
+ * server sends after the implicit commit of a single statement).
  */
 export class PgEngine {
   readonly pool: pg.Pool;
@@ -148,6 +167,8 @@ export class PgEngine {
   private queue: Queued[] = [];
   private flushScheduled = false;
   private flushing: Promise<void> | null = null;
+  /** The write-behind transaction in flight (participants' writes), beside the commits. */
+  private behind: Promise<void> | null = null;
   private lastFlushAt = -Infinity;
   private opened = false;
   private closed = false;
@@ -327,7 +348,7 @@ export class PgEngine {
     this.flushScheduled = false;
     this.flushing = this.flush().finally(() => {
       this.flushing = null;
-      if (this.flushScheduled || this.queue.length || this.participants.some((p) => p.pending())) {
+      if (this.flushScheduled || this.queue.length || (!this.behind && this.participants.some((p) => p.pending()))) {
         this.flushScheduled = false;
         this.schedule();
       }
@@ -335,13 +356,23 @@ export class PgEngine {
   }
 
   /**
-   * Commit every queued write in one transaction, then settle their promises in issue order; then
-   * write what the participants took (delivered rises) in a transaction of their own.
+   * Commit every queued write in one transaction, then settle their promises in issue order. Beside
+   * it, on another connection, what the participants took (delivered rises) is written in a
+   * transaction of its own, unless the previous one is still in flight (it then takes the next turn).
    */
   private async flush(): Promise<void> {
     this.lastFlushAt = performance.now();
     const queued = this.queue;
     this.queue = [];
+    if (!this.behind) this.writeBehind();
+    if (queued.length === 0) return;
+    const started = process.hrtime.bigint();
+    await this.commitQueued(queued);
+    this.metrics?.commitBatch(queued.length, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** Start the participants' write-behind transaction if they took anything; when it ends, the next may start. */
+  private writeBehind(): void {
     let taken = 0;
     const parts: CommitParticipant[] = [];
     for (const p of this.participants) {
@@ -349,14 +380,17 @@ export class PgEngine {
       if (n > 0) parts.push(p);
       taken += n;
     }
-    if (queued.length === 0 && taken === 0) return;
+    if (taken === 0) return;
     const started = process.hrtime.bigint();
-    if (queued.length) await this.commitQueued(queued);
-    if (parts.length) await this.commitParticipants(parts);
-    this.metrics?.commitBatch(queued.length + taken, Number(process.hrtime.bigint() - started) / 1e9);
+    this.behind = this.commitParticipants(parts).finally(() => {
+      this.behind = null;
+      this.metrics?.commitBatch(taken, Number(process.hrtime.bigint() - started) / 1e9);
+      if (!this.closingNow && this.participants.some((p) => p.pending())) this.schedule();
+    });
   }
 
   private async commitQueued(queued: Queued[]): Promise<void> {
+    if (await this.commitAlone(queued)) return;
     const outcomes: Array<Outcome | undefined> = new Array(queued.length);
     // Writes whose own throw aborted the transaction: rejected with it, left out of the next try.
     const dropped = new Set<number>();
@@ -392,12 +426,49 @@ export class PgEngine {
     }
   }
 
+  /**
+   * A commit of one batcher's items alone, in one statement (Batcher.alone); false when it did not
+   * commit them (it cannot, or its statement was rolled back): the transaction path then does.
+   */
+  private async commitAlone(queued: Queued[]): Promise<boolean> {
+    const first = queued[0]!;
+    if (first.kind !== 'item' || !first.batcher.alone) return false;
+    const batcher = first.batcher;
+    const items: unknown[] = [];
+    for (const q of queued) {
+      if (q.kind !== 'item' || q.batcher !== batcher) return false;
+      items.push(q.item);
+    }
+    let results: Array<unknown> | null;
+    try {
+      results = await this.autocommit((tx) => batcher.alone!(tx, items));
+    } catch (error) {
+      if (!isConnectionError(error)) return false; // rolled back: nothing was written
+      // The statement may or may not have committed: as a failed COMMIT, every write is unavailable.
+      this.noteFailure(error, queued.length);
+      const failure = unavailable();
+      for (const q of queued) q.reject(failure);
+      return true;
+    }
+    if (!results) return false;
+    this.healthy = true;
+    queued.forEach((q, i) => {
+      const r = results[i];
+      if (r instanceof Error) q.reject(r);
+      else q.resolve(r as never);
+    });
+    return true;
+  }
+
   private async commitParticipants(parts: CommitParticipant[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.transaction(async (tx) => {
-          for (const p of parts) await p.write(tx);
-        });
+        // One participant writes one statement: its own transaction. Several share one.
+        if (parts.length === 1) await this.autocommit((tx) => parts[0]!.write(tx));
+        else
+          await this.transaction(async (tx) => {
+            for (const p of parts) await p.write(tx);
+          });
         break;
       } catch (error) {
         if (isRetryable(error) && attempt < RETRIES) continue;
@@ -458,6 +529,20 @@ export class PgEngine {
     }
   }
 
+  /** One statement on a pooled connection, outside BEGIN and COMMIT: the statement is its own transaction. */
+  private async autocommit<T>(body: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      return await body(txOn(client));
+    } catch (error) {
+      if (isConnectionError(error)) broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   /** One transaction on a pooled connection; a connection that failed is destroyed, not pooled again. */
   private async transaction(body: (tx: Tx, client: pg.PoolClient) => Promise<void>): Promise<void> {
     const client = await this.pool.connect();
@@ -508,12 +593,13 @@ export class PgEngine {
     this.closingNow = true;
     for (const p of this.participants) p.closing();
     if (this.probe) clearInterval(this.probe);
-    while (this.flushing) await this.flushing;
+    while (this.flushing || this.behind) await (this.flushing ?? this.behind);
     // The last commit takes everything; a flush scheduled meanwhile finds it in flight and stands down.
     const last = this.flush();
     this.flushing = last;
     await last;
     this.flushing = null;
+    while (this.behind) await this.behind;
     this.closed = true;
     // Writes that arrived while the last commit ran are refused like any later one.
     const late = this.queue;

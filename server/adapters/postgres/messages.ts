@@ -3,6 +3,7 @@ import type { NewMessage } from '../../core/model.js';
 import type { AppendResult, HistoryPage, HistoryQuery, MessageStore } from '../../core/ports/index.js';
 import { timeOrderedId } from '../../core/time-id.js';
 import { MESSAGE_COLUMNS as COLUMNS, type MessageRow, toMessage } from '../sql/rows.js';
+import { arrayLiteral } from './arrays.js';
 import type { Batcher, PgEngine, Tx } from './engine.js';
 
 interface Append {
@@ -33,6 +34,24 @@ const FIRSTS = `
   SELECT ${COLUMNS} FROM messages m
   WHERE (m.conversation_id, m.sender_id, m.client_msg_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`;
 
+/**
+ * A commit of appends alone, in one statement (its own transaction; `alone`): BUMP, then the new
+ * messages inserted with their seqs (the conversation's last seq before this commit + their rank in it,
+ * $12) by a plain INSERT. A repeat of a stored message (a client's resend, or another hub's commit of
+ * it while this statement waited for the row lock) violates the unique index: the statement and its
+ * raise roll back, nothing was written, and the engine commits the batch through `run` instead.
+ */
+const APPEND = `
+  WITH v AS (SELECT * FROM unnest($1::text[], $2::int[]) AS v(id, n)),
+       l AS MATERIALIZED (SELECT c.id FROM conversations c JOIN v ON v.id = c.id ORDER BY c.id FOR NO KEY UPDATE OF c),
+       b AS (UPDATE conversations c SET last_seq = c.last_seq + v.n FROM v, l WHERE c.id = v.id AND l.id = c.id RETURNING c.id, c.last_seq, v.n),
+       i AS (INSERT INTO messages (${COLUMNS})
+             SELECT m.id, m.conversation_id, b.last_seq - b.n + m.k, m.sender_id, m.sender_kind, m.body, m.format, m.client_msg_id, m.source, m.created_at
+             FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::int[])
+               AS m(id, conversation_id, sender_id, sender_kind, body, format, client_msg_id, source, created_at, k)
+             JOIN b ON b.id = m.conversation_id)
+  SELECT id, last_seq FROM b`;
+
 const keyOf = (m: NewMessage) => `${m.conversationId}\u0000${m.senderId}\u0000${m.clientMsgId}`;
 
 /**
@@ -41,12 +60,50 @@ const keyOf = (m: NewMessage) => `${m.conversationId}\u0000${m.senderId}\u0000${
  * `joinAt`, one membership insert. Idempotency is the unique index on (conversation, sender,
  * clientMsgId): `ON CONFLICT DO NOTHING`, and a repeat resolves the first stored message, re-read.
  *
+ * A commit of appends and nothing else, none joining (the common case under load), is one statement
+ * instead (APPEND: BUMP and the insert, its own transaction; `alone`). It has no ON CONFLICT: a repeat
+ * of a stored message fails it as a whole, nothing is written, and the batch goes through `run` as above.
+ *
  * Gapless with a repeat from another hub: that hub committed the first message while holding the
  * conversation row; this commit's BUMP waited for it and then counted the repeat as new. The insert
  * reports the conflict, so this commit takes its rows of the affected conversations out again, gives
  * them seqs without the repeat and sets last_seq back — still under the row lock, so no one saw the
  * gap. Within one batch a repeat is found in memory and never reaches the database.
  */
+/**
+ * A batch sorted out in memory: a body PostgreSQL cannot store is refused alone (text cannot hold
+ * U+0000), before it could fail the commit; repeats within the batch resolve the batch's first;
+ * `fresh` are the firsts, in issue order.
+ */
+function sortOut(items: Append[]): { results: Array<AppendResult | Error | undefined>; fresh: number[]; repeatOf: Map<number, number> } {
+  const results: Array<AppendResult | Error | undefined> = new Array(items.length);
+  const firstOf = new Map<string, number>();
+  const repeatOf = new Map<number, number>();
+  const fresh: number[] = [];
+  items.forEach((a, i) => {
+    if (a.m.body.includes('\u0000')) {
+      results[i] = new ProtocolError('invalid', 'the body holds a NUL character (U+0000)');
+      return;
+    }
+    const k = keyOf(a.m);
+    const first = firstOf.get(k);
+    if (first === undefined) {
+      firstOf.set(k, i);
+      fresh.push(i);
+    } else repeatOf.set(i, first);
+  });
+  return { results, fresh, repeatOf };
+}
+
+/** A repeat within the batch gets its first's message (or error) as a duplicate. */
+function resolveRepeats(results: Array<AppendResult | Error | undefined>, repeatOf: Map<number, number>): Array<AppendResult | Error> {
+  for (const [i, first] of repeatOf) {
+    const r = results[first]!;
+    results[i] = r instanceof Error ? r : { message: r.message, duplicate: true };
+  }
+  return results as Array<AppendResult | Error>;
+}
+
 export class PgMessages implements MessageStore, Batcher<Append, AppendResult> {
   /** Conversation rows are locked first in every commit (see Batcher.order). */
   readonly order = 1;
@@ -57,25 +114,52 @@ export class PgMessages implements MessageStore, Batcher<Append, AppendResult> {
     return this.engine.batch<Append, AppendResult>(this, { m, joinAt });
   }
 
+  /** The commit is appends alone, none joining: one statement (APPEND). With a join, null: `run`. */
+  async alone(tx: Tx, items: Append[]): Promise<Array<AppendResult | Error> | null> {
+    if (items.some((a) => a.joinAt !== undefined)) return null;
+    const { results, fresh, repeatOf } = sortOut(items);
+    if (fresh.length) {
+      const ms = fresh.map((i) => items[i]!.m);
+      const ids = ms.map((m) => timeOrderedId(m.createdAt));
+      /** Each message's rank in its conversation (1, 2, …), and each conversation's count. */
+      const counts = new Map<string, number>();
+      const ranks = ms.map((m) => {
+        const k = (counts.get(m.conversationId) ?? 0) + 1;
+        counts.set(m.conversationId, k);
+        return k;
+      });
+      const convIds = [...counts.keys()].sort();
+      const raised = await tx.query<{ id: string; last_seq: number }>(
+        APPEND,
+        [
+          arrayLiteral(convIds),
+          arrayLiteral(convIds.map((c) => counts.get(c)!)),
+          arrayLiteral(ids),
+          arrayLiteral(ms.map((m) => m.conversationId)),
+          arrayLiteral(ms.map((m) => m.senderId)),
+          arrayLiteral(ms.map((m) => m.senderKind)),
+          arrayLiteral(ms.map((m) => m.body)),
+          arrayLiteral(ms.map((m) => m.format)),
+          arrayLiteral(ms.map((m) => m.clientMsgId)),
+          arrayLiteral(ms.map((m) => m.source)),
+          arrayLiteral(ms.map((m) => m.createdAt)),
+          arrayLiteral(ranks),
+        ],
+        'pg_msg_append',
+      );
+      /** Each conversation's last seq before this commit. */
+      const base = new Map(raised.map((r) => [r.id, r.last_seq - counts.get(r.id)!]));
+      fresh.forEach((i, k) => {
+        const m = ms[k]!;
+        const b = base.get(m.conversationId);
+        results[i] = b === undefined ? new ProtocolError('not_found', 'no such conversation') : { message: { id: ids[k]!, seq: b + ranks[k]!, ...m }, duplicate: false };
+      });
+    }
+    return resolveRepeats(results, repeatOf);
+  }
+
   async run(tx: Tx, items: Append[]): Promise<Array<AppendResult | Error>> {
-    const results: Array<AppendResult | Error | undefined> = new Array(items.length);
-    // Repeats within the batch resolve the batch's first; `fresh` are the firsts, in issue order.
-    const firstOf = new Map<string, number>();
-    const repeatOf = new Map<number, number>();
-    const fresh: number[] = [];
-    items.forEach((a, i) => {
-      // PostgreSQL text cannot hold U+0000: such a body is refused alone, before it could fail the commit.
-      if (a.m.body.includes('\u0000')) {
-        results[i] = new ProtocolError('invalid', 'the body holds a NUL character (U+0000)');
-        return;
-      }
-      const k = keyOf(a.m);
-      const first = firstOf.get(k);
-      if (first === undefined) {
-        firstOf.set(k, i);
-        fresh.push(i);
-      } else repeatOf.set(i, first);
-    });
+    const { results, fresh, repeatOf } = sortOut(items);
 
     const counts = new Map<string, number>();
     for (const i of fresh) counts.set(items[i]!.m.conversationId, (counts.get(items[i]!.m.conversationId) ?? 0) + 1);
@@ -159,11 +243,7 @@ export class PgMessages implements MessageStore, Batcher<Append, AppendResult> {
         results[i] = first ? { message: first, duplicate: true } : new Error('a repeated message was not found');
       }
     }
-    for (const [i, first] of repeatOf) {
-      const r = results[first]!;
-      results[i] = r instanceof Error ? r : { message: r.message, duplicate: true };
-    }
-    return results as Array<AppendResult | Error>;
+    return resolveRepeats(results, repeatOf);
   }
 
   async getMessage(id: string): Promise<Message | null> {

@@ -2,6 +2,7 @@ import type { Message } from '../../../protocol/index.js';
 import type { NewEmailRow, ReceiptTimes, WatermarkRow, WatermarkStore } from '../../core/ports/index.js';
 import { type ReceiptRowDb, type WatermarkRowDb, toReceiptTimes, toWatermark } from '../sql/rows.js';
 import { toRuns } from '../sqlite/watermarks.js';
+import { arrayLiteral } from './arrays.js';
 import type { Batcher, CommitParticipant, PgEngine, Tx } from './engine.js';
 import type { PgOutbox } from './outbox.js';
 
@@ -43,11 +44,20 @@ const SEEN = `
     delivered_at = CASE WHEN excluded.seen_up_to > watermarks.delivered_up_to THEN excluded.seen_at ELSE watermarks.delivered_at END
   WHERE excluded.seen_up_to > watermarks.seen_up_to
   RETURNING participant_id, conversation_id`;
+/**
+ * Delivered rises, written behind: the upsert and the log in one statement (its own transaction).
+ * Every rise goes to the log, even one the watermark had passed: its time is then a later candidate
+ * for the earliest rise and changes nothing.
+ */
 const DELIVERED = `
-  INSERT INTO watermarks (participant_id, conversation_id, delivered_up_to, delivered_at)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int8[])
-  ON CONFLICT (participant_id, conversation_id) DO UPDATE SET delivered_up_to = excluded.delivered_up_to, delivered_at = excluded.delivered_at
-  WHERE excluded.delivered_up_to > watermarks.delivered_up_to`;
+  WITH w AS (
+    INSERT INTO watermarks (participant_id, conversation_id, delivered_up_to, delivered_at)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int8[])
+    ON CONFLICT (participant_id, conversation_id) DO UPDATE SET delivered_up_to = excluded.delivered_up_to, delivered_at = excluded.delivered_at
+    WHERE excluded.delivered_up_to > watermarks.delivered_up_to)
+  INSERT INTO watermark_rises (conversation_id, up_to, participant_id, at, kind)
+  SELECT c, u, p, a, 'delivered' FROM unnest($1::text[], $2::text[], $3::int[], $4::int8[]) AS v(p, c, u, a)
+  ON CONFLICT DO NOTHING`;
 const LOG = `
   INSERT INTO watermark_rises (conversation_id, up_to, participant_id, at, kind)
   SELECT c, u, p, a, $5 FROM unnest($1::text[], $2::text[], $3::int[], $4::int8[]) AS v(p, c, u, a)
@@ -200,10 +210,7 @@ export class PgWatermarks implements WatermarkStore, Batcher<WatermarkWrite, boo
   async write(tx: Tx): Promise<void> {
     const rows = this.takenDelivered;
     if (!rows) return;
-    await tx.run(DELIVERED, params(rows), 'pg_wm_delivered');
-    // Every rise goes to the log, even one the watermark had passed: its time is then a later
-    // candidate for the earliest rise and changes nothing.
-    await tx.run(LOG, [...params(rows), 'delivered'], 'pg_wm_log');
+    await tx.run(DELIVERED, params(rows).map(arrayLiteral), 'pg_wm_delivered');
   }
 
   committed(): void {
