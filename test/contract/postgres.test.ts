@@ -128,6 +128,42 @@ if (url) {
       expect(retried).toEqual([]);
     });
 
+    it('keeps seqs gapless and repeats resolved to one message with three hubs racing on appends alone (the one-statement commit and its fallback)', async () => {
+      const db = await freshDatabase();
+      cleanup.push(db.drop);
+      const retried: unknown[] = [];
+      const logger: Logger = { info() {}, warn: (m, f) => retried.push([m, f]), error: (m, f) => retried.push([m, f]) };
+      const hubs = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ url: db.url, logger })));
+      cleanup.push(async () => void (await Promise.all(hubs.map((h) => h.close()))));
+      for (let c = 0; c < 4; c++) await hubs[0]!.createConversation(conversation({ id: `C${c}` }));
+      // Batches of appends only (no joins, seen rises or escalations): each commits as one statement,
+      // and a batch holding a repeat another hub stored first rolls back and commits again in full.
+      for (let round = 0; round < 10; round++) {
+        const appends: Array<Promise<{ message: { id: string; conversationId: string; clientMsgId: string; seq: number }; duplicate: boolean }>> = [];
+        for (let i = 0; i < 300; i++) {
+          const k = round * 100 + (i % 100);
+          appends.push(hubs[i % 3]!.appendMessage(msg(`m${k}`, { conversationId: `C${k % 4}`, senderId: `p${k % 5}`, createdAt: 1_000 + k })));
+        }
+        const results = await Promise.all(appends);
+        const byKey = new Map<string, string>();
+        for (const r of results) {
+          const key = `${r.message.conversationId}/${r.message.clientMsgId}`;
+          expect(byKey.get(key) ?? r.message.id).toBe(r.message.id);
+          byKey.set(key, r.message.id);
+        }
+        expect(byKey.size).toBe(100);
+        expect(results.filter((r) => !r.duplicate)).toHaveLength(100);
+      }
+      for (let c = 0; c < 4; c++) {
+        const page = await hubs[2]!.listMessages(`C${c}`, { limit: 500 });
+        expect(page.messages).toHaveLength(250);
+        expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+        expect(new Set(page.messages.map((m) => m.clientMsgId)).size).toBe(250);
+      }
+      expect((await hubs[0]!.loadDirectory()).conversations.map((c) => c.lastSeq)).toEqual([250, 250, 250, 250]);
+      expect(retried).toEqual([]);
+    });
+
     it('keeps email in, broadcasts, appointments and templates as the ports say, with two hubs racing where it matters', async () => {
       const { store, peer, close } = await postgres();
       cleanup.push(close);
