@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { OutboxStore, WatermarkStore } from '../../server/core/ports/index.js';
+import { outboxRow } from '../../server/core/outbox/outbox-row.js';
+import type { NotificationStore, OutboxStore, WatermarkStore } from '../../server/core/ports/index.js';
 import { type StoreFactory, withStore, writers } from './factory.js';
 import { emailRow } from './watermark-store.contract.js';
 
-export type OutboxStoreUnderTest = OutboxStore & Pick<WatermarkStore, 'commitEscalation'>;
+export type OutboxStoreUnderTest = OutboxStore & Pick<WatermarkStore, 'commitEscalation'> & Pick<NotificationStore, 'commitEvent'>;
 
 /** The OutboxStore contract (server/core/ports/outbox-store.ts). */
 export function describeOutboxStore(name: string, factory: StoreFactory<OutboxStoreUnderTest>): void {
@@ -99,6 +100,12 @@ export function describeOutboxStore(name: string, factory: StoreFactory<OutboxSt
         expect(await s.store.getEmailSource('nope')).toBeNull();
         expect(await s.store.threadMessageIds('C1', 'bob', 10)).toEqual(['<E1@parley>', '<E9@parley>']);
         expect(await s.store.threadMessageIds('C1', 'bob', 1)).toEqual(['<E9@parley>']);
+        // A notification email about an item that happens to share the conversation's id is no
+        // earlier email of that conversation: only escalation emails thread.
+        const note = outboxRow({ id: 'N1', kind: 'notification', participantId: 'bob', conversationId: 'C1', toAddress: 'bob@example.com', subject: 'Ticket', messageIdHeader: '<e.N1@parley>', raw: 'raw', createdAt: 9_500 });
+        const event = { id: 'ev-thread', type: 'TicketStateUpdate', occurredAt: 9_500, receivedAt: 9_500, actorId: null, itemId: 'C1', deliveries: [], notFound: [] };
+        expect(await s.store.commitEvent({ event, outbox: [note], notifications: [], timers: [], marks: [], articleAddresses: null })).toBe(true);
+        expect(await s.store.threadMessageIds('C1', 'bob', 10)).toEqual(['<E1@parley>', '<E9@parley>']);
       }),
     );
 

@@ -94,7 +94,7 @@ export class PgOutbox implements OutboxStore {
 
   async threadMessageIds(conversationId: string, participantId: string, limit: number): Promise<string[]> {
     const rows = await this.engine.read<{ h: string }>(
-      'SELECT message_id_header AS h FROM emails WHERE conversation_id = $1 AND participant_id = $2 ORDER BY created_at DESC LIMIT $3',
+      "SELECT message_id_header AS h FROM emails WHERE conversation_id = $1 AND participant_id = $2 AND kind = 'escalation' ORDER BY created_at DESC LIMIT $3",
       [conversationId, participantId, limit],
       'pg_outbox_thread',
     );

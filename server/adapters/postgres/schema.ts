@@ -1,4 +1,5 @@
 import type { GroupMembership } from '../../../protocol/index.js';
+import { sql } from 'drizzle-orm';
 import { bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
@@ -231,7 +232,8 @@ export const emails = pgTable(
     /** The claim's order: walked from status = 'queued', a claim stops after its LIMIT rows instead of sorting every queued row. */
     index('emails_claim_idx').on(t.status, t.priority, t.nextAttemptAt, t.createdAt),
     index('emails_created_idx').on(t.createdAt),
-    index('emails_thread_idx').on(t.conversationId, t.participantId, t.createdAt),
+    /** An escalation email's earlier ones in its conversation (threadMessageIds); escalation rows only, as on SQLite. */
+    index('emails_thread_idx').on(t.conversationId, t.participantId, t.createdAt).where(sql`kind = 'escalation'`),
     index('emails_message_id_header_idx').on(t.messageIdHeader),
   ],
 );
@@ -276,7 +278,7 @@ export const notifications = pgTable(
     createdAt: ms('created_at').notNull(),
     seenAt: ms('seen_at'),
   },
-  (t) => [index('notifications_participant_idx').on(t.participantId, t.createdAt, t.id), index('notifications_unseen_idx').on(t.participantId, t.seenAt)],
+  (t) => [index('notifications_participant_idx').on(t.participantId, t.createdAt, t.id), index('notifications_unseen_idx').on(t.participantId).where(sql`seen_at IS NULL`)],
 );
 
 /** Emails that go only if a web notification is still unseen at `due_at`. */
