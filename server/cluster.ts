@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { MessageSchema } from '../protocol/index.js';
+import { MessageSchema, PersonalTransportSchema } from '../protocol/index.js';
 import type { Config } from './config.js';
 import type { Hub } from './core/hub.js';
 import type { Bounces } from './core/inbound/bounces.js';
 import type { Definitions } from './core/notifications/definitions.js';
+import type { Notifier } from './core/notifications/notifier.js';
 import type { SystemEmails } from './core/system-emails/system-emails.js';
 import type { ConversationRecord, ParticipantRecord } from './core/model.js';
 import type { Bus, Clock, DirectorySnapshot, EventBus, Logger, PresenceStore, Store, TimerOwnership } from './core/ports/index.js';
@@ -44,6 +45,16 @@ const HUB_TOPIC = 'h:events';
 const RelaySchema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('m'), h: z.string(), m: MessageSchema, n: z.array(z.string()) }),
   z.object({ k: z.literal('s'), h: z.string(), c: z.string(), p: z.string(), u: z.number().int(), a: z.number() }),
+  // Once-per-day marks and an item's article addresses an event committed (NOTIFICATIONS §2–§3):
+  // every hub's matcher reads them from memory.
+  z.object({
+    k: z.literal('d'),
+    h: z.string(),
+    marks: z
+      .array(z.object({ definitionId: z.string(), itemKey: z.string().nullable(), recipient: z.string(), transport: PersonalTransportSchema, at: z.number() }))
+      .max(100_000),
+    articles: z.object({ itemId: z.string(), first: z.array(z.string()), last: z.array(z.string()) }).nullable(),
+  }),
   // A cache other than the directory changed: reload it from the store.
   z.object({ k: z.literal('x'), h: z.string(), what: z.enum(['definitions', 'bounces', 'escalation-texts']) }),
 ]);
@@ -75,6 +86,8 @@ export interface SharedCaches {
   definitions: Definitions;
   bounces: Bounces;
   systemEmails: SystemEmails;
+  /** Its once-per-day marks and article addresses (the rest of its state is in the store or per event). */
+  notifier: Pick<Notifier, 'onShared' | 'applyShared'>;
 }
 type SharedCache = 'definitions' | 'bounces' | 'escalation-texts';
 
@@ -218,6 +231,7 @@ class ClusterSync {
       this.caches.definitions.onChange = null;
       this.caches.bounces.onMarked = null;
       this.caches.systemEmails.onEscalationChanged = null;
+      this.caches.notifier.onShared = null;
     }
   }
 
@@ -226,6 +240,8 @@ class ClusterSync {
     caches.definitions.onChange = () => this.relay({ k: 'x', h: this.o.hubId, what: 'definitions' });
     caches.bounces.onMarked = () => this.relay({ k: 'x', h: this.o.hubId, what: 'bounces' });
     caches.systemEmails.onEscalationChanged = () => this.relay({ k: 'x', h: this.o.hubId, what: 'escalation-texts' });
+    caches.notifier.onShared = (u) =>
+      this.relay({ k: 'd', h: this.o.hubId, marks: [...u.marks], articles: u.articles && { itemId: u.articles.itemId, first: [...u.articles.first], last: [...u.articles.last] } });
   }
 
   /** Read a shared cache again from the store (another hub changed it). */
@@ -274,6 +290,7 @@ class ClusterSync {
 
   private apply(r: Relay): void {
     if (r.k === 'x') return this.reloadCache(r.what);
+    if (r.k === 'd') return this.caches?.notifier.applyShared(r);
     const { directory } = this.o.hub;
     const conversationId = r.k === 'm' ? r.m.conversationId : r.c;
     const c = directory.conversations.get(conversationId);

@@ -259,8 +259,9 @@ export async function createParley(config: Config, adapters: ParleyAdapters): Pr
     postToItem: (itemId, visibility, botId, body, clientMsgId) => api.postToItem(itemId, visibility, botId, body, clientMsgId),
   });
   await notifier.start();
-  // Several hubs: a definition, a bounce or escalation texts written on one hub are reloaded by the others.
-  cluster?.share({ definitions, bounces, systemEmails });
+  // Several hubs: a definition, a bounce or escalation texts written on one hub are reloaded by the
+  // others, and once-per-day marks committed on one are told to the others.
+  cluster?.share({ definitions, bounces, systemEmails, notifier });
   const appointments = new Appointments({ store, notifier, definitions, clock, logger, recoveryMs: config.escalationRecoveryMs, ownership, ...(timerRescanMs !== undefined ? { rescanMs: timerRescanMs } : {}) });
   await appointments.start();
   directoryApi.notificationPreferences = { validate: (p, ids) => definitions.validatePreferences(p, ids), view: (stored) => definitions.preferencesOf(stored) };

@@ -219,6 +219,55 @@ if (services) {
       expect((await b.api('GET', `/v1/notification-definitions/${def.id}`)).status).toBe(404);
     });
 
+    it('a once-per-day definition tells each person once a day whichever hub its events reach', async () => {
+      await a.user('opal', { name: 'Opal', queues: ['Daily'] });
+      await knownEverywhere(cluster.hubs, '/v1/participants/opal');
+      await a.ok('POST', '/v1/notification-definitions', {
+        name: 'Daily digest of a ticket',
+        events: ['TicketStateUpdate'],
+        oncePerDay: true,
+        recipients: { relations: ['AgentMyQueues'] },
+        transports: { web: { enabled: true } },
+        messages: { en: { subject: '<OTOBO_TICKET_Title> changed', body: 'It changed.' } },
+      });
+      let n = 0;
+      const event = () => ({ id: `daily-${++n}`, type: 'TicketStateUpdate', actorId: 'ann', itemId: 'daily-item', item: { kind: 'ticket', title: 'Daily', queue: 'Daily', status: `s${n}` } });
+      // The first event that matches (once hub b knows the definition) tells opal.
+      await until(async () => (await b.ok<{ deliveries: number }>('POST', '/v1/events', event())).deliveries > 0, 'the definition used on hub b');
+      const firstId = `daily-${n}`;
+      const first = await b.ok<{ deliveries: Array<{ status: string }> }>('GET', `/v1/events/${firstId}`);
+      expect(first.deliveries.map((d) => d.status)).toEqual(['sent']);
+      // The mark travels to the other hubs (a relay over Redis, milliseconds); then their events skip her.
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const hub of [c, a, b]) {
+        await hub.ok('POST', '/v1/events', event());
+        const audit = await hub.ok<{ deliveries: Array<{ participantId: string; status: string; reason: string | null }> }>('GET', `/v1/events/daily-${n}`);
+        expect(audit.deliveries).toEqual([expect.objectContaining({ participantId: 'opal', status: 'skipped', reason: 'once_per_day' })]);
+      }
+    });
+
+    it("an item's last article, posted through one hub, names its recipients on the others", async () => {
+      await a.ok('POST', '/v1/notification-definitions', {
+        name: 'Tell the last article',
+        events: ['TicketPriorityUpdate'],
+        recipients: { relations: ['AllRecipientsLastArticle'] },
+        transports: { email: { enabled: true } },
+        messages: { en: { subject: '<OTOBO_TICKET_Title>: new priority', body: 'Changed.' } },
+      });
+      const item = { kind: 'ticket', title: 'Articles', queue: 'Nowhere' };
+      await a.ok('POST', '/v1/events', { id: 'art-1', type: 'ArticleCreate', actorId: 'ann', itemId: 'art-item', item, article: { senderKind: 'user', channel: 'email', visibleForCustomer: true, to: ['Pat <pat@outside.example>'], body: 'Hello Pat' } });
+      await new Promise((r) => setTimeout(r, 1000));
+      let n = 0;
+      // Once hub b knows the definition, its event tells the last article's recipient.
+      const got = await until(async () => {
+        const id = `art-prio-${++n}`;
+        await b.ok('POST', '/v1/events', { id, type: 'TicketPriorityUpdate', actorId: 'ann', itemId: 'art-item', item: { ...item, priority: `p${n}` } });
+        const audit = await b.ok<{ deliveries: Array<{ address: string | null; status: string }> }>('GET', `/v1/events/${id}`);
+        return audit.deliveries.length > 0 && audit.deliveries;
+      }, 'the definition used on hub b');
+      expect(got).toEqual([expect.objectContaining({ address: 'pat@outside.example', status: 'queued' })]);
+    });
+
     it('three hubs sending into one conversation at once give seqs 1..n without gaps, the same history on every hub', async () => {
       const conv = await a.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'ann', members: ['ben', 'cal'] });
       await knownEverywhere(cluster.hubs, `/v1/conversations/${conv.id}`);

@@ -5,7 +5,7 @@ import { shortHash } from '../short-hash.js';
 import { MISSING_KEY } from '../outbox/outbox-worker.js';
 import { WorkQueue } from '../work-queue.js';
 import type { ItemRecord, ProjectRecord } from '../model.js';
-import type { Bus, Clock, DeliveryRecord, EventBus, EventRecord, Logger, NotificationStore } from '../ports/index.js';
+import type { Bus, Clock, DeliveryMark, DeliveryRecord, EventBus, EventRecord, Logger, NotificationStore } from '../ports/index.js';
 import { ASSIGNMENT_CHANGES_ID, ITEM_ASSIGNMENT_UPDATE, NEW_MEMBERS_ID, PROJECT_MEMBER_ADD } from './builtins.js';
 import { Deliverer, type NotificationMetrics } from './deliverer.js';
 import type { Definitions } from './definitions.js';
@@ -35,6 +35,12 @@ export interface NotifierOptions {
   postToItem: (itemId: string, visibility: 'internal' | 'external', botId: string, body: string, clientMsgId: string) => Promise<unknown>;
 }
 
+/** Once-per-day marks and an item's article addresses an event committed (see Notifier.onShared). */
+export interface SharedNotifierState {
+  marks: readonly DeliveryMark[];
+  articles: { itemId: string; first: readonly string[]; last: readonly string[] } | null;
+}
+
 /** The answer of POST /v1/events: `created` false when the id was seen before (200, the first answer). */
 export interface EventAnswer {
   created: boolean;
@@ -59,6 +65,12 @@ export class Notifier {
    * line of their own, without a cap: none of them may be refused, since nobody would send it again.
    */
   private readonly hubWork = new WorkQueue(EVENT_CONCURRENCY, Infinity);
+  /**
+   * What an event committed here changed of the state kept in memory: once-per-day marks and an
+   * item's article addresses (several hubs: the cluster tells the others, who `applyShared`; a hub
+   * alone leaves it null).
+   */
+  onShared: ((u: SharedNotifierState) => void) | null = null;
   /** What the matcher reads of the directory and of delivery history; the preview (preview.ts) reads them too. */
   readonly rulesDirectory: RulesDirectory;
   readonly history: DeliveryHistory;
@@ -86,6 +98,20 @@ export class Notifier {
     await this.o.definitions.load(state.definitions);
     for (const a of state.articleAddresses) this.articles.set(a.itemId, { first: a.first, last: a.last });
     for (const m of state.marks) this.marks.set(`${m.definitionId}|${m.itemKey ?? ''}|${m.recipient}|${m.transport}`, m.at);
+  }
+
+  /** What an event committed on another hub changed (see onShared). */
+  applyShared(u: SharedNotifierState): void {
+    this.applyMarks(u.marks);
+    if (u.articles) this.articles.set(u.articles.itemId, { first: [...u.articles.first], last: [...u.articles.last] });
+  }
+
+  /** Once-per-day marks committed (here, or on another hub): the later time of each wins. */
+  private applyMarks(marks: readonly DeliveryMark[]): void {
+    for (const m of marks) {
+      const key = `${m.definitionId}|${m.itemKey ?? ''}|${m.recipient}|${m.transport}`;
+      if ((this.marks.get(key) ?? -Infinity) < m.at) this.marks.set(key, m.at);
+    }
   }
 
   /** POST /v1/events: waits its turn in the event queue. */
@@ -189,7 +215,8 @@ export class Notifier {
       return { created: false, body: { id: event.id, deliveries: first?.deliveries.length ?? 0 } };
     }
     if (articleAddresses) this.articles.set(articleAddresses.itemId, { first: articleAddresses.first, last: articleAddresses.last });
-    for (const m of built.commit.marks) this.marks.set(`${m.definitionId}|${m.itemKey ?? ''}|${m.recipient}|${m.transport}`, m.at);
+    this.applyMarks(built.commit.marks);
+    if (built.commit.marks.length > 0 || articleAddresses) this.onShared?.({ marks: built.commit.marks, articles: articleAddresses });
     this.o.deliverer.committed(built);
     return { created: true, body: { id: event.id, deliveries: record.deliveries.length } };
   }
