@@ -1,3 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendezvous } from '../../server/core/scheduler/rendezvous.js';
 import type { TestClient } from '../support/client.js';
@@ -16,6 +19,52 @@ import { expectType } from '../support/ws.js';
  */
 
 const services = await clusterServices();
+
+/** A redis-server process of one test's own, killed with -9 and started again on the same port. */
+class PrivateRedis {
+  private proc: ChildProcess | null = null;
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<PrivateRedis> {
+    const port = await new Promise<number>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', reject);
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const r = new PrivateRedis(port);
+    await r.restart();
+    return r;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Start it (empty: it keeps nothing on disk) and wait until it answers. */
+  async restart(): Promise<void> {
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()], { stdio: 'ignore' });
+    await until(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const s = connect(this.port, '127.0.0.1', () => {
+            s.end('PING\r\n');
+            resolve(true);
+          });
+          s.on('error', () => resolve(false));
+        }),
+      'the private redis-server answering',
+      10_000,
+    );
+  }
+
+  kill(): void {
+    this.proc?.kill('SIGKILL');
+    this.proc = null;
+  }
+}
 const RECIPIENTS = 12;
 const PER_CONVERSATION = 15;
 const AGENTS = 6;
@@ -288,6 +337,79 @@ if (services) {
       const page = await direct.ok<{ messages: Array<{ seq: number; clientMsgId: string }> }>('GET', `/v1/conversations/${conv.id}/messages?after=0&limit=10`);
       expect(page.messages.map((m) => m.clientMsgId)).toEqual(['other-1', 'cut-1']);
     }, 60_000);
+  });
+  describe('Redis itself killed and restarted under load', () => {
+    let cluster: TestCluster;
+    let redis: PrivateRedis;
+
+    beforeAll(async () => {
+      // A Redis of this test's own (the machine's is shared with the other test files), restarted on its port.
+      redis = await PrivateRedis.start();
+      cluster = await TestCluster.start(2, { postgres: services.postgres, redis: redis.url }, { env: { PARLEY_RATE_SEND_PER_S: '1000', PARLEY_RATE_SEND_BURST: '1000' } });
+    }, 120_000);
+    afterAll(async () => {
+      await cluster?.stop().catch(() => {});
+      redis?.kill();
+    });
+
+    it('loses no acked message, keeps acking sends (PostgreSQL has them), is unready while it is down, then carries frames and presence again', async () => {
+      const [a, b] = cluster.hubs as [TestHub, TestHub];
+      await a.user('rr-ann');
+      await a.user('rr-ben');
+      const conv = await a.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'rr-ann', members: ['rr-ben'] });
+      await until(async () => (await b.api('GET', `/v1/conversations/${conv.id}`)).status === 200, 'the conversation on hub b');
+      const ann = await a.connect('rr-ann');
+      const ben = await b.connect('rr-ben');
+
+      // Both send every 20 ms from before the kill until after the restart.
+      const acked: Array<{ clientMsgId: string; seq: number }> = [];
+      const refused: string[] = [];
+      let sending = true;
+      const loop = async (client: TestClient, who: string) => {
+        for (let i = 0; sending; i++) {
+          const clientMsgId = `${who}-${i}`;
+          const f = await client.request({ t: 'send', conversationId: conv.id, clientMsgId, body: `${who} ${i}` }, 'ack', 10_000).catch(() => null);
+          if (f?.t === 'ack') acked.push({ clientMsgId, seq: f.seq });
+          else refused.push(`${clientMsgId}: ${f ? JSON.stringify(f) : 'no answer in 10 s'}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const loops = [loop(ann, 'ann'), loop(ben, 'ben')];
+      await new Promise((r) => setTimeout(r, 1000));
+
+      redis.kill();
+      for (const hub of [a, b]) await until(async () => (await fetch(hub.url + '/readyz')).status === 503, `/readyz 503 on ${hub === a ? 'a' : 'b'} while Redis is down`);
+      const ackedBefore = acked.length;
+      await new Promise((r) => setTimeout(r, 1500));
+      // PostgreSQL is up: sends are still stored and acked while Redis is down.
+      expect(acked.length).toBeGreaterThan(ackedBefore);
+
+      await redis.restart();
+      for (const hub of [a, b]) await until(async () => (await fetch(hub.url + '/readyz')).status === 200, `/readyz 200 on ${hub === a ? 'a' : 'b'} again`, 30_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      sending = false;
+      await Promise.all(loops);
+
+      // No acked message lost: every ack is in the history, seqs 1..n without a gap, nothing refused.
+      expect(refused).toEqual([]);
+      const history: Array<{ seq: number; clientMsgId: string }> = [];
+      for (;;) {
+        const page = await a.ok<{ messages: Array<{ seq: number; clientMsgId: string }> }>('GET', `/v1/conversations/${conv.id}/messages?after=${history.at(-1)?.seq ?? 0}&limit=200`);
+        history.push(...page.messages);
+        if (page.messages.length < 200) break;
+      }
+      expect(history.map((m) => m.seq)).toEqual(Array.from({ length: history.length }, (_, i) => i + 1));
+      expect(history.length).toBe(acked.length);
+      const stored = new Map(history.map((m) => [m.clientMsgId, m.seq]));
+      for (const x of acked) expect(stored.get(x.clientMsgId)).toBe(x.seq);
+
+      // Frames cross again (both hubs subscribed anew), and presence is rebuilt in the empty Redis.
+      await until(async () => {
+        const r = expectType(await ann.request({ t: 'send', conversationId: conv.id, clientMsgId: `after-${Date.now()}`, body: 'after the restart' }, 'ack'), 'ack');
+        return (await ben.next((f) => f.t === 'message' && f.message.seq === r.seq, 1000).catch(() => null)) !== null;
+      }, 'a message from hub a at ben on hub b after the restart');
+      await until(async () => expectType(await ann.request({ t: 'who', participantIds: ['rr-ben'] }, 'who'), 'who').presence[0]?.state === 'active', 'ben online again as seen from hub a');
+    }, 90_000);
   });
 } else {
   describe.skip('several hubs under failure: PostgreSQL or Redis not reachable', () => {
