@@ -99,7 +99,18 @@ export class Deliverer {
     for (const i of order) {
       const p = planned[i]!;
       const d = definitions.get(p.definitionId)!;
-      const record: DeliveryRecord = { ...p, status: 'skipped', outboxId: null, notificationId: null };
+      // Fixed-shape literals, not spreads: this loop runs per delivery (a spread of a planned delivery
+      // took a slow path, a fifth of build()'s time in bench:notify).
+      const record: DeliveryRecord = {
+        definitionId: p.definitionId,
+        participantId: p.participantId,
+        address: p.address,
+        transport: p.transport,
+        reason: p.reason,
+        status: 'skipped',
+        outboxId: null,
+        notificationId: null,
+      };
       records[i] = record;
       if (p.reason !== null) continue;
       const participant = person(p.participantId);
@@ -110,7 +121,18 @@ export class Deliverer {
       }
       const lang = chooseLanguage(participant?.locale, this.o.defaultLocale, Object.keys(d.messages));
       const message = d.messages[lang]!;
-      const ctx: TagContext = { ...base, recipient: participant ? { name: participant.name, email: participant.email, timezone: participant.timezone } : { name: p.address ?? '', email: p.address } };
+      const ctx: TagContext = {
+        item: base.item,
+        owner: base.owner,
+        responsible: base.responsible,
+        customer: base.customer,
+        actor: base.actor,
+        recipient: participant ? { name: participant.name, email: participant.email, timezone: participant.timezone } : { name: p.address ?? '', email: p.address },
+        article: base.article,
+        appointment: base.appointment,
+        calendar: base.calendar,
+        config: base.config,
+      };
       const subject = renderTemplate(message.subject, ctx, { part: 'subject', contentType: message.contentType });
       const body = renderTemplate(message.body, ctx, { part: 'body', contentType: message.contentType });
       const itemKey = (d.type === 'appointment' ? event.appointment?.id : event.item?.id) ?? null;
@@ -130,43 +152,43 @@ export class Deliverer {
           seenAt: null,
         });
         webOf.set(`${d.id}|${p.participantId}`, id);
-        Object.assign(record, { status: 'sent', notificationId: id });
+        record.status = 'sent';
+        record.notificationId = id;
       } else if (p.transport === 'sms') {
         const id = timeOrderedId(now);
         const text = smsText(subject);
-        out.commit.outbox.push(row(id, 'sms', participant!, participant!.phone!, text, text, itemKey, now));
-        Object.assign(record, { status: 'queued', outboxId: id });
+        out.commit.outbox.push(row(id, 'sms', participant!, participant!.phone!, text, text, itemKey, now, '', undefined));
+        record.status = 'queued';
+        record.outboxId = id;
       } else {
         const id = timeOrderedId(now);
         const to = participant?.email ?? p.address!;
         // Composed when it is sent (the outbox worker): an event with hundreds of recipients commits at once.
-        const email: NewEmailRow = {
-          ...row(id, 'notification', participant, to, subject, '', itemKey, now),
-          messageIdHeader: `<e.${id}@${this.o.mailDomain}>`,
-          deferred: {
-            template: 'notification',
-            data: {
-              emailId: id,
-              createdAt: now,
-              to: { name: participant?.name ?? null, email: to, locale: lang },
-              subject,
-              body,
-              contentType: message.contentType,
-              threadKey: itemKey ? `${d.type === 'appointment' ? 'a' : 'i'}.${itemKey}` : null,
-              recipientKey: participant?.id ?? to.toLowerCase(),
-              unsubscribeUrl: participant?.kind === 'customer' ? `${this.o.appUrl}/u/${this.o.tokens.signUnsubscribe(participant.id)}` : null,
-              security,
-            },
+        const email = row(id, 'notification', participant, to, subject, '', itemKey, now, `<e.${id}@${this.o.mailDomain}>`, {
+          template: 'notification',
+          data: {
+            emailId: id,
+            createdAt: now,
+            to: { name: participant?.name ?? null, email: to, locale: lang },
+            subject,
+            body,
+            contentType: message.contentType,
+            threadKey: itemKey ? `${d.type === 'appointment' ? 'a' : 'i'}.${itemKey}` : null,
+            recipientKey: participant?.id ?? to.toLowerCase(),
+            unsubscribeUrl: participant?.kind === 'customer' ? `${this.o.appUrl}/u/${this.o.tokens.signUnsubscribe(participant.id)}` : null,
+            security,
           },
-        };
+        });
         const waitOn = webOf.get(`${d.id}|${p.participantId}`);
         const unseenMs = d.transports.email?.onlyIfUnseenMs;
         if (unseenMs !== undefined && waitOn !== undefined) {
           out.commit.timers.push({ notificationId: waitOn, eventId: event.id, deliveryIndex: i, dueAt: now + unseenMs, email });
-          Object.assign(record, { status: 'queued', notificationId: waitOn });
+          record.status = 'queued';
+          record.notificationId = waitOn;
         } else {
           out.commit.outbox.push(email);
-          Object.assign(record, { status: 'queued', outboxId: id });
+          record.status = 'queued';
+          record.outboxId = id;
         }
       }
       if (d.oncePerDay) out.commit.marks.push({ definitionId: d.id, itemKey, recipient: p.participantId ?? p.address!.toLowerCase(), transport: p.transport, at: now });
@@ -187,6 +209,17 @@ export class Deliverer {
   }
 }
 
-function row(id: string, kind: 'notification' | 'sms', p: ParticipantRecord | null, to: string, subject: string, raw: string, itemKey: string | null, now: number): NewEmailRow {
-  return outboxRow({ id, kind, channel: kind === 'sms' ? 'sms' : 'email', participantId: p?.id ?? '', conversationId: itemKey ?? '', toAddress: to, subject, messageIdHeader: '', raw, createdAt: now });
+function row(
+  id: string,
+  kind: 'notification' | 'sms',
+  p: ParticipantRecord | null,
+  to: string,
+  subject: string,
+  raw: string,
+  itemKey: string | null,
+  now: number,
+  messageIdHeader: string,
+  deferred: NewEmailRow['deferred'],
+): NewEmailRow {
+  return outboxRow({ id, kind, channel: kind === 'sms' ? 'sms' : 'email', participantId: p?.id ?? '', conversationId: itemKey ?? '', toAddress: to, subject, messageIdHeader, raw, deferred, createdAt: now });
 }

@@ -8,5 +8,22 @@ export type StandaloneRow = Omit<NewEmailRow, 'messageIds' | 'upTo' | 'heldSeqs'
  * email): it holds no chat messages and raises no watermark.
  */
 export function outboxRow(r: StandaloneRow): NewEmailRow {
-  return { ...r, messageIds: [], upTo: 0, heldSeqs: [], summarizedSeqs: [] };
+  // Every field named (a fixed shape, no spread): an event storm writes tens of thousands.
+  return {
+    id: r.id,
+    kind: r.kind,
+    channel: r.channel,
+    participantId: r.participantId,
+    conversationId: r.conversationId,
+    toAddress: r.toAddress,
+    subject: r.subject,
+    messageIdHeader: r.messageIdHeader,
+    messageIds: [],
+    upTo: 0,
+    heldSeqs: [],
+    summarizedSeqs: [],
+    raw: r.raw,
+    deferred: r.deferred,
+    createdAt: r.createdAt,
+  };
 }
