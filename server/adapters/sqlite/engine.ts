@@ -31,6 +31,8 @@ export interface CommitParticipant {
   closing?(): void;
 }
 
+type OpResult = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 interface QueuedOp {
   run: () => unknown;
   resolve: (v: never) => void;
@@ -72,6 +74,11 @@ export class SqliteEngine {
   private commits = 0;
   /** While true, flush() waits: the checkpointer is copying the last frames (see checkpointCycle). */
   private holdingCommits = false;
+  /**
+   * One group commit's transaction: every queued write (a throw is that write's own result), then the
+   * participants' writes. Made once: better-sqlite3 builds a wrapper per `transaction()` call.
+   */
+  private readonly commitTx: (ops: QueuedOp[], results: OpResult[]) => void;
 
   constructor(opts: SqliteEngineOptions) {
     this.log = opts.logger;
@@ -95,6 +102,16 @@ export class SqliteEngine {
     this.sqlite.pragma('mmap_size = 1073741824');
     this.sqlite.pragma('temp_store = MEMORY');
     this.db = drizzle(this.sqlite, { schema });
+    this.commitTx = this.sqlite.transaction((ops: QueuedOp[], results: OpResult[]) => {
+      for (let i = 0; i < ops.length; i++) {
+        try {
+          results[i] = { ok: true, value: ops[i]!.run() };
+        } catch (error) {
+          results[i] = { ok: false, error };
+        }
+      }
+      for (const p of this.participants) p.write?.();
+    });
     applyMigrations(this.sqlite, this.db);
     if (opts.file !== ':memory:') {
       // Checkpoints run on a worker thread (see checkpointCycle), not inside our commits. A WAL that
@@ -157,18 +174,9 @@ export class SqliteEngine {
     if (ops.length === 0 && taken === 0) return;
     this.ops = [];
     const started = process.hrtime.bigint();
-    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = new Array(ops.length);
+    const results: OpResult[] = new Array(ops.length);
     try {
-      this.sqlite.transaction(() => {
-        for (let i = 0; i < ops.length; i++) {
-          try {
-            results[i] = { ok: true, value: ops[i]!.run() };
-          } catch (error) {
-            results[i] = { ok: false, error };
-          }
-        }
-        for (const p of parts) p.write?.();
-      })();
+      this.commitTx(ops, results);
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
       for (const p of parts) p.failed?.();
