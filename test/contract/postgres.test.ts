@@ -63,6 +63,17 @@ if (url) {
       for (const c of cleanup.splice(0).reverse()) await c();
     });
 
+    /** Three stores (three hubs) on one fresh database; what they log as warnings or errors is kept. */
+    async function threeHubs(): Promise<{ hubs: PostgresStore[]; retried: unknown[] }> {
+      const db = await freshDatabase();
+      cleanup.push(db.drop);
+      const retried: unknown[] = [];
+      const logger: Logger = { info() {}, warn: (m, f) => retried.push([m, f]), error: (m, f) => retried.push([m, f]) };
+      const hubs = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ url: db.url, logger })));
+      cleanup.push(async () => void (await Promise.all(hubs.map((h) => h.close()))));
+      return { hubs, retried };
+    }
+
     it('takes a repeat that another hub stored out of a batch of new messages without leaving a gap', async () => {
       const { store, peer, close } = await postgres();
       cleanup.push(close);
@@ -89,12 +100,7 @@ if (url) {
     });
 
     it('keeps seqs gapless and repeats resolved to one message with three hubs writing at once, without a deadlock between them', async () => {
-      const db = await freshDatabase();
-      cleanup.push(db.drop);
-      const retried: unknown[] = [];
-      const logger: Logger = { info() {}, warn: (m, f) => retried.push([m, f]), error: (m, f) => retried.push([m, f]) };
-      const hubs = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ url: db.url, logger })));
-      cleanup.push(async () => void (await Promise.all(hubs.map((h) => h.close()))));
+      const { hubs, retried } = await threeHubs();
       for (let c = 0; c < 6; c++) await hubs[0]!.createConversation(conversation({ id: `C${c}` }));
       // 1,500 appends of 500 distinct messages (each sent three times, by three hubs), with seen rises,
       // delivered marks and escalations on the same watermarks in between.
@@ -129,12 +135,7 @@ if (url) {
     });
 
     it('keeps seqs gapless and repeats resolved to one message with three hubs racing on appends alone (the one-statement commit and its fallback)', async () => {
-      const db = await freshDatabase();
-      cleanup.push(db.drop);
-      const retried: unknown[] = [];
-      const logger: Logger = { info() {}, warn: (m, f) => retried.push([m, f]), error: (m, f) => retried.push([m, f]) };
-      const hubs = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ url: db.url, logger })));
-      cleanup.push(async () => void (await Promise.all(hubs.map((h) => h.close()))));
+      const { hubs, retried } = await threeHubs();
       for (let c = 0; c < 4; c++) await hubs[0]!.createConversation(conversation({ id: `C${c}` }));
       // Batches of appends only (no joins, seen rises or escalations): each commits as one statement,
       // and a batch holding a repeat another hub stored first rolls back and commits again in full.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendezvous } from '../../server/core/scheduler/rendezvous.js';
 import type { TestClient } from '../support/client.js';
-import { TestCluster, clusterServices, hubIdOf } from '../support/cluster.js';
+import { TestCluster, clusterBesideRelay, clusterServices, directPair, hubIdOf } from '../support/cluster.js';
 import type { TestHub } from '../support/hub.js';
 import { SmtpSink } from '../support/smtp-sink.js';
 import { TcpRelay } from '../support/services.js';
@@ -243,28 +243,20 @@ if (services) {
   });
 
   describe('one hub cut off from Redis', () => {
-    let cluster: TestCluster;
-    let relay: TcpRelay;
+    let setup: Awaited<ReturnType<typeof clusterBesideRelay>>;
 
     beforeAll(async () => {
-      const u = new URL(services.redis);
-      relay = new TcpRelay({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) });
-      await relay.start();
-      cluster = await TestCluster.start(1, services);
       // The second hub reaches Redis through the relay the test cuts.
-      await cluster.add({ PARLEY_REDIS_URL: `redis://127.0.0.1:${relay.port}` });
+      setup = await clusterBesideRelay(services);
     }, 120_000);
     afterAll(async () => {
-      await cluster?.stop();
-      await relay?.cut();
+      await setup?.stop();
     });
 
     it('is not ready while cut off, still stores and acks sends, and is ready and carrying frames again by itself', async () => {
+      const { cluster, relay } = setup;
       const [direct, relayed] = cluster.hubs as [TestHub, TestHub];
-      await direct.user('cut-ann');
-      await direct.user('cut-ben');
-      const conv = await direct.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'cut-ann', members: ['cut-ben'] });
-      await until(async () => (await relayed.api('GET', `/v1/conversations/${conv.id}`)).status === 200, 'the conversation on the relayed hub');
+      const conv = await directPair(direct, relayed, ['cut-ann', 'cut-ben']);
       const ann = await direct.connect('cut-ann');
       const ben = await relayed.connect('cut-ben');
       expect((await fetch(relayed.url + '/readyz')).status).toBe(200);
@@ -314,10 +306,7 @@ if (services) {
 
     it('answers sends unavailable and is not ready while cut off, still delivers the other hub’s messages, and recovers by itself', async () => {
       const [direct, relayed] = cluster.hubs as [TestHub, TestHub];
-      await direct.user('pg-ann');
-      await direct.user('pg-ben');
-      const conv = await direct.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'pg-ann', members: ['pg-ben'] });
-      await until(async () => (await relayed.api('GET', `/v1/conversations/${conv.id}`)).status === 200, 'the conversation on the relayed hub');
+      const conv = await directPair(direct, relayed, ['pg-ann', 'pg-ben']);
       const ann = await direct.connect('pg-ann');
       const ben = await relayed.connect('pg-ben');
 
@@ -354,10 +343,7 @@ if (services) {
 
     it('loses no acked message, keeps acking sends (PostgreSQL has them), is unready while it is down, then carries frames and presence again', async () => {
       const [a, b] = cluster.hubs as [TestHub, TestHub];
-      await a.user('rr-ann');
-      await a.user('rr-ben');
-      const conv = await a.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'rr-ann', members: ['rr-ben'] });
-      await until(async () => (await b.api('GET', `/v1/conversations/${conv.id}`)).status === 200, 'the conversation on hub b');
+      const conv = await directPair(a, b, ['rr-ann', 'rr-ben']);
       const ann = await a.connect('rr-ann');
       const ben = await b.connect('rr-ben');
 

@@ -3,9 +3,8 @@ import WebSocket from 'ws';
 import { ParleyClient, type Message, type WebSocketLike } from '../../client-sdk/node.js';
 import type { ServerFrame } from '../../protocol/index.js';
 import type { TestClient } from '../support/client.js';
-import { TestCluster, clusterServices, hubIdOf } from '../support/cluster.js';
+import { TestCluster, clusterBesideRelay, clusterServices, directPair, hubIdOf } from '../support/cluster.js';
 import { TestHub } from '../support/hub.js';
-import { TcpRelay } from '../support/services.js';
 import { until } from '../support/until.js';
 import { expectNoViolations, expectType, helloWith, signToken } from '../support/ws.js';
 
@@ -378,28 +377,19 @@ if (services) {
   });
 
   describe('a hub far from Redis', () => {
-    let cluster: TestCluster;
-    let relay: TcpRelay;
+    let setup: Awaited<ReturnType<typeof clusterBesideRelay>>;
 
     beforeAll(async () => {
-      const u = new URL(services.redis);
       // Everything the second hub sends to Redis (its subscriptions too) arrives 25 ms late.
-      relay = new TcpRelay({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) }, { delayMs: 25 });
-      await relay.start();
-      cluster = await TestCluster.start(1, services);
-      await cluster.add({ PARLEY_REDIS_URL: `redis://127.0.0.1:${relay.port}` });
+      setup = await clusterBesideRelay(services, 25);
     }, 120_000);
     afterAll(async () => {
-      await cluster?.stop();
-      await relay?.cut();
+      await setup?.stop();
     });
 
     it('gives a new session every message another hub commits after its welcome', async () => {
-      const [near, far] = cluster.hubs as [TestHub, TestHub];
-      await near.user('far-ann');
-      await near.user('far-ben');
-      const conv = await near.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: 'far-ann', members: ['far-ben'] });
-      await knownEverywhere([far], `/v1/conversations/${conv.id}`);
+      const [near, far] = setup.cluster.hubs as [TestHub, TestHub];
+      const conv = await directPair(near, far, ['far-ann', 'far-ben']);
       const ann = await near.connect('far-ann');
       for (let round = 0; round < 5; round++) {
         // A new session (its hub has no other subscriber of these topics), then a message at once.

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { TestHub } from './hub.js';
-import { freshPostgresDatabase, postgresUrl, redisUrl } from './services.js';
+import { until } from './until.js';
+import { TcpRelay, freshPostgresDatabase, postgresUrl, redisUrl } from './services.js';
 
 /** A hub's id, as it logged it at start (the `engines` line). */
 export function hubIdOf(hub: TestHub): string {
@@ -89,4 +90,33 @@ export class TestCluster {
       client.destroy();
     }
   }
+}
+
+/**
+ * One hub straight to Redis and a second one through a relay to it (cut by the test, or `delayMs`
+ * late toward Redis: a hub far from it). `stop()` stops both and the relay.
+ */
+export async function clusterBesideRelay(services: { postgres: string; redis: string }, delayMs = 0): Promise<{ cluster: TestCluster; relay: TcpRelay; stop(): Promise<void> }> {
+  const u = new URL(services.redis);
+  const relay = new TcpRelay({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) }, { delayMs });
+  await relay.start();
+  const cluster = await TestCluster.start(1, services);
+  await cluster.add({ PARLEY_REDIS_URL: `redis://127.0.0.1:${relay.port}` });
+  return {
+    cluster,
+    relay,
+    async stop() {
+      await cluster.stop();
+      await relay.cut();
+    },
+  };
+}
+
+/** Two users created through `a`, and their direct conversation, once `b` knows it. */
+export async function directPair(a: TestHub, b: TestHub, names: [string, string]): Promise<{ id: string }> {
+  await a.user(names[0]);
+  await a.user(names[1]);
+  const conv = await a.ok<{ id: string }>('POST', '/v1/conversations', { kind: 'direct', createdBy: names[0], members: [names[1]] });
+  await until(async () => (await b.api('GET', `/v1/conversations/${conv.id}`)).status === 200, 'the conversation on the second hub');
+  return conv;
 }
