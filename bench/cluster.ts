@@ -24,9 +24,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ULIMIT, startGenerator, stopGenerator, type Generator } from './load/driver.js';
-import pg from 'pg';
 import { createClient } from 'redis';
 import { PostgresStore } from '../server/adapters/postgres/postgres-store.js';
+import { freshPostgresDatabase } from '../test/support/services.js';
 import { SqliteStore } from '../server/adapters/sqlite/sqlite-store.js';
 import type { ConversationRecord } from '../server/core/model.js';
 import type { Logger, Store } from '../server/core/ports/index.js';
@@ -177,25 +177,8 @@ async function stopHub(h: Hub): Promise<void> {
   rmSync(h.dataDir, { recursive: true, force: true });
 }
 
-async function freshDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  const admin = new pg.Client({ connectionString: PG_SERVER });
-  await admin.connect();
-  const name = `parley_bench_${randomBytes(6).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_SERVER);
-  url.pathname = `/${name}`;
-  return {
-    name,
-    url: url.href,
-    drop: async () => {
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-    },
-  };
-}
+const freshDatabase = () => freshPostgresDatabase(PG_SERVER, 'parley_bench');
+
 async function dropRedisPrefix(prefix: string): Promise<void> {
   const client = createClient({ url: REDIS });
   try {

@@ -55,14 +55,15 @@ async function reachable(name: string, url: string, defaultPort: number): Promis
  * A new, empty database on the PostgreSQL server at `serverUrl` (for one test or one suite): its URL,
  * and `drop()`, which ends every connection to it and removes it.
  */
-export async function freshPostgresDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshPostgresDatabase(serverUrl: string, prefix = 'parley_test'): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  const name = `parley_test_${randomBytes(6).toString('hex')}`;
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.href,
     drop: async () => {
       try {
