@@ -157,26 +157,41 @@ export class Deliverer {
       } else if (p.transport === 'sms') {
         const id = timeOrderedId(now);
         const text = smsText(subject);
-        out.commit.outbox.push(row(id, 'sms', participant!, participant!.phone!, text, text, itemKey, now, '', undefined));
+        const to = participant!.phone!;
+        out.commit.outbox.push(
+          outboxRow({ id, kind: 'sms', channel: 'sms', participantId: participant!.id, conversationId: itemKey ?? '', toAddress: to, subject: text, messageIdHeader: '', raw: text, createdAt: now }),
+        );
         record.status = 'queued';
         record.outboxId = id;
       } else {
         const id = timeOrderedId(now);
         const to = participant?.email ?? p.address!;
         // Composed when it is sent (the outbox worker): an event with hundreds of recipients commits at once.
-        const email = row(id, 'notification', participant, to, subject, '', itemKey, now, `<e.${id}@${this.o.mailDomain}>`, {
-          template: 'notification',
-          data: {
-            emailId: id,
-            createdAt: now,
-            to: { name: participant?.name ?? null, email: to, locale: lang },
-            subject,
-            body,
-            contentType: message.contentType,
-            threadKey: itemKey ? `${d.type === 'appointment' ? 'a' : 'i'}.${itemKey}` : null,
-            recipientKey: participant?.id ?? to.toLowerCase(),
-            unsubscribeUrl: participant?.kind === 'customer' ? `${this.o.appUrl}/u/${this.o.tokens.signUnsubscribe(participant.id)}` : null,
-            security,
+        const email = outboxRow({
+          id,
+          kind: 'notification',
+          channel: 'email',
+          participantId: participant?.id ?? '',
+          conversationId: itemKey ?? '',
+          toAddress: to,
+          subject,
+          messageIdHeader: `<e.${id}@${this.o.mailDomain}>`,
+          raw: '',
+          createdAt: now,
+          deferred: {
+            template: 'notification',
+            data: {
+              emailId: id,
+              createdAt: now,
+              to: { name: participant?.name ?? null, email: to, locale: lang },
+              subject,
+              body,
+              contentType: message.contentType,
+              threadKey: itemKey ? `${d.type === 'appointment' ? 'a' : 'i'}.${itemKey}` : null,
+              recipientKey: participant?.id ?? to.toLowerCase(),
+              unsubscribeUrl: participant?.kind === 'customer' ? `${this.o.appUrl}/u/${this.o.tokens.signUnsubscribe(participant.id)}` : null,
+              security,
+            },
           },
         });
         const waitOn = webOf.get(`${d.id}|${p.participantId}`);
@@ -209,17 +224,3 @@ export class Deliverer {
   }
 }
 
-function row(
-  id: string,
-  kind: 'notification' | 'sms',
-  p: ParticipantRecord | null,
-  to: string,
-  subject: string,
-  raw: string,
-  itemKey: string | null,
-  now: number,
-  messageIdHeader: string,
-  deferred: NewEmailRow['deferred'],
-): NewEmailRow {
-  return outboxRow({ id, kind, channel: kind === 'sms' ? 'sms' : 'email', participantId: p?.id ?? '', conversationId: itemKey ?? '', toAddress: to, subject, messageIdHeader, raw, deferred, createdAt: now });
-}
