@@ -30,9 +30,21 @@ function publicParticipant(p: ParticipantRecord): Participant {
 
 /** Keep the start time of relations that continue; new ones begin now. */
 /** Everything an item record holds, as one string: equal strings, equal records (a different key order only costs a write). */
-function itemState(i: ItemRecord): string {
-  const { followers, ...rest } = i;
-  return JSON.stringify([rest, [...followers]]);
+/** The same item, field for field (an event's snapshot mostly repeats what the hub has). */
+export function sameItem(a: ItemRecord, b: ItemRecord): boolean {
+  for (const k of Object.keys(a) as Array<keyof ItemRecord>) {
+    const x = a[k];
+    const y = b[k];
+    if (x === y) continue;
+    if (k === 'followers') {
+      if (a.followers.size !== b.followers.size) return false;
+      for (const [id, since] of a.followers) if (b.followers.get(id) !== since) return false;
+      continue;
+    }
+    // fields and roleSince: plain JSON values; anything else that differs is a change.
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null || JSON.stringify(x) !== JSON.stringify(y)) return false;
+  }
+  return true;
 }
 
 function relations(ids: readonly string[] | undefined, old: Relations | undefined, now: number): Relations {
@@ -246,7 +258,7 @@ export class HostDirectory {
     const { roleSince: _roleSince, followers, ...rest } = item;
     const answer = { ...rest, followers: [...followers.keys()] };
     // The same snapshot again (events carry one each, NOTIFICATIONS §2): nothing to write or tell.
-    if (old && itemState(old) === itemState(item)) return answer;
+    if (old && sameItem(old, item)) return answer;
     const audience = old ? this.dir.itemAudience(old) : new Set<string>();
     await this.applyThenPersist(
       () => this.dir.setItem(item),

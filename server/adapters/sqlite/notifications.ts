@@ -23,6 +23,12 @@ import type { SqliteOutbox } from './outbox.js';
 export class SqliteNotifications implements NotificationStore {
   private readonly stmt;
 
+  /**
+   * One event's writes, all or none (a savepoint inside the group commit): nothing when the event is
+   * already stored. Made once: better-sqlite3 builds a wrapper per `transaction()` call.
+   */
+  private readonly eventTx: (c: EventCommit) => boolean;
+
   constructor(
     private readonly engine: SqliteEngine,
     private readonly outbox: SqliteOutbox,
@@ -53,7 +59,7 @@ export class SqliteNotifications implements NotificationStore {
       setDeliveries: s.prepare('UPDATE notification_events SET deliveries = ? WHERE id = ?'),
       insertNotification: s.prepare(
         `INSERT INTO notifications (id, participant_id, definition_id, event_id, broadcast_id, subject, body, item_id, appointment_id, created_at, seen_at)
-         VALUES (@id, @participantId, @definitionId, @eventId, @broadcastId, @subject, @body, @itemId, @appointmentId, @createdAt, @seenAt)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       notificationAt: s.prepare('SELECT created_at FROM notifications WHERE id = ? AND participant_id = ?').pluck(),
       latest: s.prepare(
@@ -74,6 +80,21 @@ export class SqliteNotifications implements NotificationStore {
       deleteTimer: s.prepare('DELETE FROM notification_timers WHERE notification_id = ?'),
       outboxStatus: s.prepare('SELECT status, error FROM emails WHERE id = ?'),
     };
+    this.eventTx = s.transaction((c: EventCommit): boolean => {
+      const st = this.stmt;
+      const e = c.event;
+      const inserted = st.insertEvent.run(e.id, e.type, e.occurredAt, e.receivedAt, e.actorId, e.itemId, JSON.stringify(e.deliveries), JSON.stringify(e.notFound));
+      if (inserted.changes === 0) return false;
+      for (const row of c.outbox) this.outbox.insert(row);
+      for (const n of c.notifications) {
+        st.insertNotification.run(n.id, n.participantId, n.definitionId, n.eventId, n.broadcastId, n.subject, n.body, n.itemId, n.appointmentId, n.createdAt, n.seenAt);
+      }
+      for (const t of c.timers) st.insertTimer.run(t.notificationId, t.eventId, t.deliveryIndex, t.dueAt, JSON.stringify(t.email));
+      for (const m of c.marks) st.upsertMark.run(m.definitionId, m.itemKey ?? '', m.recipient, m.transport, m.at);
+      const a = c.articleAddresses;
+      if (a) st.upsertArticles.run(a.itemId, JSON.stringify(a.first), JSON.stringify(a.last));
+      return true;
+    });
   }
 
   loadNotificationState(since: number): Promise<NotificationState> {
@@ -125,22 +146,9 @@ export class SqliteNotifications implements NotificationStore {
   }
 
   commitEvent(c: EventCommit): Promise<boolean> {
-    const s = this.stmt;
-    return this.engine.enqueue(() =>
-      this.engine.sqlite.transaction(() => {
-        const e = c.event;
-        const inserted = s.insertEvent.run(e.id, e.type, e.occurredAt, e.receivedAt, e.actorId, e.itemId, JSON.stringify(e.deliveries), JSON.stringify(e.notFound));
-        if (inserted.changes === 0) return false;
-        for (const row of c.outbox) this.outbox.insert(row);
-        for (const n of c.notifications) s.insertNotification.run(n);
-        for (const t of c.timers) s.insertTimer.run(t.notificationId, t.eventId, t.deliveryIndex, t.dueAt, JSON.stringify(t.email));
-        for (const m of c.marks) s.upsertMark.run(m.definitionId, m.itemKey ?? '', m.recipient, m.transport, m.at);
-        const a = c.articleAddresses;
-        if (a) s.upsertArticles.run(a.itemId, JSON.stringify(a.first), JSON.stringify(a.last));
-        return true;
-      })(),
-    );
+    return this.engine.enqueue(() => this.eventTx(c));
   }
+
 
   outboxStatus(ids: readonly string[]): Promise<Map<string, { status: 'queued' | 'sent' | 'failed'; error: string | null }>> {
     const out = new Map<string, { status: 'queued' | 'sent' | 'failed'; error: string | null }>();
