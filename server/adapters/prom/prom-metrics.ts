@@ -15,6 +15,8 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics, N
   private readonly inByType = new Map<string, number>();
   private readonly outByType = new Map<string, number>();
   private readonly bySource = new Map<string, number>();
+  /** Notification deliveries by `transport|outcome`. */
+  private readonly byTransportOutcome = new Map<string, number>();
   private deliveryCount = 0;
   private armedCount = 0;
   private pendingCount = 0;
@@ -59,20 +61,20 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics, N
     labelNames: ['status', 'reason'],
     registers: [this.registry],
   });
-  private readonly notificationDeliveries = new Counter({
-    name: 'parley_notification_deliveries_total',
-    help: 'Notification deliveries by transport (email, web, sms) and outcome (sent, queued, skipped)',
-    labelNames: ['transport', 'outcome'],
-    registers: [this.registry],
-  });
-
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_process_' });
-    tally(this.registry, 'parley_frames_in_total', 'Client frames received, by type', 'type', () => this.inByType);
-    tally(this.registry, 'parley_frames_out_total', 'Frames sent or published, by type', 'type', () => this.outByType);
-    tally(this.registry, 'parley_messages_total', 'Messages stored, by source', 'source', () => this.bySource);
-    tally(this.registry, 'parley_deliveries_total', 'Messages pushed to participants with an open session', null, () => this.deliveryCount);
-    tally(this.registry, 'parley_escalation_timers_armed_total', 'Escalation timers armed or moved earlier', null, () => this.armedCount);
+    tally(this.registry, 'parley_frames_in_total', 'Client frames received, by type', ['type'], () => this.inByType);
+    tally(this.registry, 'parley_frames_out_total', 'Frames sent or published, by type', ['type'], () => this.outByType);
+    tally(this.registry, 'parley_messages_total', 'Messages stored, by source', ['source'], () => this.bySource);
+    tally(this.registry, 'parley_deliveries_total', 'Messages pushed to participants with an open session', [], () => this.deliveryCount);
+    tally(
+      this.registry,
+      'parley_notification_deliveries_total',
+      'Notification deliveries by transport (email, web, sms) and outcome (sent, queued, skipped)',
+      ['transport', 'outcome'],
+      () => this.byTransportOutcome,
+    );
+    tally(this.registry, 'parley_escalation_timers_armed_total', 'Escalation timers armed or moved earlier', [], () => this.armedCount);
   }
 
   connectionOpened(): void {
@@ -122,7 +124,8 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics, N
   }
 
   notificationDelivery(transport: string, outcome: 'sent' | 'queued' | 'skipped'): void {
-    this.notificationDeliveries.inc({ transport, outcome });
+    const key = `${transport}|${outcome}`;
+    this.byTransportOutcome.set(key, (this.byTransportOutcome.get(key) ?? 0) + 1);
   }
 
   emailRetried(): void {
@@ -136,18 +139,22 @@ export class PromMetrics implements Metrics, EscalationMetrics, OutboxMetrics, N
   }
 }
 
-/** A counter whose running totals are kept by the caller, by one label or as a single total, and set at each scrape. */
-function tally(registry: Registry, name: string, help: string, label: string | null, totals: () => Map<string, number> | number): void {
+/**
+ * A counter whose running totals are kept by the caller and set at each scrape: a single total, or by
+ * label values (a map keyed by the values joined with `|`, in the order of `labels`; our values never
+ * hold one).
+ */
+function tally(registry: Registry, name: string, help: string, labels: readonly string[], totals: () => Map<string, number> | number): void {
   const counter: Counter<string> = new Counter({
     name,
     help,
-    labelNames: label === null ? [] : [label],
+    labelNames: labels,
     registers: [registry],
     collect(): void {
       counter.reset();
       const t = totals();
       if (typeof t === 'number') counter.inc(t);
-      else for (const [value, n] of t) counter.inc({ [label!]: value }, n);
+      else for (const [key, n] of t) counter.inc(Object.fromEntries(key.split('|').map((v, i) => [labels[i]!, v])), n);
     },
   });
 }

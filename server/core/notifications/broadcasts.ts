@@ -3,6 +3,7 @@ import { ProtocolError, groupEntry, parseMailbox, type BroadcastPost, type Broad
 import type { ParticipantRecord } from '../model.js';
 import { outboxRow } from '../outbox/outbox-row.js';
 import type { BroadcastStore, Bus, Clock, EmailComposer, EventBus, Logger, NewEmailRow, NotificationRow, Tokens } from '../ports/index.js';
+import { notificationFrame } from './deliverer.js';
 import { htmlToPlain } from './plain-text.js';
 import { timeOrderedId } from '../time-id.js';
 
@@ -165,7 +166,7 @@ export class Broadcasts {
     const recipients = chosen.filter((r) => r.email || r.web).length;
     const skipped = chosen.length - outbox.length;
     await o.store.commitBroadcast({ id, subject: body.subject, recipients, skipped, createdAt: now, outbox, notifications });
-    for (const { participantId, ...notification } of notifications) o.bus.publish(`p:${participantId}`, JSON.stringify({ t: 'notification', notification }));
+    for (const n of notifications) o.bus.publish(`p:${n.participantId}`, notificationFrame(n));
     if (outbox.length > 0) o.events.publish('OutboxQueued', { count: outbox.length });
     o.logger.info('broadcast queued', { broadcastId: id, chosen: chosen.length, emails: outbox.length, web: notifications.length, skipped });
     return { id, recipients };
