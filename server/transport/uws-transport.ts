@@ -20,19 +20,27 @@ interface SocketData {
   conn: UwsConnection | null;
 }
 
+/** What every connection of one transport shares (one object, not a copy of each field per socket). */
+interface Edge {
+  readonly app: TemplatedApp;
+  readonly maxBackpressure: number;
+  /** Told when this hub gains its first subscriber of a topic or loses its last (the Bus). */
+  readonly topics: TopicInterest;
+  readonly participants: ParticipantTopics;
+}
+
 /** A Connection over one uWS WebSocket. uWS throws on any use of a closed socket, so closed ones are no-ops. */
 class UwsConnection implements Connection {
   open = true;
+  /** This connection's own topic (`s:<seq>`), made and subscribed at its first use: an idle session does not pay for it. */
+  private own: string | null = null;
+  /** Its participant's topic (`p:<id>`), held in `Edge.participants` rather than as a uWS subscription. */
+  participantTopic: string | null = null;
   constructor(
     private readonly ws: WebSocket<SocketData>,
-    private readonly maxBackpressure: number,
-    private readonly app: TemplatedApp,
-    /** This connection's own topic, subscribed at its first use (an idle session does not pay for it). */
-    private readonly topic: string,
-    /** Told when this hub gains its first subscriber of a topic or loses its last (the Bus). */
-    private readonly topics: TopicInterest,
+    private readonly edge: Edge,
+    private readonly seq: number,
   ) {}
-  private ownTopic = false;
   send(frame: string): boolean {
     if (!this.open) return false;
     // No cork: inside a uWS callback the socket is corked already, and outside one (after an await) a
@@ -44,15 +52,18 @@ class UwsConnection implements Connection {
     // uWS buffers published frames per socket and writes each socket's share once, after this turn of
     // the loop; a frame published to the connection's own topic joins that write, in publish order.
     if (!this.open) return;
-    if (!this.ownTopic) this.ownTopic = this.ws.subscribe(this.topic);
-    this.app.publish(this.topic, frame, false);
+    if (this.own === null) {
+      this.own = `s:${this.seq}`;
+      this.ws.subscribe(this.own);
+    }
+    this.edge.app.publish(this.own, frame, false);
   }
   /**
    * Past our bound the client is too slow to follow: close it with 1008 (it resumes from history)
    * rather than buffer without end. The close frame queues behind what is buffered.
    */
   cutIfSlow(): boolean {
-    if (!this.open || this.ws.getBufferedAmount() <= this.maxBackpressure) return false;
+    if (!this.open || this.ws.getBufferedAmount() <= this.edge.maxBackpressure) return false;
     this.close(CloseCode.TOO_SLOW, 'too slow');
     return true;
   }
@@ -61,16 +72,77 @@ class UwsConnection implements Connection {
   }
   subscribe(topic: string): void {
     if (!this.open) return;
-    if (this.ws.subscribe(topic) && this.app.numSubscribers(topic) === 1) this.topics.subscribe(topic);
+    const { app, topics, participants } = this.edge;
+    if (isParticipantTopic(topic)) {
+      if (participants.add(this, topic)) topics.subscribe(topic);
+    } else if (this.ws.subscribe(topic) && app.numSubscribers(topic) === 1) topics.subscribe(topic);
   }
   unsubscribe(topic: string): void {
     if (!this.open) return;
-    if (this.ws.unsubscribe(topic) && this.app.numSubscribers(topic) === 0) this.topics.unsubscribe(topic);
+    const { app, topics, participants } = this.edge;
+    if (isParticipantTopic(topic)) {
+      if (participants.delete(this, topic)) topics.unsubscribe(topic);
+    } else if (this.ws.unsubscribe(topic) && app.numSubscribers(topic) === 0) topics.unsubscribe(topic);
   }
   close(code: number, reason: string): void {
     if (!this.open) return;
     this.open = false;
     this.ws.end(code, reason);
+  }
+}
+
+const isParticipantTopic = (topic: string): boolean => topic.startsWith('p:');
+
+/**
+ * The connections of each participant topic on this hub. Every session subscribes to its participant's
+ * topic, and as a uWS topic each would cost a few hundred bytes of native memory per idle session (a
+ * topic of its own, and the socket's subscriber record). Frames to it are few, so they are handed to
+ * each connection's own topic instead (`sendAfterPublished`: in publish order, as uWS would).
+ */
+class ParticipantTopics {
+  /** One connection (the usual case) or several. */
+  private readonly byTopic = new Map<string, UwsConnection | UwsConnection[]>();
+
+  /** Returns true when the topic had no connection on this hub before. */
+  add(conn: UwsConnection, topic: string): boolean {
+    if (conn.participantTopic === topic) return false;
+    if (conn.participantTopic !== null) this.delete(conn, conn.participantTopic);
+    conn.participantTopic = topic;
+    const cur = this.byTopic.get(topic);
+    if (cur === undefined) this.byTopic.set(topic, conn);
+    else if (Array.isArray(cur)) cur.push(conn);
+    else this.byTopic.set(topic, [cur, conn]);
+    return cur === undefined;
+  }
+
+  /** Returns true when the connection was the topic's last on this hub. */
+  delete(conn: UwsConnection, topic: string): boolean {
+    if (conn.participantTopic !== topic) return false;
+    conn.participantTopic = null;
+    const cur = this.byTopic.get(topic);
+    if (cur === conn) {
+      this.byTopic.delete(topic);
+      return true;
+    }
+    if (!Array.isArray(cur)) return false;
+    const rest = cur.filter((c) => c !== conn);
+    this.byTopic.set(topic, rest.length === 1 ? rest[0]! : rest);
+    return false;
+  }
+
+  /** Every connection with a participant topic: every open session, the only ones that get published frames. */
+  forEach(fn: (conn: UwsConnection) => void): void {
+    for (const cur of this.byTopic.values()) {
+      if (Array.isArray(cur)) cur.forEach(fn);
+      else fn(cur);
+    }
+  }
+
+  deliver(topic: string, frame: string): void {
+    const cur = this.byTopic.get(topic);
+    if (cur === undefined) return;
+    if (Array.isArray(cur)) for (const c of cur) c.sendAfterPublished(frame);
+    else cur.sendAfterPublished(frame);
   }
 }
 
@@ -92,9 +164,9 @@ export interface UwsTransportOptions {
 export class UwsTransport {
   readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | null = null;
-  private readonly connections = new Set<UwsConnection>();
   private sweeper: NodeJS.Timeout | null = null;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly participants = new ParticipantTopics();
   private connectionSeq = 0;
 
   constructor(private readonly opts: UwsTransportOptions) {
@@ -103,16 +175,20 @@ export class UwsTransport {
 
   /** Hand a frame to this hub's sessions subscribed to `topic`. */
   deliver(topic: string, frame: string): void {
-    this.app.publish(topic, frame, false);
+    if (isParticipantTopic(topic)) this.participants.deliver(topic, frame);
+    else this.app.publish(topic, frame, false);
   }
 
   /** Register the WebSocket endpoint, handing every socket event to the hub; `topics` learns what this hub listens to. */
   attachHub(hub: Hub, topics: TopicInterest): void {
     const { maxFrameBytes, maxBackpressureBytes } = this.opts;
+    const edge: Edge = { app: this.app, maxBackpressure: maxBackpressureBytes, topics, participants: this.participants };
     // Published frames are buffered by uWS in C++; a sweep closes sessions past our bound with 1008.
     // uWS's own limit sits well above it as a last resort (it drops the socket without a close frame).
+    // Only open sessions are sent published frames, and each has its participant's topic: the sweep
+    // goes through those (a socket before its welcome gets direct sends only, each checked as sent).
     this.sweeper = setInterval(() => {
-      for (const c of this.connections) c.cutIfSlow();
+      this.participants.forEach((c) => c.cutIfSlow());
     }, SLOW_SWEEP_MS);
     this.sweeper.unref();
     this.app.ws<SocketData>('/v1/ws', {
@@ -135,8 +211,7 @@ export class UwsTransport {
       },
       open: (ws) => {
         const data = ws.getUserData();
-        data.conn = new UwsConnection(ws, maxBackpressureBytes, this.app, `s:${++this.connectionSeq}`, topics);
-        this.connections.add(data.conn);
+        data.conn = new UwsConnection(ws, edge, ++this.connectionSeq);
         data.session = hub.accept(data.conn);
       },
       message: (ws, message, isBinary) => {
@@ -162,7 +237,8 @@ export class UwsTransport {
         const data = ws.getUserData();
         if (data.conn) {
           data.conn.open = false;
-          this.connections.delete(data.conn);
+          // As uWS drops a closed socket's subscriptions without a word to the Bus, so here.
+          if (data.conn.participantTopic !== null) this.participants.delete(data.conn, data.conn.participantTopic);
         }
         if (data.session) hub.closed(data.session);
       },
