@@ -169,6 +169,6 @@ export class HubContext {
     const want = this.topicsOf(s.participant!);
     for (const t of s.topics) if (!want.has(t)) s.conn.unsubscribe(t);
     for (const t of want) if (!s.topics.has(t)) s.conn.subscribe(t);
-    s.topics = want;
+    s.setTopics(want);
   }
 }

@@ -62,7 +62,7 @@ export class ConversationUseCases {
       if (c.kind !== 'direct' && directory.seesAllShared(v)) continue;
       for (const s of sessions.get(v.id) ?? []) {
         s.conn.subscribe(`c:${c.id}`);
-        s.topics.add(`c:${c.id}`);
+        s.addTopic(`c:${c.id}`);
       }
     }
     this.ctx.events.publish('ConversationCreated', { conversation: c });
