@@ -229,8 +229,11 @@ export const emails = pgTable(
     deferred: jsonb('deferred').$type<Record<string, unknown>>(),
   },
   (t) => [
-    /** The claim's order: walked from status = 'queued', a claim stops after its LIMIT rows instead of sorting every queued row. */
-    index('emails_claim_idx').on(t.status, t.priority, t.nextAttemptAt, t.createdAt),
+    /**
+     * The claim's order: walked in order, a claim stops after its LIMIT rows instead of sorting every
+     * queued row. Queued rows only (as on SQLite): a sent row leaves it, and it stays as small as the queue.
+     */
+    index('emails_claim_idx').on(t.priority, t.nextAttemptAt, t.createdAt).where(sql`status = 'queued'`),
     index('emails_created_idx').on(t.createdAt),
     /** An escalation email's earlier ones in its conversation (threadMessageIds); escalation rows only, as on SQLite. */
     index('emails_thread_idx').on(t.conversationId, t.participantId, t.createdAt).where(sql`kind = 'escalation'`),

@@ -223,10 +223,12 @@ export const emails = sqliteTable(
   },
   (t) => [
     /**
-     * The claim's order (SqliteOutbox.claimDue): walked in order from status = 'queued', it stops after
-     * LIMIT rows instead of sorting every queued row (an event storm queues tens of thousands).
+     * The claim's order (SqliteOutbox.claimDue): walked in order, it stops after LIMIT rows instead of
+     * sorting every queued row (an event storm queues tens of thousands). Queued rows only: a sent row
+     * leaves it (one index write instead of a move to the 'sent' part), and the index stays as small as
+     * the queue while sent rows are kept for the retention time.
      */
-    index('emails_claim_idx').on(t.status, t.priority, t.nextAttemptAt, t.createdAt),
+    index('emails_claim_idx').on(t.priority, t.nextAttemptAt, t.createdAt).where(sql`status = 'queued'`),
     index('emails_created_idx').on(t.createdAt),
     /**
      * An escalation email's earlier ones in its conversation (threadMessageIds, for References). Only

@@ -1,0 +1,2 @@
+DROP INDEX `emails_claim_idx`;--> statement-breakpoint
+CREATE INDEX `emails_claim_idx` ON `emails` (`priority`,`next_attempt_at`,`created_at`) WHERE status = 'queued';
