@@ -117,15 +117,30 @@ export const conversationMembers = sqliteTable(
 );
 
 /**
+ * A conversation's integer key, made with its first message: the messages' indexes hold it instead of
+ * the 21-character conversation id (narrower entries, fewer pages written per commit; migration 0015).
+ */
+export const conversationKeys = sqliteTable(
+  'conversation_keys',
+  {
+    key: integer('key').primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+  },
+  (t) => [uniqueIndex('conversation_keys_id_idx').on(t.conversationId)],
+);
+
+/**
  * Messages, clustered by id (WITHOUT ROWID, migration 0001); ids begin with their creation time, so
  * inserts append. The last seq and time of each conversation are read from here at start (single
  * writer: memory holds them after), so appending a message is one insert, not an insert and an update.
+ * The indexes key the conversation by `conversation_keys.key` (migration 0015).
  */
 export const messages = sqliteTable(
   'messages',
   {
     id: text('id').primaryKey(),
     conversationId: text('conversation_id').notNull(),
+    conversationKey: integer('conversation_key').notNull(),
     seq: integer('seq').notNull(),
     senderId: text('sender_id').notNull(),
     senderKind: text('sender_kind', { enum: ['user', 'customer', 'bot'] }).notNull(),
@@ -136,8 +151,8 @@ export const messages = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [
-    uniqueIndex('messages_conversation_seq_idx').on(t.conversationId, t.seq),
-    uniqueIndex('messages_idempotency_idx').on(t.conversationId, t.senderId, t.clientMsgId),
+    uniqueIndex('messages_conversation_seq_idx').on(t.conversationKey, t.seq),
+    uniqueIndex('messages_idempotency_idx').on(t.conversationKey, t.senderId, t.clientMsgId),
   ],
 );
 
