@@ -183,13 +183,15 @@ export class Notifier {
     const planned: PlannedDelivery[] = [];
     const notFound: NotFound[] = [];
     const matched: NotificationDefinition[] = [];
+    // The definitions the deliveries name (not all of them: an event type has up to hundreds).
+    const byId = new Map<string, NotificationDefinition>();
     for (const d of definitions) {
       const r = matchDefinition(event, recipientsOf ? recipientsOf(d) : d, this.rulesDirectory, this.history, now);
       if (r.matched) matched.push(d);
+      if (r.deliveries.length > 0) byId.set(d.id, d);
       for (const p of r.deliveries) planned.push(p);
       for (const n of r.notFound) notFound.push(n);
     }
-    const byId = new Map(definitions.map((d) => [d.id, d]));
     const built = await this.o.deliverer.build(event, planned, byId, now).catch((e: unknown) => {
       if (articleAddresses) this.restoreArticles(articleAddresses.itemId, before);
       throw e;
