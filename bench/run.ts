@@ -522,7 +522,7 @@ if (!CURVES) {
     'clients',
     clientPoints,
     'the number of sessions',
-    'the same messages reach the same number of recipients; only the number of idle sessions beside them grew',
+    'the same messages reach the same number of recipients, but spread over every room (a room of 4 per 4 clients): the sessions grew, and so did the rooms that share the rate, each less busy',
   );
   if (manyNote) {
     say(`The many-clients point ran with ${manyNote}.`);
