@@ -94,7 +94,7 @@ export class Hub {
 
   get sessionCount(): number {
     let n = 0;
-    for (const s of this.ctx.sessions.values()) n += s.size;
+    for (const list of this.ctx.sessions.values()) n += list.length;
     return n;
   }
 

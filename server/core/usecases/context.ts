@@ -38,8 +38,11 @@ export class HubContext {
   readonly tokens: Tokens;
   readonly metrics: Metrics;
   readonly log: Logger;
-  /** Open sessions by participant id. */
-  readonly sessions = new Map<string, Set<Session>>();
+  /**
+   * Open sessions by participant id: a participant with none has no entry. Each list is replaced, never
+   * changed, so a loop over one goes on safely while a session of it closes.
+   */
+  readonly sessions = new Map<string, readonly Session[]>();
   emailStatus: EmailStatusQuery | null = null;
   /**
    * Several hubs: read what other hubs wrote and this hub may not have heard of yet, before an id is

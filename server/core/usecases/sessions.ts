@@ -89,16 +89,16 @@ export class SessionUseCases {
       this.ctx.close(s, CloseCode.GOING_AWAY, 'server going away');
       return;
     }
-    let set = sessions.get(p.id);
-    if (set && set.size >= limits.maxSessionsPerParticipant) {
+    const others = sessions.get(p.id) ?? [];
+    if (others.length >= limits.maxSessionsPerParticipant) {
       metrics.rateLimited('session');
       this.ctx.reject(s, 'rate_limited', `at most ${limits.maxSessionsPerParticipant} sessions per participant`, CloseCode.RATE_LIMITED);
       return;
     }
     s.participant = p;
     s.phase = 'open';
-    if (!set) sessions.set(p.id, (set = new Set()));
-    set.add(s);
+    // concat makes an array of exactly the length; a spread or push would leave room for more.
+    sessions.set(p.id, others.concat(s));
     s.conn.subscribe(`p:${p.id}`);
     this.ctx.syncTopics(s);
     this.ctx.sendTo(s, {
@@ -151,11 +151,9 @@ export class SessionUseCases {
     this.presence.setWatch(s, null);
     const p = s.participant;
     if (!wasOpen || !p) return;
-    const set = this.ctx.sessions.get(p.id);
-    set?.delete(s);
-    if (set && set.size === 0) {
-      this.ctx.sessions.delete(p.id);
-    }
+    const rest = (this.ctx.sessions.get(p.id) ?? []).filter((o) => o !== s);
+    if (rest.length > 0) this.ctx.sessions.set(p.id, rest);
+    else this.ctx.sessions.delete(p.id);
     this.presence.untrack(s);
     this.presence.update(p);
   }
@@ -164,7 +162,7 @@ export class SessionUseCases {
   shutdown(): void {
     this.ctx.stopping = true;
     if (this.sweeper) this.ctx.clock.clearTimer(this.sweeper);
-    for (const set of [...this.ctx.sessions.values()]) for (const s of [...set]) this.ctx.close(s, CloseCode.GOING_AWAY, 'server going away');
+    for (const list of this.ctx.sessions.values()) for (const s of list) this.ctx.close(s, CloseCode.GOING_AWAY, 'server going away');
     this.presence.stop();
   }
 
@@ -176,13 +174,13 @@ export class SessionUseCases {
     const { directory, sessions } = this.ctx;
     for (const id of ids) {
       const p = directory.participants.get(id);
-      const set = sessions.get(id);
-      if (!p || !set) continue;
+      const list = sessions.get(id);
+      if (!p || !list) continue;
       if (p.disabled) {
-        for (const s of [...set]) this.ctx.reject(s, 'forbidden', 'participant is disabled', CloseCode.FORBIDDEN);
+        for (const s of list) this.ctx.reject(s, 'forbidden', 'participant is disabled', CloseCode.FORBIDDEN);
         continue;
       }
-      for (const s of set) {
+      for (const s of list) {
         s.participant = p;
         this.ctx.syncTopics(s);
       }
@@ -229,8 +227,8 @@ export class SessionUseCases {
     const now = this.ctx.clock.now();
     // Presence entries are refreshed at a third of their lifetime, so a live hub's never lapse.
     const refresh = ++this.sweeps % Math.max(1, Math.floor(this.ctx.limits.presenceTtlMs / 3000)) === 0;
-    for (const set of this.ctx.sessions.values()) {
-      for (const s of set) {
+    for (const list of this.ctx.sessions.values()) {
+      for (const s of list) {
         if (s.expiresAt <= now) this.ctx.reject(s, 'token_expired', 'token expired', CloseCode.UNAUTHENTICATED);
         else if (refresh) this.presence.track(s);
       }

@@ -82,6 +82,17 @@ describe('the hub on a fake clock', () => {
     expect(refreshed.conn.closed).toBeNull();
   });
 
+  it('ends every expired session of a participant in the same sweep, each closing as it is ended', async () => {
+    await start();
+    await parley.directoryApi.putParticipant('al', { kind: 'user', name: 'Al' });
+    const three = [await connect('al', 2), await connect('al', 2), await connect('al', 2)];
+    expect(parley.hub.sessionCount).toBe(3);
+    // Sweep by sweep (once a second) until one ends any: that sweep ends all three.
+    for (let i = 0; i < 5 && three.every((x) => x.conn.closed === null); i++) clock.advance(1_000);
+    expect(three.map((x) => x.conn.closed?.code)).toEqual([4001, 4001, 4001]);
+    expect(parley.hub.sessionCount).toBe(0);
+  });
+
   it('counts a limit per participant across its sessions, and refills it with time', async () => {
     await start({ PARLEY_RATE_PING_PER_S: '1', PARLEY_RATE_PING_BURST: '2' });
     await parley.directoryApi.putParticipant('bo', { kind: 'user', name: 'Bo' });
