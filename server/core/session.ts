@@ -50,7 +50,7 @@ export class Session {
 
   /**
    * Take `want` as this session's topics (the caller gives it up). Most sessions want none, or the same
-   * few (every user with access `all` and no conversation of its own: the two shared topics), so a
+   * few (every user with access `all` and no direct conversation of its own: the shared topic), so a
    * small set equal to the last one given out is not kept twice.
    */
   setTopics(want: Set<string>): void {

@@ -22,7 +22,11 @@ export interface HubPorts {
 }
 
 export const encode = (f: ServerFrame): string => JSON.stringify(f);
-export const SHARED_TOPIC = { item: 'all:item', inbox: 'all:inbox' } as const;
+/**
+ * The topic of users whose access is `all`: frames about every item and inbox conversation. One topic for
+ * both kinds, as whoever sees the one sees the other: a session costs one subscription, not two.
+ */
+export const SHARED_TOPIC = 'all';
 
 /**
  * What every use case shares: the ports, the directory, the limits, the open sessions by participant,
@@ -130,7 +134,7 @@ export class HubContext {
   /** One frame to everybody who may see c, through the conversation's topics. */
   publishToConversation(c: ConversationRecord, frame: string): void {
     this.bus.publish(`c:${c.id}`, frame);
-    if (c.kind !== 'direct') this.bus.publish(SHARED_TOPIC[c.kind], frame);
+    if (c.kind !== 'direct') this.bus.publish(SHARED_TOPIC, frame);
   }
 
   /**
@@ -159,10 +163,7 @@ export class HubContext {
   /** The conversation topics of what p may see now (SPEC §3; the Bus port lists the topics). */
   topicsOf(p: ParticipantRecord): Set<string> {
     const want = new Set<string>();
-    if (this.directory.seesAllShared(p)) {
-      want.add(SHARED_TOPIC.item);
-      want.add(SHARED_TOPIC.inbox);
-    }
+    if (this.directory.seesAllShared(p)) want.add(SHARED_TOPIC);
     for (const c of this.directory.ownConversations(p)) want.add(`c:${c.id}`);
     return want;
   }

@@ -93,6 +93,27 @@ describe('the hub on a fake clock', () => {
     expect(parley.hub.sessionCount).toBe(0);
   });
 
+  it('delivers the messages of inbox and item conversations to a user who may see every one', async () => {
+    await start();
+    await parley.directoryApi.putParticipant('ur', { kind: 'user', name: 'Ur' });
+    await parley.directoryApi.patchPreferences('ur', { access: { viewConversations: 'all' } });
+    await parley.directoryApi.putParticipant('cu', { kind: 'customer', name: 'Cu' });
+    await parley.directoryApi.putItem('jam', { kind: 'ticket', title: 'Jam' });
+    const item = await parley.api.createConversation({ kind: 'item', itemId: 'jam', visibility: 'internal' });
+    const ur = await connect('ur');
+    const cu = await connect('cu');
+    send(cu.s, { t: 'open', id: 'o1', members: [] });
+    await until(() => cu.conn.of('conversation').length > 0, 'the inbox');
+    const inbox = cu.conn.of('conversation')[0]!.conversation.id;
+    send(cu.s, { t: 'send', id: 's1', conversationId: inbox, clientMsgId: 'm1', body: 'help' });
+    await parley.api.postMessage(item.id, { senderId: 'ur', clientMsgId: 'm2', body: 'noted' });
+    await until(() => ur.conn.of('message').length === 2, 'both messages');
+    expect(ur.conn.of('message').map((f) => [f.message.conversationId, f.message.body])).toEqual([
+      [inbox, 'help'],
+      [item.id, 'noted'],
+    ]);
+  });
+
   it('counts a limit per participant across its sessions, and refills it with time', async () => {
     await start({ PARLEY_RATE_PING_PER_S: '1', PARLEY_RATE_PING_BURST: '2' });
     await parley.directoryApi.putParticipant('bo', { kind: 'user', name: 'Bo' });
