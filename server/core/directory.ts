@@ -209,7 +209,7 @@ export class Directory {
   }
 
   /**
-   * Conversations p may see that are not covered by the shared `all:item`/`all:inbox` topics — the
+   * Conversations p may see that are not covered by the shared `all` topic — the
    * ones p's sessions subscribe to one by one. For a user with access `all` that is its direct ones.
    */
   ownConversations(p: ParticipantRecord): ConversationRecord[] {

@@ -6,8 +6,8 @@
  * forget and keeps order per topic from one publisher.
  *
  * Topics: `p:<participantId>` (every session of one participant), `c:<conversationId>` (sessions whose
- * participant may see the conversation by membership or follow), `all:item` and `all:inbox` (users whose
- * access preference is `all`; they never subscribe to `c:` topics of item or inbox conversations, so
+ * participant may see the conversation by membership or follow), `all` (users whose access preference
+ * is `all`: item and inbox conversations; they never subscribe to `c:` topics of item or inbox conversations, so
  * nobody receives a frame twice), `s:<n>` (one session).
  */
 export interface Bus {
