@@ -189,9 +189,9 @@ const results = Object.fromEntries(TARGETS.map((t) => [t, { fixed: [], sat: [], 
 const addPoint = (t: Target, key: string, f: Fixed) => (results[t].points[key] ??= []).push(f);
 
 let currentRep = 0;
-async function fixedRun(gen: Generator, pid: number, rate: number, bodyBytes = 0): Promise<Fixed> {
+async function fixedRun(gen: Generator, pid: number, rate: number, bodyBytes = 0, rooms?: number): Promise<Fixed> {
   const c0 = cpuMs(pid);
-  gen.send({ cmd: 'run', rate, durationMs: S.durationMs, drainMs: S.drainMs, bodyBytes });
+  gen.send({ cmd: 'run', rate, durationMs: S.durationMs, drainMs: S.drainMs, bodyBytes, rooms });
   const r = (await gen.next()) as RunReply;
   const c1 = cpuMs(pid);
   return {
@@ -266,6 +266,8 @@ async function curvePoint(target: Target, key: string, clients: number, group: n
       await gen.next();
     }
     addPoint(target, key, await fixedRun(gen, pid, rate));
+    // The many-clients point again with only the fixed-rate run's rooms busy: the added sessions idle.
+    if (key.startsWith('clients:')) addPoint(target, `${key}:busy`, await fixedRun(gen, pid, rate, 0, S.clients / GROUP));
   } finally {
     clearTimeout(timer);
     if (gen.proc.exitCode === null) await stopGenerator(gen);
@@ -483,6 +485,32 @@ function curve(title: string, what: string, points: CurvePointSpec[], scalesWith
   say();
 }
 
+/**
+ * The many-clients point run a second time in the same session with only the fixed-rate run's rooms
+ * sending: the same messages in the same number of rooms as at the first point, the added sessions
+ * connected and quiet. Set beside the first point, it separates what idle sessions cost from what
+ * spreading the rate over more rooms costs.
+ */
+function idleBeside(): void {
+  if (manyClients <= S.clients) return;
+  const key = `clients:${manyClients}:busy`;
+  say(
+    `The ${manyClients.toLocaleString('en')} clients again, in the same session, with only ${f0(S.clients / GROUP)} rooms sending (as at ${S.clients.toLocaleString('en')} clients), the other sessions connected and quiet:`,
+  );
+  say();
+  say(`| target | server CPU µs / delivery | vs ${S.clients.toLocaleString('en')} clients (same repetition) | vs uws-raw (same run) | p99 ms | delivered |`);
+  say('|---|---:|---:|---:|---:|---:|');
+  for (const t of CURVE_TARGETS) {
+    const x = runsOf(t, key);
+    const flat = ratioByRep(x, runsOf(t, 'fixed'), cost).median;
+    const vsRaw = ratioByRep(x, runsOf('uws-raw', key), cost).median;
+    say(
+      `| ${t} | ${f1(median(x.map(cost)))} | ${Number.isFinite(flat) ? `${f2(flat)}×` : '—'} | ${Number.isFinite(vsRaw) ? `${f2(vsRaw)}×` : '—'} | ${f2(median(x.map((v) => v.p99)))} | ${f1(median(x.map((v) => (100 * v.delivered) / v.expected)))} % |`,
+    );
+  }
+  say();
+}
+
 const roomPoints: CurvePointSpec[] = [
   { label: '4 members', key: 'fixed', clients: S.clients, rate: S.rate },
   ...ROOMS.map((g) => ({ label: `${g} members`, key: `room:${g}`, clients: Math.max(S.clients, g), rate: DELIVERIES_PER_S / (g - 1) })),
@@ -528,6 +556,7 @@ if (!CURVES) {
     say(`The many-clients point ran with ${manyNote}.`);
     say();
   }
+  idleBeside();
   curve(
     `Body size at ${S.rate.toLocaleString('en')} messages/s, ${S.clients.toLocaleString('en')} clients, rooms of 4`,
     'body',
@@ -631,6 +660,8 @@ if (CURVES) {
     (v) => v >= 0.8 && v <= 1.2,
     '×',
   );
+  const quiet = ratioByRep(runsOf('parley', `${manyKey}:busy`), P.fixed, cost);
+  say(`| the same clients, only ${f0(S.clients / GROUP)} rooms sending (section 4) | ${Number.isFinite(quiet.median) ? `${f3(quiet.median)}×` : '—'} | ${runsText(quiet.runs, f3)} | — | not a target |`);
 }
 say();
 

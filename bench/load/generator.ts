@@ -5,8 +5,9 @@
  * also where it is received). Commands arrive as JSON lines on stdin; results leave as JSON lines on
  * stdout.
  *
- *   {cmd:'run', rate, durationMs, drainMs, bodyBytes?}
+ *   {cmd:'run', rate, durationMs, drainMs, bodyBytes?, rooms?}
  *     → {sent, expected, delivered, acked, p50, p99, max, cpuMs, wallMs}
+ *   (`rooms`: only the first that many rooms send; the others stay connected and quiet)
  *   {cmd:'warm'} → {sent, delivered}: each room's senders post once (not counted in any run)
  *   {cmd:'exit'}
  *
@@ -258,7 +259,9 @@ if (config.target === 'parley' && !config.idle && !ITEM_ROOMS) {
 await sleep(500);
 out({ ready: true, clients: clients.length, connectMs: Date.now() - started });
 
-async function run(rate: number, durationMs: number, drainMs: number) {
+/** `rooms`: send only in the first `rooms` rooms (the rest stay connected and quiet); all of them when unset. */
+async function run(rate: number, durationMs: number, drainMs: number, rooms = conversations) {
+  const busy = Math.max(1, Math.min(rooms, conversations));
   phase++;
   latencies = [];
   delivered = 0;
@@ -272,7 +275,7 @@ async function run(rate: number, durationMs: number, drainMs: number) {
   while (performance.now() - t0 < durationMs) {
     const due = Math.floor(((performance.now() - t0) / 1000) * rate);
     while (sent < due) {
-      const conv = Math.floor(Math.random() * conversations);
+      const conv = Math.floor(Math.random() * busy);
       const member = conv * GROUP + Math.floor(Math.random() * SENDERS);
       clients[member]!.send(conv, msgNo++);
       sent++;
@@ -318,14 +321,14 @@ async function warm() {
 
 const rl = createInterface({ input: process.stdin });
 for await (const line of rl) {
-  const cmd = JSON.parse(line) as { cmd: 'run'; rate: number; durationMs: number; drainMs: number; bodyBytes?: number } | { cmd: 'warm' } | { cmd: 'exit' };
+  const cmd = JSON.parse(line) as { cmd: 'run'; rate: number; durationMs: number; drainMs: number; bodyBytes?: number; rooms?: number } | { cmd: 'warm' } | { cmd: 'exit' };
   if (cmd.cmd === 'exit') break;
   if (cmd.cmd === 'warm') {
     out(await warm());
     continue;
   }
   bodyBytes = cmd.bodyBytes ?? 0;
-  out(await run(cmd.rate, cmd.durationMs, cmd.drainMs));
+  out(await run(cmd.rate, cmd.durationMs, cmd.drainMs, cmd.rooms));
 }
 for (const c of clients) c.close();
 process.exit(0);
